@@ -1,0 +1,4 @@
+/** Hono context variables shared by reelay's middleware and routes. */
+export interface AppEnv {
+  Variables: { requestId: string };
+}

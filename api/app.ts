@@ -1,0 +1,31 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Hono } from 'hono';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import type { StatusStore } from '../core/status-store.ts';
+import type { AppEnv } from './app-env.ts';
+import type { Ingest } from './ingest.ts';
+import { errorHandler, notFoundHandler } from './problem.ts';
+import { requestLog } from './request-log.ts';
+import { videoRoutes } from './videos-routes.ts';
+
+export interface AppDeps {
+  ingest: Ingest;
+  store: StatusStore;
+  s3: S3Client;
+  mediaBucket: string;
+  api: Config['api'];
+  logger: Logger;
+}
+
+/** The HTTP API. Built from its dependencies so tests can run it in-process with `app.request()`. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestLog(deps.logger));
+  app.onError(errorHandler(deps.logger));
+  app.notFound(notFoundHandler);
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
+  app.route('/v1/videos', videoRoutes(deps));
+  return app;
+}

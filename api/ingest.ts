@@ -1,0 +1,128 @@
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { HttpProblem } from '../core/errors.ts';
+import { makeEvent, type EventPublisher } from '../core/events.ts';
+import { newVideoId } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PriorityTier } from '../core/resources.ts';
+import type { StatusStore } from '../core/status-store.ts';
+import type { TranscodeJob } from '../core/transcode-job.ts';
+import type { VideoStatus } from '../core/video-status.ts';
+import type { ByteLimiter, FileInfo } from './upload-stream.ts';
+
+export const EVENT_SOURCE = '/reelay/api';
+/** Multipart part size: memory per upload is about partSize × queueSize. */
+export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+export const UPLOAD_QUEUE_SIZE = 4;
+
+export interface IngestDeps {
+  s3: S3Client;
+  sqs: SQSClient;
+  store: StatusStore;
+  events: EventPublisher;
+  rawBucket: string;
+  queueUrls: Record<PriorityTier, string>;
+  logger: Logger;
+}
+
+export interface StoredSource {
+  id: string;
+  key: string;
+  bytes: number;
+  info: FileInfo;
+}
+
+/**
+ * The API side of the pipeline: stream an upload into the raw bucket (S3
+ * multipart via lib-storage, aborted on failure so no parts are left), then
+ * record the video, queue the job on its tier and publish `video.queued`.
+ */
+export class Ingest {
+  private readonly deps: IngestDeps;
+  constructor(deps: IngestDeps) {
+    this.deps = deps;
+  }
+
+  /** Streams one file into the raw bucket under a new video id. */
+  async store(file: ByteLimiter, info: FileInfo): Promise<StoredSource> {
+    const id = newVideoId();
+    const key = `uploads/${id}`;
+    const upload = new Upload({
+      client: this.deps.s3,
+      params: {
+        Bucket: this.deps.rawBucket,
+        Key: key,
+        Body: file,
+        ContentType: info.contentType || 'application/octet-stream',
+        Metadata: { 'video-id': id, ...(info.filename ? { filename: encodeURIComponent(info.filename).slice(0, 1024) } : {}) },
+      },
+      partSize: UPLOAD_PART_BYTES,
+      queueSize: UPLOAD_QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (err) {
+      file.destroy();
+      await upload.abort().catch(() => undefined);
+      if (err instanceof HttpProblem) throw err;
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof HttpProblem) throw cause;
+      throw new HttpProblem(503, 'Service Unavailable', `storing the upload failed: ${(err as Error).message}`, { cause: err });
+    }
+    return { id, key, bytes: file.bytes, info };
+  }
+
+  /** Removes a stored upload that will not be processed (empty, or the request turned out invalid). */
+  async discard(source: StoredSource): Promise<void> {
+    await this.deps.s3.send(new DeleteObjectCommand({ Bucket: this.deps.rawBucket, Key: source.key })).catch((err: unknown) => {
+      this.deps.logger.warn({ err, key: source.key }, 'could not delete a discarded upload');
+    });
+  }
+
+  /** Records the video as queued, sends the job to its tier and announces it. */
+  async enqueue(source: StoredSource, { priority, title }: { priority: PriorityTier; title?: string }): Promise<VideoStatus> {
+    const now = new Date().toISOString();
+    const doc: VideoStatus = {
+      id: source.id,
+      status: 'queued',
+      priority,
+      source: { key: source.key, bytes: source.bytes, contentType: source.info.contentType },
+      outputs: {},
+      skipped: [],
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+      queuedAt: now,
+    };
+    if (title) doc.title = title;
+    if (source.info.filename) doc.source.filename = source.info.filename;
+    const job: TranscodeJob = { videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now };
+
+    await this.deps.store.create(doc);
+    try {
+      await this.deps.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: this.deps.queueUrls[priority],
+          MessageBody: JSON.stringify(job),
+          MessageAttributes: { videoId: { DataType: 'String', StringValue: source.id } },
+        }),
+      );
+    } catch (err) {
+      // Not queued: say so in the status instead of leaving a "queued" video no worker will see.
+      await this.deps.store.put({ ...doc, status: 'failed', error: { code: 'enqueue_failed', message: (err as Error).message } });
+      throw new HttpProblem(503, 'Service Unavailable', `the video was stored but could not be queued: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    try {
+      const data = { videoId: doc.id, priority, sourceBytes: source.bytes, ...(title ? { title } : {}) };
+      await this.deps.events.publish(makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id }));
+    } catch (err) {
+      // The job is queued and will run; only the announcement is missing.
+      this.deps.logger.error({ err, videoId: doc.id }, 'could not publish video.queued');
+    }
+    return doc;
+  }
+}

@@ -1,0 +1,111 @@
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import busboy from 'busboy';
+import { HttpProblem } from '../core/errors.ts';
+
+export interface FileInfo {
+  filename?: string;
+  contentType: string;
+}
+
+export interface ReceivedUpload<T> {
+  result: T;
+  /** Form fields (multipart only), e.g. `title`, `priority`. */
+  fields: Record<string, string>;
+}
+
+/** Form fields are short: a title or a priority. */
+const MAX_FIELD_BYTES = 4096;
+
+export const tooLarge = (maxBytes: number) =>
+  new HttpProblem(413, 'Content Too Large', `the upload is larger than the limit of ${maxBytes} bytes (REELAY_MAX_UPLOAD_BYTES)`, {
+    headers: { connection: 'close' },
+  });
+
+/** Passes bytes through, counting them, and fails the stream once more than `maxBytes` went by. */
+export class ByteLimiter extends Transform {
+  bytes = 0;
+  private readonly maxBytes: number;
+  constructor(maxBytes: number) {
+    super();
+    this.maxBytes = maxBytes;
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) done(tooLarge(this.maxBytes));
+    else done(null, chunk);
+  }
+}
+
+function limited(source: Readable, maxBytes: number): ByteLimiter {
+  const limiter = new ByteLimiter(maxBytes);
+  source.on('error', (err) => limiter.destroy(err));
+  limiter.on('error', () => source.destroy());
+  source.pipe(limiter);
+  return limiter;
+}
+
+/**
+ * Streams the uploaded file of a request into `onFile` without buffering it:
+ * a `multipart/form-data` body (field `file`, parsed by busboy as it arrives)
+ * or a raw body. `onFile` must consume the stream; its result is returned with
+ * the form fields once the whole request has been read.
+ */
+export async function receiveUpload<T>(
+  request: Request,
+  { maxBytes, onFile }: { maxBytes: number; onFile: (file: ByteLimiter, info: FileInfo) => Promise<T> },
+): Promise<ReceivedUpload<T>> {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!request.body) throw new HttpProblem(400, 'Bad Request', 'the request has no body: send the video as multipart field `file` or as the raw body');
+  const body = Readable.fromWeb(request.body as import('node:stream/web').ReadableStream);
+
+  if (!/^multipart\/form-data/i.test(contentType)) {
+    return { result: await onFile(limited(body, maxBytes), { contentType: contentType.split(';')[0]!.trim() }), fields: {} };
+  }
+
+  return new Promise<ReceivedUpload<T>>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: { fields: 20, fieldSize: MAX_FIELD_BYTES, files: 1, parts: 30, fieldNameSize: 100 },
+      });
+    } catch (err) {
+      reject(new HttpProblem(400, 'Bad Request', `malformed multipart request: ${(err as Error).message}`));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let filePromise: Promise<T> | undefined;
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      body.unpipe(parser);
+      body.destroy();
+      reject(err instanceof HttpProblem ? err : new HttpProblem(400, 'Bad Request', `malformed multipart request: ${(err as Error).message}`));
+    };
+
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new HttpProblem(400, 'Bad Request', `form field \`${name}\` is longer than ${MAX_FIELD_BYTES} bytes`));
+      fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || filePromise) {
+        stream.resume(); // not ours: drain it
+        return;
+      }
+      const file = limited(stream, maxBytes);
+      const fileInfo: FileInfo = { contentType: info.mimeType || 'application/octet-stream' };
+      if (info.filename) fileInfo.filename = info.filename;
+      filePromise = onFile(file, fileInfo);
+      filePromise.catch(fail);
+    });
+    parser.on('error', fail);
+    parser.on('close', () => {
+      if (failed) return;
+      if (!filePromise) return fail(new HttpProblem(400, 'Bad Request', 'the multipart body has no `file` field'));
+      filePromise.then((result) => resolve({ result, fields }), fail);
+    });
+    body.on('error', fail);
+    body.pipe(parser);
+  });
+}

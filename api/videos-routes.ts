@@ -1,0 +1,139 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Hono } from 'hono';
+import type { Config } from '../core/config.ts';
+import { HttpProblem } from '../core/errors.ts';
+import { isVideoId } from '../core/ids.ts';
+import { isPriorityTier, PRIORITY_TIERS, type PriorityTier } from '../core/resources.ts';
+import { decodeCursor, type StatusStore } from '../core/status-store.ts';
+import type { AppEnv } from './app-env.ts';
+import type { Ingest } from './ingest.ts';
+import { badRequest, notFound } from './problem.ts';
+import { receiveUpload, tooLarge } from './upload-stream.ts';
+import { videoView } from './video-view.ts';
+
+export interface VideoRoutesDeps {
+  ingest: Ingest;
+  store: StatusStore;
+  s3: S3Client;
+  mediaBucket: string;
+  api: Config['api'];
+}
+
+const MAX_TITLE = 200;
+/** Multipart framing around the file: boundaries, part headers and a few short fields. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+function parsePriority(value: string | undefined): PriorityTier | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!isPriorityTier(value)) throw badRequest(`priority must be one of ${PRIORITY_TIERS.join(', ')}; got ${JSON.stringify(value.slice(0, 50))}`);
+  return value;
+}
+
+function parseTitle(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const title = value.trim();
+  if (title.length > MAX_TITLE) throw badRequest(`title is longer than ${MAX_TITLE} characters`);
+  // Control characters have no place in a title and break logs and headers.
+  if (/[\u0000-\u001f\u007f]/.test(title)) throw badRequest('title contains control characters');
+  return title || undefined;
+}
+
+function isAcceptedRawType(contentType: string): boolean {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  return type.startsWith('video/') || type === 'application/octet-stream';
+}
+
+export function videoRoutes({ ingest, store, s3, mediaBucket, api }: VideoRoutesDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post('/', async (c) => {
+    const contentType = c.req.header('content-type') ?? '';
+    const multipart = /^multipart\/form-data/i.test(contentType);
+    if (!multipart && !isAcceptedRawType(contentType)) {
+      throw new HttpProblem(
+        415,
+        'Unsupported Media Type',
+        `send multipart/form-data with a \`file\` field, or a raw video/* or application/octet-stream body; got ${JSON.stringify(contentType || 'no content-type')}`,
+      );
+    }
+    const queryPriority = parsePriority(c.req.query('priority'));
+    const queryTitle = parseTitle(c.req.query('title'));
+    const declared = Number(c.req.header('content-length'));
+    if (Number.isFinite(declared) && declared > api.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(api.maxUploadBytes);
+    if (c.req.header('content-length') === '0') throw badRequest('the request body is empty');
+
+    const { result: stored, fields } = await receiveUpload(c.req.raw, {
+      maxBytes: api.maxUploadBytes,
+      onFile: (file, info) => ingest.store(file, info),
+    });
+    let priority: PriorityTier;
+    let title: string | undefined;
+    try {
+      if (stored.bytes === 0) throw badRequest('the uploaded file is empty');
+      priority = parsePriority(fields.priority) ?? queryPriority ?? 'normal';
+      title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? parseTitle(stored.info.filename) : undefined);
+    } catch (err) {
+      await ingest.discard(stored);
+      throw err;
+    }
+    const doc = await ingest.enqueue(stored, { priority, ...(title ? { title } : {}) });
+    c.header('location', `/v1/videos/${doc.id}`);
+    return c.json(videoView(doc), 202);
+  });
+
+  app.get('/', async (c) => {
+    const limitText = c.req.query('limit') ?? '20';
+    const limit = Number(limitText);
+    if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) throw badRequest('limit must be a whole number from 1 to 100');
+    const cursor = c.req.query('cursor');
+    if (cursor !== undefined && decodeCursor(cursor) === undefined) throw badRequest('cursor is not one this API returned');
+    const page = await store.list({ limit, ...(cursor ? { cursor } : {}) });
+    return c.json({
+      items: page.items.map(videoView),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor, next: `/v1/videos?limit=${limit}&cursor=${page.nextCursor}` } : {}),
+    });
+  });
+
+  app.get('/:id', async (c) => {
+    const doc = await getVideo(store, c.req.param('id'));
+    return c.json(videoView(doc));
+  });
+
+  app.get('/:id/outputs/:name', async (c) => {
+    const doc = await getVideo(store, c.req.param('id'));
+    const name = c.req.param('name');
+    const output = doc.outputs[name];
+    if (!output) {
+      const skipped = doc.skipped.find((s) => s.name === name);
+      if (skipped) throw notFound(`video ${doc.id} has no ${name} output: ${skipped.reason}`);
+      if (doc.status !== 'ready') {
+        throw new HttpProblem(409, 'Conflict', `video ${doc.id} is ${doc.status}; its outputs are available once it is ready`);
+      }
+      throw notFound(`video ${doc.id} has no output named ${JSON.stringify(name.slice(0, 50))}; it has ${Object.keys(doc.outputs).join(', ')}`);
+    }
+    if (api.outputDelivery === 'redirect') {
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key }), {
+        expiresIn: api.presignTtlSeconds,
+      });
+      return c.redirect(url, 302);
+    }
+    const res = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: output.key }));
+    return new Response(res.Body!.transformToWebStream(), {
+      headers: {
+        'content-type': output.contentType,
+        'content-length': String(output.bytes),
+        'cache-control': 'private, max-age=3600',
+      },
+    });
+  });
+
+  return app;
+}
+
+async function getVideo(store: StatusStore, id: string) {
+  if (!isVideoId(id)) throw notFound(`no video with id ${JSON.stringify(id.slice(0, 50))}`);
+  const doc = await store.get(id);
+  if (!doc) throw notFound(`no video with id ${id}`);
+  return doc;
+}

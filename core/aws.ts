@@ -1,0 +1,40 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from './config.ts';
+
+export interface AwsClients {
+  s3: S3Client;
+  sqs: SQSClient;
+  sns: SNSClient;
+}
+
+/**
+ * Builds the three clients. Only entry points call this; business code gets
+ * the clients passed in. With a custom endpoint (emulator, LocalStack) S3 uses
+ * path-style URLs and checksums only where the API requires them, which every
+ * S3-compatible server understands.
+ */
+export function createAwsClients(aws: Config['aws']): AwsClients {
+  const common = {
+    region: aws.region,
+    ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
+    ...(aws.localCredentials ? { credentials: aws.localCredentials } : {}),
+  };
+  return {
+    s3: new S3Client({
+      ...common,
+      ...(aws.endpoint
+        ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+        : {}),
+    }),
+    sqs: new SQSClient(common),
+    sns: new SNSClient(common),
+  };
+}
+
+export function destroyAwsClients(clients: AwsClients): void {
+  clients.s3.destroy();
+  clients.sqs.destroy();
+  clients.sns.destroy();
+}

@@ -1,0 +1,204 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from './errors.ts';
+
+/**
+ * The one place that reads the environment. Everything else receives a typed
+ * `Config`. Durations are converted to milliseconds and sizes to bytes here.
+ */
+export interface Config {
+  aws: {
+    /** `AWS_ENDPOINT_URL`: an S3/SQS/SNS-compatible endpoint (emulator, LocalStack). Unset: real AWS. */
+    endpoint: string | undefined;
+    region: string;
+    /** Credentials to use when talking to a local endpoint with none configured (`test`/`test`). */
+    localCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  };
+  /** `REELAY_PREFIX`: prefix of every bucket, queue and topic name. */
+  prefix: string;
+  logLevel: string;
+  /** `REELAY_DATA_DIR`: where the embedded emulator keeps its state. */
+  dataDir: string;
+  emulatorPort: number;
+  api: {
+    host: string;
+    port: number;
+    /** Largest accepted upload body, bytes. */
+    maxUploadBytes: number;
+    /** `redirect` to a presigned URL, or `stream` the object through the API. */
+    outputDelivery: 'redirect' | 'stream';
+    presignTtlSeconds: number;
+  };
+  worker: {
+    /** Jobs one worker process runs at once. */
+    concurrency: number;
+    /** SQS visibility timeout given to a received job, ms. */
+    visibilityTimeoutMs: number;
+    /** How often the visibility of a job in hand is extended, ms (shorter than the visibility timeout). */
+    heartbeatMs: number;
+    /** Attempts before a job is dead-lettered and the video marked failed. */
+    maxAttempts: number;
+    /** SQS long-poll wait, seconds (0–20). */
+    pollWaitSeconds: number;
+    /** One poll cycle in N starts from the lowest tier, so low tiers are never starved. */
+    fairnessEvery: number;
+    /** First retry delay after a transient failure, ms (doubles each attempt). */
+    retryBaseDelayMs: number;
+    tmpDir: string;
+  };
+  ffmpeg: {
+    ffmpegPath: string | undefined;
+    ffprobePath: string | undefined;
+    /** x264 preset for every rendition. */
+    preset: string;
+    /** ffmpeg `-threads`; 0 lets ffmpeg decide. */
+    threads: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
+
+/** Parses and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const r = new Reader(env, problems);
+
+  const endpoint = r.url('AWS_ENDPOINT_URL');
+  const hasCreds = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE);
+  const visibilityTimeoutSeconds = r.int('REELAY_VISIBILITY_TIMEOUT_SECONDS', 60, 5, 43_200);
+  const heartbeatSeconds = r.int('REELAY_HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), 1, 43_200);
+  if (heartbeatSeconds >= visibilityTimeoutSeconds) {
+    problems.push(
+      `REELAY_HEARTBEAT_SECONDS (${heartbeatSeconds}) must be shorter than REELAY_VISIBILITY_TIMEOUT_SECONDS (${visibilityTimeoutSeconds})`,
+    );
+  }
+
+  const config: Config = {
+    aws: {
+      endpoint,
+      region: r.str('AWS_REGION', env.AWS_DEFAULT_REGION || 'us-east-1', /^[a-z]{2}(-[a-z]+)+-\d+$/),
+      localCredentials: endpoint && !hasCreds ? { accessKeyId: 'test', secretAccessKey: 'test' } : undefined,
+    },
+    prefix: r.str('REELAY_PREFIX', 'reelay', /^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40 characters'),
+    logLevel: r.oneOf('REELAY_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    dataDir: path.resolve(r.str('REELAY_DATA_DIR', '.reelay')),
+    emulatorPort: r.int('REELAY_EMULATOR_PORT', 4566, 1, 65_535),
+    api: {
+      host: r.str('HOST', '127.0.0.1'),
+      port: r.int('PORT', 3000, 0, 65_535),
+      maxUploadBytes: r.bytes('REELAY_MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
+      outputDelivery: r.oneOf('REELAY_OUTPUT_DELIVERY', 'redirect', ['redirect', 'stream'] as const),
+      presignTtlSeconds: r.int('REELAY_PRESIGN_TTL_SECONDS', 300, 1, 604_800),
+    },
+    worker: {
+      concurrency: r.int('REELAY_WORKER_CONCURRENCY', 1, 1, 64),
+      visibilityTimeoutMs: visibilityTimeoutSeconds * 1000,
+      heartbeatMs: heartbeatSeconds * 1000,
+      maxAttempts: r.int('REELAY_MAX_ATTEMPTS', 3, 1, 100),
+      pollWaitSeconds: r.int('REELAY_POLL_WAIT_SECONDS', 10, 0, 20),
+      fairnessEvery: r.int('REELAY_FAIRNESS_EVERY', 10, 2, 1000),
+      retryBaseDelayMs: r.int('REELAY_RETRY_BASE_SECONDS', 5, 0, 3600) * 1000,
+      tmpDir: path.resolve(r.str('REELAY_TMP_DIR', tmpdir())),
+    },
+    ffmpeg: {
+      ffmpegPath: r.optional('FFMPEG_PATH'),
+      ffprobePath: r.optional('FFPROBE_PATH'),
+      preset: r.oneOf('REELAY_X264_PRESET', 'veryfast', X264_PRESETS),
+      threads: r.int('REELAY_FFMPEG_THREADS', 0, 0, 64),
+    },
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Collects every problem instead of stopping at the first, so one start-up names them all. */
+class Reader {
+  private readonly env: Env;
+  private readonly problems: string[];
+  constructor(env: Env, problems: string[]) {
+    this.env = env;
+    this.problems = problems;
+  }
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  optional(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  str(name: string, fallback: string, pattern?: RegExp, expected?: string): string {
+    const value = this.raw(name) ?? fallback;
+    if (pattern && !pattern.test(value)) {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid${expected ? `: expected ${expected}` : ''}`);
+    }
+    return value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+      return value.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected an http(s) URL such as http://localhost:4566`);
+      return undefined;
+    }
+  }
+
+  /** Sizes: a number of bytes, or with a unit: 500MB, 2GiB, 10k. */
+  bytes(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = parseBytes(value);
+    if (parsed === undefined || parsed < 1) {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected a size such as 1048576, 500MB or 2GiB`);
+      return fallback;
+    }
+    return parsed;
+  }
+}
+
+const UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: 1024, kb: 1000, kib: 1024,
+  m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
+  t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
+};
+
+export function parseBytes(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  if (!match) return undefined;
+  const unit = UNITS[(match[2] ?? '').toLowerCase()];
+  if (unit === undefined) return undefined;
+  return Math.floor(Number(match[1]) * unit);
+}

@@ -1,0 +1,126 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { PRIORITY_TIERS } from './resources.ts';
+
+/**
+ * CloudEvents 1.0 (JSON) published as the SNS message body; the SNS message
+ * attribute `type` repeats the event type so subscribers can use filter
+ * policies. Ids are stable per fact (`video.ready:<videoId>`), so a retried
+ * publish is recognisable and subscribers can drop duplicates.
+ */
+export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.ready', 'video.failed', 'live.started', 'live.ended'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const priority = z.enum(PRIORITY_TIERS);
+
+const outputSchema = z.object({
+  key: z.string(),
+  contentType: z.string(),
+  bytes: z.number().int().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  duration: z.number().nonnegative().optional(),
+});
+
+export const eventDataSchemas = {
+  'video.queued': z.object({ videoId: z.string(), priority, title: z.string().optional(), sourceBytes: z.number().int().nonnegative() }),
+  'video.processing': z.object({ videoId: z.string(), priority, attempt: z.number().int().positive() }),
+  'video.ready': z.object({
+    videoId: z.string(),
+    priority,
+    source: z.object({ duration: z.number().nonnegative(), width: z.number().int(), height: z.number().int() }),
+    outputs: z.record(z.string(), outputSchema),
+    skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+  }),
+  'video.failed': z.object({ videoId: z.string(), priority, code: z.string(), reason: z.string(), attempts: z.number().int().nonnegative() }),
+  'live.started': z.object({ channelId: z.string(), sessionId: z.string(), title: z.string().optional() }),
+  'live.ended': z.object({ channelId: z.string(), sessionId: z.string() }),
+} satisfies Record<EventType, z.ZodType>;
+
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+export interface ReelayEvent<T extends EventType = EventType> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: T;
+  time: string;
+  subject: string;
+  datacontenttype: 'application/json';
+  data: EventData<T>;
+}
+
+const envelopeSchema = z.object({
+  specversion: z.literal('1.0'),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  type: z.enum(EVENT_TYPES),
+  time: z.string(),
+  subject: z.string(),
+  datacontenttype: z.literal('application/json'),
+  data: z.unknown(),
+});
+
+export function makeEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  { id, source, subject, time = new Date() }: { id: string; source: string; subject: string; time?: Date },
+): ReelayEvent<T> {
+  const event: ReelayEvent<T> = {
+    specversion: '1.0',
+    id,
+    source,
+    type,
+    time: time.toISOString(),
+    subject,
+    datacontenttype: 'application/json',
+    data,
+  };
+  return parseEvent(event) as ReelayEvent<T>;
+}
+
+/** Validates an event (one we publish or one we received); throws a ZodError when it does not match. */
+export function parseEvent(value: unknown): ReelayEvent {
+  const envelope = envelopeSchema.parse(value);
+  const data = eventDataSchemas[envelope.type].parse(envelope.data);
+  return { ...envelope, data } as ReelayEvent;
+}
+
+/**
+ * Unwraps one SQS message body from a subscriber queue: either the SNS
+ * notification envelope (`{"Type":"Notification","Message":…}`) or, with raw
+ * message delivery, the event itself.
+ */
+export function eventFromSqsBody(body: string): ReelayEvent {
+  const outer = JSON.parse(body) as Record<string, unknown>;
+  const inner = outer.Type === 'Notification' && typeof outer.Message === 'string' ? JSON.parse(outer.Message) : outer;
+  return parseEvent(inner);
+}
+
+export interface EventTopics {
+  videoTopicArn: string;
+  liveTopicArn: string;
+}
+
+export class EventPublisher {
+  private readonly sns: SNSClient;
+  private readonly topics: EventTopics;
+  constructor(sns: SNSClient, topics: EventTopics) {
+    this.sns = sns;
+    this.topics = topics;
+  }
+
+  async publish(event: ReelayEvent): Promise<void> {
+    const topicArn = event.type.startsWith('live.') ? this.topics.liveTopicArn : this.topics.videoTopicArn;
+    await this.sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: JSON.stringify(event),
+        MessageAttributes: {
+          type: { DataType: 'String', StringValue: event.type },
+          subject: { DataType: 'String', StringValue: event.subject },
+        },
+      }),
+    );
+  }
+}

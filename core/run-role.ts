@@ -1,0 +1,62 @@
+import { loadConfig, type Config } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export interface RunningRole {
+  /** Ordered, idempotent clean-up; resolves when the role has let go of everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Entry point of every process (api, worker, notifier, …): parse the
+ * configuration once (a bad value stops start-up naming the variable), start
+ * the role, and stop it on SIGTERM/SIGINT within `shutdownTimeoutMs`.
+ */
+export async function runRole(
+  role: string,
+  start: (ctx: { config: Config; logger: Logger }) => Promise<RunningRole>,
+  { shutdownTimeoutMs = 60_000 }: { shutdownTimeoutMs?: number } = {},
+): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`reelay ${role}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(role, config.logLevel);
+  let running: RunningRole;
+  try {
+    running = await start({ config, logger });
+  } catch (err) {
+    logger.fatal({ err }, `${role} failed to start`);
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${role} shutting down`);
+    const deadline = setTimeout(() => {
+      logger.error({ shutdownTimeoutMs }, `${role} did not stop in time; exiting`);
+      process.exit(1);
+    }, shutdownTimeoutMs);
+    deadline.unref();
+    running.stop().then(
+      () => {
+        clearTimeout(deadline);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, `${role} stopped with an error`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { PRIORITY_TIERS } from './resources.ts';
+
+/** The SQS message body of a transcode job. The status document holds everything else. */
+export const transcodeJobSchema = z.object({
+  videoId: z.string().min(1),
+  priority: z.enum(PRIORITY_TIERS),
+  sourceKey: z.string().min(1),
+  enqueuedAt: z.string(),
+});
+export type TranscodeJob = z.infer<typeof transcodeJobSchema>;

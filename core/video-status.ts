@@ -1,0 +1,57 @@
+import type { PriorityTier } from './resources.ts';
+
+/** `queued → processing → ready`, or `→ failed` with `error` saying why. */
+export type VideoState = 'queued' | 'processing' | 'ready' | 'failed';
+
+/** What we know of the uploaded file; the probe fills in the media fields. */
+export interface SourceInfo {
+  key: string;
+  bytes: number;
+  contentType: string;
+  filename?: string;
+  format?: string;
+  duration?: number;
+  width?: number;
+  height?: number;
+  rotation?: number;
+  frameRate?: number;
+  videoCodec?: string;
+  audioCodec?: string;
+  hasAudio?: boolean;
+}
+
+/** One file the worker wrote to the media bucket, as ffprobe measured it. */
+export interface OutputInfo {
+  key: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  duration?: number;
+  videoCodec?: string;
+  audioCodec?: string;
+}
+
+export interface VideoStatus {
+  id: string;
+  status: VideoState;
+  priority: PriorityTier;
+  title?: string;
+  source: SourceInfo;
+  outputs: Record<string, OutputInfo>;
+  /** Renditions not produced, and why (e.g. no upscaling of a 480p source to 720p). */
+  skipped: { name: string; reason: string }[];
+  /** Why the video failed; set only when `status` is `failed`. */
+  error?: { code: string; message: string };
+  /** Why the last attempt did not finish, while a retry is pending. */
+  lastError?: { code: string; message: string };
+  attempts: number;
+  /** Transcode progress, 0–100, while `processing`. */
+  progress?: number;
+  worker?: string;
+  createdAt: string;
+  updatedAt: string;
+  queuedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}

@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
+import { loadConfig } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createLogger } from '../core/logger.ts';
+import { startEmulator, type RunningEmulator } from './emulator.ts';
+import { provision } from './provision.ts';
+
+/**
+ * `npm start`: the whole stack on one machine. Starts the embedded emulator
+ * (unless AWS_ENDPOINT_URL points elsewhere), provisions, then runs every role
+ * as its own process, exactly as they run in production, talking only through
+ * S3/SQS/SNS. A role that crashes is restarted; Ctrl-C stops them in order.
+ */
+const ROLES = [
+  { role: 'notifier', script: '../workers/notifier/main.ts' },
+  { role: 'worker', script: '../workers/transcode/main.ts' },
+  { role: 'api', script: '../api/main.ts' },
+] as const;
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`reelay: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+const logger = createLogger('dev-stack', config.logLevel);
+
+let emulator: RunningEmulator | undefined;
+const env: NodeJS.ProcessEnv = { ...process.env };
+try {
+  if (!config.aws.endpoint) {
+    emulator = await startEmulator({ port: config.emulatorPort, dataDir: config.dataDir });
+    env.AWS_ENDPOINT_URL = emulator.endpoint;
+    logger.info({ endpoint: emulator.endpoint, dataDir: config.dataDir }, 'embedded emulator (fauxqs) started');
+  } else {
+    logger.info({ endpoint: config.aws.endpoint }, 'using the AWS endpoint from AWS_ENDPOINT_URL');
+  }
+  const endpoint = env.AWS_ENDPOINT_URL!;
+  const awsConfig = loadConfig(env).aws;
+  const clients = createAwsClients(awsConfig);
+  await provision(
+    clients,
+    {
+      prefix: config.prefix,
+      region: config.aws.region,
+      visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000,
+      maxAttempts: config.worker.maxAttempts,
+    },
+    logger,
+  );
+  destroyAwsClients(clients);
+  if (awsConfig.localCredentials) {
+    env.AWS_ACCESS_KEY_ID = awsConfig.localCredentials.accessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = awsConfig.localCredentials.secretAccessKey;
+  }
+  logger.info({ endpoint }, 'resources provisioned');
+} catch (err) {
+  logger.fatal({ err }, 'could not start the stack');
+  await emulator?.stop();
+  process.exit(1);
+}
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function startRole(role: string, script: string, restarts = 0): void {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { env, stdio: 'inherit' });
+  children.set(role, child);
+  child.on('exit', (code, signal) => {
+    children.delete(role);
+    if (stopping) return;
+    const delayMs = Math.min(30_000, 1000 * 2 ** restarts);
+    logger.error({ role, code, signal, restartInMs: delayMs }, `${role} exited; restarting`);
+    setTimeout(() => startRole(role, script, restarts + 1), delayMs).unref();
+  });
+}
+
+for (const { role, script } of ROLES) startRole(role, script);
+logger.info(
+  { api: `http://${config.api.host}:${config.api.port}` },
+  `reelay is starting: try  curl -F file=@samples/landscape-720p-audio.mp4 http://localhost:${config.api.port}/v1/videos`,
+);
+
+async function stopAll(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping the stack');
+  // The API first (no new uploads), then the worker (finishes or hands back its job), then the notifier.
+  for (const role of ['api', 'worker', 'notifier']) {
+    const child = children.get(role);
+    if (!child || child.exitCode !== null) continue;
+    await new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 45_000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+  await emulator?.stop();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stopAll('SIGINT'));
+process.on('SIGTERM', () => void stopAll('SIGTERM'));

@@ -1,0 +1,21 @@
+import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
+import { runRole } from '../core/run-role.ts';
+import { provision } from './provision.ts';
+
+/** `npm run provision`: create or converge every bucket, queue, topic and subscription, then exit. */
+await runRole('provision', async ({ config, logger }) => {
+  const clients = createAwsClients(config.aws);
+  const report = await provision(
+    clients,
+    {
+      prefix: config.prefix,
+      region: config.aws.region,
+      visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000,
+      maxAttempts: config.worker.maxAttempts,
+    },
+    logger,
+  );
+  logger.info(report, 'provisioning done');
+  destroyAwsClients(clients);
+  process.exit(0);
+});

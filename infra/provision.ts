@@ -1,0 +1,217 @@
+import { CreateBucketCommand, HeadBucketCommand, type BucketLocationConstraint, type S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, ListSubscriptionsByTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Logger } from '../core/logger.ts';
+import { PRIORITY_TIERS, resourceNames, topicArn } from '../core/resources.ts';
+
+export interface ProvisionSettings {
+  prefix: string;
+  region: string;
+  /** Visibility timeout of the tier queues, seconds. */
+  visibilityTimeoutSeconds: number;
+  /** The worker's attempt limit; SQS redrive is a backstop a few receives beyond it. */
+  maxAttempts: number;
+}
+
+export interface ProvisionReport {
+  created: string[];
+  existing: string[];
+}
+
+/** Extra receives SQS allows beyond the worker's own attempt count (polls that hand a message back count too). */
+export const REDRIVE_SLACK = 5;
+const FOURTEEN_DAYS = String(14 * 24 * 3600);
+
+/**
+ * Creates every bucket, queue, topic and subscription reelay needs, or brings
+ * existing ones to the wanted attributes. Running it twice changes nothing.
+ */
+export async function provision(
+  clients: { s3: S3Client; sqs: SQSClient; sns: SNSClient },
+  settings: ProvisionSettings,
+  logger: Logger,
+): Promise<ProvisionReport> {
+  const names = resourceNames(settings.prefix);
+  const report: ProvisionReport = { created: [], existing: [] };
+  const note = (name: string, created: boolean) => (created ? report.created : report.existing).push(name);
+
+  for (const bucket of [names.rawBucket, names.mediaBucket]) note(bucket, await ensureBucket(clients.s3, bucket, settings.region));
+
+  const maxReceiveCount = String(settings.maxAttempts + REDRIVE_SLACK);
+  for (const tier of PRIORITY_TIERS) {
+    const dlq = await ensureQueue(clients.sqs, names.tierDlq[tier], () => ({ MessageRetentionPeriod: FOURTEEN_DAYS }));
+    note(names.tierDlq[tier], dlq.created);
+    const queue = await ensureQueue(clients.sqs, names.tierQueue[tier], () => ({
+      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: FOURTEEN_DAYS,
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
+    }));
+    note(names.tierQueue[tier], queue.created);
+  }
+
+  const videoTopicArn = await ensureTopic(clients.sns, names.videoTopic, note);
+  const liveTopicArn = await ensureTopic(clients.sns, names.liveTopic, note);
+
+  const notifier = await ensureSubscriberQueue(clients, {
+    name: names.notifierQueue,
+    topicArns: [videoTopicArn, liveTopicArn],
+  });
+  for (const [name, created] of notifier.report) note(name, created);
+
+  logger.info({ prefix: settings.prefix, created: report.created.length, existing: report.existing.length }, 'provisioned');
+  return report;
+}
+
+/**
+ * A subscriber's own queue (with a DLQ) subscribed to the given topics, with
+ * the queue policy that lets exactly those topics deliver to it (real SNS
+ * needs it; emulators ignore it). Optionally an SNS filter policy on `type`.
+ */
+export async function ensureSubscriberQueue(
+  clients: { sqs: SQSClient; sns: SNSClient },
+  { name, topicArns, eventTypes, visibilityTimeoutSeconds = 30 }: {
+    name: string;
+    topicArns: string[];
+    /** Only these event types are delivered (SNS filter policy on the `type` attribute). */
+    eventTypes?: string[];
+    visibilityTimeoutSeconds?: number;
+  },
+): Promise<{ url: string; arn: string; report: [string, boolean][] }> {
+  const report: [string, boolean][] = [];
+  const dlq = await ensureQueue(clients.sqs, `${name}-dlq`, () => ({ MessageRetentionPeriod: FOURTEEN_DAYS }));
+  report.push([`${name}-dlq`, dlq.created]);
+  const queue = await ensureQueue(clients.sqs, name, (arn) => ({
+    VisibilityTimeout: String(visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: '5' }),
+    Policy: snsToSqsPolicy(arn, topicArns),
+  }));
+  report.push([name, queue.created]);
+  const attributes: Record<string, string> = eventTypes ? { FilterPolicy: JSON.stringify({ type: eventTypes }) } : {};
+  for (const topicArn of topicArns) {
+    report.push([`${name} <- ${topicArn.split(':').pop()}`, await ensureSubscription(clients.sns, topicArn, queue.arn, attributes)]);
+  }
+  return { url: queue.url, arn: queue.arn, report };
+}
+
+function snsToSqsPolicy(queueArn: string, topicArns: string[]): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'reelay-sns-delivery',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArns } },
+      },
+    ],
+  });
+}
+
+async function ensureBucket(s3: S3Client, bucket: string, region: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return false;
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 404) throw err;
+  }
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'BucketAlreadyOwnedByYou') return false;
+    throw err;
+  }
+}
+
+/** Creates the queue when missing, then sets the wanted attributes (a no-op when they already match). */
+async function ensureQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: (arn: string) => Record<string, string>,
+): Promise<{ url: string; arn: string; created: boolean }> {
+  let url: string | undefined;
+  let created = false;
+  try {
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (err) {
+    const name_ = (err as { name?: string }).name ?? '';
+    if (!/QueueDoesNotExist|NonExistentQueue/.test(name_)) throw err;
+  }
+  if (!url) {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl;
+    created = true;
+  }
+  if (!url) throw new Error(`queue ${name} has no URL`);
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${name} has no ARN`);
+  const wanted = attributes(arn);
+  const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => !sameAttribute((Attributes as Record<string, string> | undefined)?.[k], v)));
+  if (Object.keys(changed).length > 0) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changed }));
+  return { url, arn, created };
+}
+
+/** Attribute values compared as JSON where they are JSON (key order and number-vs-string may differ by provider). */
+function sameAttribute(current: string | undefined, wanted: string): boolean {
+  if (current === wanted) return true;
+  if (current === undefined) return false;
+  try {
+    return JSON.stringify(normalise(JSON.parse(current))) === JSON.stringify(normalise(JSON.parse(wanted)));
+  } catch {
+    return false;
+  }
+}
+
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, normalise((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return typeof value === 'number' ? String(value) : value;
+}
+
+async function ensureTopic(sns: SNSClient, name: string, note: (name: string, created: boolean) => void): Promise<string> {
+  const existing = await topicArn(sns, name).catch(() => undefined);
+  if (existing) {
+    note(name, false);
+    return existing;
+  }
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
+  if (!TopicArn) throw new Error(`topic ${name} has no ARN`);
+  note(name, true);
+  return TopicArn;
+}
+
+async function ensureSubscription(
+  sns: SNSClient,
+  topicArn: string,
+  queueArn: string,
+  attributes: Record<string, string> = {},
+): Promise<boolean> {
+  let NextToken: string | undefined;
+  do {
+    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
+    if (page.Subscriptions?.some((s) => s.Protocol === 'sqs' && s.Endpoint === queueArn)) return false;
+    NextToken = page.NextToken;
+  } while (NextToken);
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: attributes }));
+  return true;
+}

@@ -1,0 +1,72 @@
+import { DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../core/logger.ts';
+
+export interface QueueConsumerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  /** Handles one message; resolving deletes it, throwing leaves it for redelivery (then its DLQ). */
+  handle: (message: Message) => Promise<void>;
+  /** Long-poll wait, seconds (0–20). Default 20. */
+  waitSeconds?: number;
+  /** Messages per receive (1–10). Default 10. */
+  batchSize?: number;
+  logger: Logger;
+}
+
+/**
+ * A plain SQS consumer for subscriber queues: long-polls, handles each message,
+ * deletes it on success. The next poll starts only after the previous batch is
+ * done; nothing is thrown out of the loop.
+ */
+export class QueueConsumer {
+  private readonly opts: QueueConsumerOptions;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(opts: QueueConsumerOptions) {
+    this.opts = opts;
+  }
+
+  start(): this {
+    this.loop ??= this.run();
+    return this;
+  }
+
+  /** Stops polling (an in-flight poll is aborted; its message, if any, reappears later) and waits for the batch in hand. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { sqs, queueUrl, waitSeconds = 20, batchSize = 10, logger } = this.opts;
+    while (!this.abort.signal.aborted) {
+      let messages: Message[] = [];
+      try {
+        const res = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: batchSize,
+            WaitTimeSeconds: waitSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = res.Messages ?? [];
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        logger.error({ err }, 'receive failed; retrying in 1s');
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      for (const message of messages) {
+        try {
+          await this.opts.handle(message);
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+        } catch (err) {
+          logger.error({ err, messageId: message.MessageId }, 'message handling failed; it will be redelivered');
+        }
+      }
+    }
+  }
+}

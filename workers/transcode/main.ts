@@ -1,0 +1,49 @@
+import { hostname } from 'node:os';
+import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
+import { EventPublisher } from '../../core/events.ts';
+import { resolveResources } from '../../core/resources.ts';
+import { runRole } from '../../core/run-role.ts';
+import { StatusStore } from '../../core/status-store.ts';
+import { locateFfmpeg } from './ffmpeg/locate.ts';
+import { TranscodeWorker } from './worker.ts';
+
+await runRole('worker', async ({ config, logger }) => {
+  const binaries = locateFfmpeg(config.ffmpeg);
+  logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
+  const clients = createAwsClients(config.aws);
+  const resources = await resolveResources(clients, config.prefix);
+  const worker = new TranscodeWorker({
+    sqs: clients.sqs,
+    queueUrls: resources.tierQueueUrl,
+    dlqUrls: resources.tierDlqUrl,
+    concurrency: config.worker.concurrency,
+    visibilityTimeoutMs: config.worker.visibilityTimeoutMs,
+    heartbeatMs: config.worker.heartbeatMs,
+    maxAttempts: config.worker.maxAttempts,
+    pollWaitSeconds: config.worker.pollWaitSeconds,
+    fairnessEvery: config.worker.fairnessEvery,
+    retryBaseDelayMs: config.worker.retryBaseDelayMs,
+    transcode: {
+      s3: clients.s3,
+      store: new StatusStore(clients.s3, resources.names.mediaBucket),
+      events: new EventPublisher(clients.sns, resources),
+      rawBucket: resources.names.rawBucket,
+      mediaBucket: resources.names.mediaBucket,
+      binaries,
+      preset: config.ffmpeg.preset,
+      threads: config.ffmpeg.threads,
+      niceness: 10,
+      tmpDir: config.worker.tmpDir,
+      workerId: `${hostname()}:${process.pid}`,
+      logger,
+    },
+    logger,
+  }).start();
+
+  return {
+    async stop() {
+      await worker.stop({ graceMs: config.worker.visibilityTimeoutMs / 2 });
+      destroyAwsClients(clients);
+    },
+  };
+});

@@ -1,0 +1,252 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
+import { makeEvent, type EventPublisher } from '../../core/events.ts';
+import type { Logger } from '../../core/logger.ts';
+import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
+import { outputKey, type StatusStore } from '../../core/status-store.ts';
+import type { TranscodeJob } from '../../core/transcode-job.ts';
+import type { OutputInfo, SourceInfo, VideoStatus } from '../../core/video-status.ts';
+import { buildTranscodeCommand } from './ffmpeg/command.ts';
+import type { FfmpegBinaries } from './ffmpeg/locate.ts';
+import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
+import { runFfmpeg } from './ffmpeg/transcode.ts';
+
+export const EVENT_SOURCE = '/reelay/worker';
+
+export interface TranscodeDeps {
+  s3: S3Client;
+  store: StatusStore;
+  events: EventPublisher;
+  rawBucket: string;
+  mediaBucket: string;
+  binaries: FfmpegBinaries;
+  preset: string;
+  threads: number;
+  niceness: number;
+  tmpDir: string;
+  workerId: string;
+  logger: Logger;
+}
+
+export type TranscodeOutcome = 'ready' | 'already-done';
+
+/** Progress is written to the status document at most this often. */
+const PROGRESS_WRITE_INTERVAL_MS = 2000;
+
+/**
+ * Turns one queued video into its renditions: download, probe, ONE ffmpeg
+ * pass, measure the outputs, upload them, mark the video ready and publish
+ * `video.ready`. Throws PermanentJobError for input that can never work and
+ * TransientJobError (or any other error) for what may work on a retry. The
+ * caller owns the SQS message; temp files are always removed here.
+ */
+export async function transcodeVideo(
+  job: TranscodeJob,
+  deps: TranscodeDeps,
+  { signal, attempt }: { signal: AbortSignal; attempt: number },
+): Promise<TranscodeOutcome> {
+  const log = deps.logger.child({ videoId: job.videoId, attempt });
+  const current = await deps.store.get(job.videoId);
+  if (!current) throw new PermanentJobError('unknown_video', `no status document for video ${job.videoId}`);
+  if (current.status === 'ready' || current.status === 'failed') {
+    log.info({ status: current.status }, 'duplicate delivery of a finished job; nothing to do');
+    return 'already-done';
+  }
+
+  const startedAt = new Date().toISOString();
+  await deps.store.update(job.videoId, (doc) => ({
+    ...doc,
+    status: 'processing',
+    attempts: attempt,
+    progress: 0,
+    startedAt,
+    worker: deps.workerId,
+  }));
+  await deps.events.publish(
+    makeEvent(
+      'video.processing',
+      { videoId: job.videoId, priority: job.priority, attempt },
+      { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId },
+    ),
+  );
+
+  const workDir = await mkdtemp(path.join(deps.tmpDir, `reelay-${job.videoId}-`));
+  try {
+    const sourcePath = path.join(workDir, 'source');
+    const outDir = path.join(workDir, 'out');
+    await download(deps.s3, deps.rawBucket, job.sourceKey, sourcePath, signal);
+    const probe = await probeMedia(sourcePath, { ffprobePath: deps.binaries.ffprobe.path, signal });
+    const plan = planTranscode({
+      ...probe.video,
+      duration: probe.duration,
+      startTime: probe.startTime,
+      hasAudio: probe.audio !== undefined,
+    });
+    log.info({ probe, renditions: plan.renditions.map((r) => `${r.name}:${r.width}x${r.height}`) }, 'transcoding');
+
+    await mkdir(outDir);
+    const progress = new ProgressWriter(deps.store, job.videoId, log);
+    await runFfmpeg(buildTranscodeCommand(plan, { input: sourcePath, outDir, preset: deps.preset, threads: deps.threads }), {
+      ffmpegPath: deps.binaries.ffmpeg.path,
+      signal,
+      niceness: deps.niceness,
+      onProgress: (percent) => progress.report(percent),
+    });
+    await progress.flush();
+
+    const outputs = await measureOutputs(plan, outDir, job.videoId, deps.binaries.ffprobe.path);
+    await uploadOutputs(deps.s3, deps.mediaBucket, outDir, outputs, signal);
+
+    const source = sourceFromProbe(current.source, probe);
+    const ready = await deps.store.update(job.videoId, (doc) => ({
+      ...doc,
+      status: 'ready',
+      source,
+      outputs,
+      skipped: plan.skipped,
+      progress: 100,
+      finishedAt: new Date().toISOString(),
+      error: undefined,
+      lastError: undefined,
+    }));
+    await deps.events.publish(readyEvent(ready, plan));
+    log.info({ outputs: Object.keys(outputs) }, 'video ready');
+    return 'ready';
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function readyEvent(doc: VideoStatus, plan: TranscodePlan) {
+  return makeEvent(
+    'video.ready',
+    {
+      videoId: doc.id,
+      priority: doc.priority,
+      source: { duration: doc.source.duration ?? 0, width: plan.display.width, height: plan.display.height },
+      outputs: doc.outputs,
+      skipped: doc.skipped,
+    },
+    { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
+  );
+}
+
+async function download(s3: S3Client, bucket: string, key: string, file: string, signal: AbortSignal): Promise<void> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    await pipeline(res.Body as Readable, createWriteStream(file), { signal });
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') {
+      throw new PermanentJobError('source_missing', `the uploaded file s3://${bucket}/${key} no longer exists`, { cause: err });
+    }
+    throw new TransientJobError(`could not download the upload: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function sourceFromProbe(base: SourceInfo, probe: ProbeResult): SourceInfo {
+  const source: SourceInfo = {
+    ...base,
+    format: probe.format,
+    duration: probe.duration,
+    width: probe.video.width,
+    height: probe.video.height,
+    rotation: probe.video.rotation,
+    frameRate: Math.round(probe.video.frameRate * 1000) / 1000,
+    videoCodec: probe.video.codec,
+    hasAudio: probe.audio !== undefined,
+  };
+  if (probe.audio) source.audioCodec = probe.audio.codec;
+  return source;
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
+
+/** Measures every output with ffprobe: what the status reports is what was written, not what was asked for. */
+async function measureOutputs(plan: TranscodePlan, outDir: string, videoId: string, ffprobePath: string): Promise<Record<string, OutputInfo>> {
+  const entries = [...plan.renditions.map((r) => ({ name: r.name, file: r.file })), { name: 'thumbnail', file: plan.thumbnail.file }];
+  const measured = await Promise.all(
+    entries.map(async ({ name, file }) => {
+      const full = path.join(outDir, file);
+      const { size } = await stat(full).catch(() => {
+        throw new TransientJobError(`ffmpeg did not write ${file}`);
+      });
+      if (size === 0) throw new TransientJobError(`ffmpeg wrote an empty ${file}`);
+      const probe = await probeMedia(full, { ffprobePath, untrusted: false });
+      const info: OutputInfo = {
+        key: outputKey(videoId, file),
+        contentType: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        bytes: size,
+        width: probe.video.width,
+        height: probe.video.height,
+        videoCodec: probe.video.codec,
+      };
+      if (file.endsWith('.mp4')) info.duration = Math.round(probe.duration * 1000) / 1000;
+      if (probe.audio) info.audioCodec = probe.audio.codec;
+      return [name, info] as const;
+    }),
+  );
+  return Object.fromEntries(measured);
+}
+
+/** Uploads all outputs in parallel; a file's key is derived from the video id, so a retry overwrites. */
+async function uploadOutputs(
+  s3: S3Client,
+  bucket: string,
+  outDir: string,
+  outputs: Record<string, OutputInfo>,
+  signal: AbortSignal,
+): Promise<void> {
+  await Promise.all(
+    Object.values(outputs).map((o) =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: o.key,
+          Body: createReadStream(path.join(outDir, path.basename(o.key))),
+          ContentLength: o.bytes,
+          ContentType: o.contentType,
+          CacheControl: 'public, max-age=31536000, immutable',
+        }),
+        { abortSignal: signal },
+      ),
+    ),
+  ).catch((err: unknown) => {
+    throw new TransientJobError(`could not upload the outputs: ${(err as Error).message}`, { cause: err });
+  });
+}
+
+/** Writes progress to the status document at a bounded rate, one write at a time. */
+class ProgressWriter {
+  private lastWrite = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly store: StatusStore;
+  private readonly videoId: string;
+  private readonly log: Logger;
+  constructor(store: StatusStore, videoId: string, log: Logger) {
+    this.store = store;
+    this.videoId = videoId;
+    this.log = log;
+  }
+
+  report(percent: number): void {
+    const now = Date.now();
+    if (now - this.lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+    this.lastWrite = now;
+    this.chain = this.chain.then(async () => {
+      try {
+        await this.store.update(this.videoId, (doc) => ({ ...doc, progress: percent }));
+      } catch (err) {
+        this.log.warn({ err }, 'could not record progress');
+      }
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.chain;
+  }
+}

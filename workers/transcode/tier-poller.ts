@@ -1,0 +1,157 @@
+import {
+  ChangeMessageVisibilityCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Logger } from '../../core/logger.ts';
+import { PRIORITY_TIERS, type PriorityTier } from '../../core/resources.ts';
+
+export interface ReceivedMessage {
+  tier: PriorityTier;
+  queueUrl: string;
+  message: Message;
+  /** SQS ApproximateReceiveCount: how many times this message was handed out. */
+  receiveCount: number;
+}
+
+export interface TierPollerOptions {
+  sqs: SQSClient;
+  queueUrls: Record<PriorityTier, string>;
+  /** Long-poll wait, seconds (0–20). */
+  waitSeconds: number;
+  /** Visibility given to a received message, seconds. */
+  visibilityTimeoutSeconds: number;
+  /** One poll cycle in N starts from the lowest tier, so a busy high tier cannot starve the others. */
+  fairnessEvery: number;
+  logger: Logger;
+}
+
+/**
+ * Receives one job at a time, highest tier first.
+ *
+ * Rule: each cycle asks the tiers in order with an immediate (0 s) receive and
+ * takes the first message found. Every `fairnessEvery`-th cycle the order is
+ * reversed (low, normal, high), so a lower tier gets at least one poll in N
+ * while higher tiers stay busy. When all tiers are empty, one long poll per
+ * tier waits at once (no sleeps, no gaps); the first message wins, and a
+ * message that another tier's poll returns after that is handed back at once
+ * (visibility 0) for the next cycle or another worker.
+ */
+export class TierPoller {
+  private readonly opts: TierPollerOptions;
+  private cycle = 0;
+  private readonly pending = new Map<PriorityTier, Promise<void>>();
+  /** Set while `next()` waits on the long polls: the first message found goes to it. */
+  private waiter: ((got: ReceivedMessage | undefined) => void) | undefined;
+  private onSettled: (() => void) | undefined;
+
+  constructor(opts: TierPollerOptions) {
+    this.opts = opts;
+  }
+
+  /** The order of this cycle; exposed for tests of the fairness rule. */
+  orderFor(cycle: number): PriorityTier[] {
+    const order = [...PRIORITY_TIERS];
+    return cycle % this.opts.fairnessEvery === this.opts.fairnessEvery - 1 ? order.reverse() : order;
+  }
+
+  /** Resolves with the next job, or undefined when `signal` aborts. */
+  async next(signal: AbortSignal): Promise<ReceivedMessage | undefined> {
+    while (!signal.aborted) {
+      for (const tier of this.orderFor(this.cycle++)) {
+        if (signal.aborted) return undefined;
+        const got = await this.receive(tier, 0, signal);
+        if (got) return got;
+      }
+      if (this.opts.waitSeconds === 0) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      const got = await this.longPollAll(signal);
+      if (got) return got;
+    }
+    return undefined;
+  }
+
+  /**
+   * Waits for long polls still in flight (at most the poll wait) and hands back
+   * whatever they return. Long polls are not aborted: an aborted long poll may
+   * still take a message server-side, hiding it for a whole visibility timeout.
+   */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pending.values()]);
+  }
+
+  private longPollAll(signal: AbortSignal): Promise<ReceivedMessage | undefined> {
+    for (const tier of PRIORITY_TIERS) {
+      if (this.pending.has(tier)) continue;
+      const poll = this.receive(tier, this.opts.waitSeconds, signal).then((got) => {
+        this.pending.delete(tier);
+        if (got) this.deliver(got);
+        this.onSettled?.();
+      });
+      this.pending.set(tier, poll);
+    }
+    return new Promise((resolve) => {
+      const finish = (got: ReceivedMessage | undefined) => {
+        this.waiter = undefined;
+        this.onSettled = undefined;
+        signal.removeEventListener('abort', onAbort);
+        resolve(got);
+      };
+      const onAbort = () => finish(undefined);
+      this.waiter = finish;
+      // All polls came back empty: start a new cycle.
+      this.onSettled = () => {
+        if (this.pending.size === 0) finish(undefined);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The first message goes to the waiting caller; any other is handed back at once (visibility 0). */
+  private deliver(got: ReceivedMessage): void {
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter(got);
+    } else {
+      void this.release(got);
+    }
+  }
+
+  private async release(got: ReceivedMessage): Promise<void> {
+    try {
+      await this.opts.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle, VisibilityTimeout: 0 }),
+      );
+    } catch (err) {
+      this.opts.logger.warn({ err, tier: got.tier }, 'could not hand back a message; it reappears after its visibility timeout');
+    }
+  }
+
+  private async receive(tier: PriorityTier, waitSeconds: number, signal: AbortSignal): Promise<ReceivedMessage | undefined> {
+    const queueUrl = this.opts.queueUrls[tier];
+    try {
+      const res = await this.opts.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: waitSeconds,
+          VisibilityTimeout: this.opts.visibilityTimeoutSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+        waitSeconds === 0 ? { abortSignal: signal } : {},
+      );
+      const message = res.Messages?.[0];
+      if (!message) return undefined;
+      return { tier, queueUrl, message, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1') };
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      this.opts.logger.error({ err, tier }, 'receive failed; retrying in 1s');
+      await new Promise((r) => setTimeout(r, 1000));
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,228 @@
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { describeError, PermanentJobError } from '../../core/errors.ts';
+import { makeEvent } from '../../core/events.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { PriorityTier } from '../../core/resources.ts';
+import { transcodeJobSchema, type TranscodeJob } from '../../core/transcode-job.ts';
+import { EVENT_SOURCE, transcodeVideo, type TranscodeDeps } from './process-video.ts';
+import { TierPoller, type ReceivedMessage } from './tier-poller.ts';
+import { VisibilityHeartbeat } from './visibility-heartbeat.ts';
+
+export interface WorkerOptions {
+  sqs: SQSClient;
+  queueUrls: Record<PriorityTier, string>;
+  dlqUrls: Record<PriorityTier, string>;
+  /** Jobs run at once by this process. */
+  concurrency: number;
+  visibilityTimeoutMs: number;
+  heartbeatMs: number;
+  maxAttempts: number;
+  pollWaitSeconds: number;
+  fairnessEvery: number;
+  retryBaseDelayMs: number;
+  transcode: TranscodeDeps;
+  logger: Logger;
+}
+
+/** Longest back-off between attempts (SQS allows up to 12 hours). */
+const MAX_RETRY_DELAY_MS = 15 * 60_000;
+
+/**
+ * The transcode worker: `concurrency` loops, each taking one job at a time
+ * from the tier queues. Nothing is thrown out of a loop; a job's message is
+ * deleted only once its video is `ready` or `failed` (and dead-lettered).
+ */
+export class TranscodeWorker {
+  private readonly opts: WorkerOptions;
+  private readonly pollAbort = new AbortController();
+  private readonly jobs = new Map<string, AbortController>();
+  private readonly pollers: TierPoller[] = [];
+  private loops: Promise<void>[] = [];
+  private stopping: Promise<void> | undefined;
+  readonly stats = { ready: 0, failed: 0, retried: 0, duplicates: 0 };
+
+  constructor(opts: WorkerOptions) {
+    this.opts = opts;
+  }
+
+  get busy(): number {
+    return this.jobs.size;
+  }
+
+  start(): this {
+    for (let slot = 0; slot < this.opts.concurrency; slot++) {
+      const poller = new TierPoller({
+        sqs: this.opts.sqs,
+        queueUrls: this.opts.queueUrls,
+        waitSeconds: this.opts.pollWaitSeconds,
+        visibilityTimeoutSeconds: Math.ceil(this.opts.visibilityTimeoutMs / 1000),
+        fairnessEvery: this.opts.fairnessEvery,
+        logger: this.opts.logger,
+      });
+      this.pollers.push(poller);
+      this.loops.push(this.loop(poller));
+    }
+    this.opts.logger.info({ concurrency: this.opts.concurrency }, 'worker started');
+    return this;
+  }
+
+  /**
+   * Stops polling, lets jobs in hand finish within `graceMs`, then kills the
+   * rest and hands their messages back at once. Idempotent.
+   */
+  stop({ graceMs = 30_000 }: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      this.opts.logger.info({ busy: this.jobs.size, graceMs }, 'worker stopping');
+      this.pollAbort.abort();
+      const grace = setTimeout(() => {
+        for (const job of this.jobs.values()) job.abort();
+      }, graceMs);
+      try {
+        await Promise.all(this.loops);
+        await Promise.all(this.pollers.map((p) => p.close()));
+      } finally {
+        clearTimeout(grace);
+      }
+      this.opts.logger.info(this.stats, 'worker stopped');
+    })();
+    return this.stopping;
+  }
+
+  private async loop(poller: TierPoller): Promise<void> {
+    while (!this.pollAbort.signal.aborted) {
+      try {
+        const got = await poller.next(this.pollAbort.signal);
+        if (!got) continue;
+        await this.handle(got);
+      } catch (err) {
+        this.opts.logger.error({ err }, 'worker loop error; continuing');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async handle(got: ReceivedMessage): Promise<void> {
+    const parsed = transcodeJobSchema.safeParse(safeJson(got.message.Body));
+    if (!parsed.success) {
+      this.opts.logger.error({ tier: got.tier, body: got.message.Body?.slice(0, 200) }, 'malformed job message; dead-lettering it');
+      await this.deadLetter(got, 'malformed_job', 'the job message is not a reelay transcode job');
+      return;
+    }
+    const job = parsed.data;
+    const log = this.opts.logger.child({ videoId: job.videoId, jobId: got.message.MessageId, tier: got.tier });
+    const abort = new AbortController();
+    const key = got.message.MessageId ?? job.videoId;
+    this.jobs.set(key, abort);
+    const heartbeat = new VisibilityHeartbeat({
+      sqs: this.opts.sqs,
+      queueUrl: got.queueUrl,
+      receiptHandle: got.message.ReceiptHandle!,
+      intervalMs: this.opts.heartbeatMs,
+      visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
+      logger: log,
+    }).start();
+    try {
+      const status = await this.opts.transcode.store.get(job.videoId);
+      const attempt = (status?.attempts ?? 0) + 1;
+      if (attempt > this.opts.maxAttempts && status?.status !== 'ready' && status?.status !== 'failed') {
+        // Earlier attempts died without reporting (e.g. the worker was killed): stop here.
+        await this.fail(got, job, new PermanentJobError('attempts_exhausted', `gave up after ${attempt - 1} attempts`), attempt - 1, log);
+        return;
+      }
+      const outcome = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt });
+      if (outcome === 'already-done') this.stats.duplicates++;
+      else this.stats.ready++;
+      await this.deleteMessage(got);
+    } catch (err) {
+      await this.onFailure(got, job, err, log, abort.signal.aborted);
+    } finally {
+      heartbeat.stop();
+      this.jobs.delete(key);
+    }
+  }
+
+  private async onFailure(got: ReceivedMessage, job: TranscodeJob, err: unknown, log: Logger, interrupted: boolean): Promise<void> {
+    try {
+      const status = await this.opts.transcode.store.get(job.videoId);
+      const attempts = status?.attempts ?? 1;
+      if (interrupted) {
+        log.warn('job interrupted by shutdown; handing it back');
+        await this.opts.transcode.store.update(job.videoId, (doc) => ({ ...doc, status: 'queued', progress: undefined }));
+        await this.changeVisibility(got, 0);
+        return;
+      }
+      if (err instanceof PermanentJobError || attempts >= this.opts.maxAttempts) {
+        await this.fail(got, job, err, attempts, log);
+        return;
+      }
+      const delayMs = Math.min(MAX_RETRY_DELAY_MS, this.opts.retryBaseDelayMs * 2 ** (attempts - 1));
+      log.warn({ err, attempts, retryInMs: delayMs }, 'attempt failed; will retry');
+      this.stats.retried++;
+      await this.opts.transcode.store.update(job.videoId, (doc) => ({
+        ...doc,
+        status: 'queued',
+        progress: undefined,
+        lastError: { code: 'transient', message: describeError(err) },
+      }));
+      await this.changeVisibility(got, Math.ceil(delayMs / 1000));
+    } catch (handlingErr) {
+      // The message is left alone: it reappears after its visibility timeout and is tried again.
+      log.error({ err: handlingErr, cause: describeError(err) }, 'could not record the failure; the job will be redelivered');
+    }
+  }
+
+  /** Marks the video failed, publishes `video.failed`, moves the job to its tier's DLQ. */
+  private async fail(got: ReceivedMessage, job: TranscodeJob, err: unknown, attempts: number, log: Logger): Promise<void> {
+    const code = err instanceof PermanentJobError ? err.code : 'attempts_exhausted';
+    const message = describeError(err);
+    log.error({ code, reason: message, attempts }, 'video failed');
+    this.stats.failed++;
+    await this.opts.transcode.store.update(job.videoId, (doc) => ({
+      ...doc,
+      status: 'failed',
+      progress: undefined,
+      error: { code, message },
+      finishedAt: new Date().toISOString(),
+    }));
+    await this.opts.transcode.events.publish(
+      makeEvent(
+        'video.failed',
+        { videoId: job.videoId, priority: job.priority, code, reason: message, attempts },
+        { id: `video.failed:${job.videoId}`, source: EVENT_SOURCE, subject: job.videoId },
+      ),
+    );
+    await this.deadLetter(got, code, message);
+  }
+
+  private async deadLetter(got: ReceivedMessage, code: string, reason: string): Promise<void> {
+    await this.opts.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.opts.dlqUrls[got.tier],
+        MessageBody: got.message.Body ?? '',
+        MessageAttributes: {
+          code: { DataType: 'String', StringValue: code },
+          reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
+        },
+      }),
+    );
+    await this.deleteMessage(got);
+  }
+
+  private async deleteMessage(got: ReceivedMessage): Promise<void> {
+    await this.opts.sqs.send(new DeleteMessageCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle }));
+  }
+
+  private async changeVisibility(got: ReceivedMessage, seconds: number): Promise<void> {
+    await this.opts.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle, VisibilityTimeout: seconds }),
+    );
+  }
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
