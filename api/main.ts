@@ -8,7 +8,7 @@ import { createApp } from './app.ts';
 import { Ingest } from './ingest.ts';
 
 await runRole('api', async ({ config, logger }) => {
-  const clients = createAwsClients(config.aws);
+  const clients = createAwsClients(config.aws, logger);
   const resources = await resolveResources(clients, config.prefix);
   const store = new StatusStore(clients.s3, resources.names.mediaBucket);
   const events = new EventPublisher(clients.sns, resources);

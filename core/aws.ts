@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
 
 export interface AwsClients {
   s3: S3Client;
@@ -15,9 +16,10 @@ export interface AwsClients {
  * path-style URLs and checksums only where the API requires them, which every
  * S3-compatible server understands.
  */
-export function createAwsClients(aws: Config['aws']): AwsClients {
+export function createAwsClients(aws: Config['aws'], logger?: Logger): AwsClients {
   const common = {
     region: aws.region,
+    ...(logger ? { logger: sdkLogger(logger) } : {}),
     ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
     ...(aws.localCredentials ? { credentials: aws.localCredentials } : {}),
   };
@@ -37,4 +39,23 @@ export function destroyAwsClients(clients: AwsClients): void {
   clients.s3.destroy();
   clients.sqs.destroy();
   clients.sns.destroy();
+}
+
+/**
+ * Routes the SDK's own warnings into our structured log. lib-storage sends
+ * uploads smaller than one part as a PutObject whose length the S3 client
+ * cannot see, and the client warns about it; that warning is a false alarm here.
+ */
+function sdkLogger(logger: Logger) {
+  const log = logger.child({ component: 'aws-sdk' });
+  return {
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: unknown) => {
+      if (typeof message === 'string' && message.includes('Stream of unknown length')) log.debug(message);
+      else log.warn({ sdk: message }, 'aws sdk warning');
+    },
+    error: (message: unknown) => log.error({ sdk: message }, 'aws sdk error'),
+  };
 }

@@ -4,7 +4,7 @@ import { provision } from './provision.ts';
 
 /** `npm run provision`: create or converge every bucket, queue, topic and subscription, then exit. */
 await runRole('provision', async ({ config, logger }) => {
-  const clients = createAwsClients(config.aws);
+  const clients = createAwsClients(config.aws, logger);
   const report = await provision(
     clients,
     {

@@ -5,7 +5,7 @@ import { QueueConsumer } from '../queue-consumer.ts';
 import { Notifier } from './notifier.ts';
 
 await runRole('notifier', async ({ config, logger }) => {
-  const clients = createAwsClients(config.aws);
+  const clients = createAwsClients(config.aws, logger);
   const url = await queueUrl(clients.sqs, resourceNames(config.prefix).notifierQueue);
   const notifier = new Notifier({ logger });
   const consumer = new QueueConsumer({ sqs: clients.sqs, queueUrl: url, handle: notifier.handle, logger }).start();

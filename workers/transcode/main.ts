@@ -10,7 +10,7 @@ import { TranscodeWorker } from './worker.ts';
 await runRole('worker', async ({ config, logger }) => {
   const binaries = locateFfmpeg(config.ffmpeg);
   logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
-  const clients = createAwsClients(config.aws);
+  const clients = createAwsClients(config.aws, logger);
   const resources = await resolveResources(clients, config.prefix);
   const worker = new TranscodeWorker({
     sqs: clients.sqs,

@@ -7,6 +7,14 @@ import {
 import type { Logger } from '../../core/logger.ts';
 import { PRIORITY_TIERS, type PriorityTier } from '../../core/resources.ts';
 
+/**
+ * Visibility given to a message handed back. Not 0: fauxqs 2.4.1 with SQLite
+ * persistence fails `ChangeMessageVisibility(0)` with a NOT NULL constraint
+ * error after taking the message out of flight, and the message vanishes until
+ * the emulator restarts. One second costs little and works everywhere.
+ */
+export const HAND_BACK_VISIBILITY_SECONDS = 1;
+
 export interface ReceivedMessage {
   tier: PriorityTier;
   queueUrl: string;
@@ -36,7 +44,7 @@ export interface TierPollerOptions {
  * while higher tiers stay busy. When all tiers are empty, one long poll per
  * tier waits at once (no sleeps, no gaps); the first message wins, and a
  * message that another tier's poll returns after that is handed back at once
- * (visibility 0) for the next cycle or another worker.
+ * (visibility ~0) for the next cycle or another worker.
  */
 export class TierPoller {
   private readonly opts: TierPollerOptions;
@@ -122,9 +130,10 @@ export class TierPoller {
   }
 
   private async release(got: ReceivedMessage): Promise<void> {
+    this.opts.logger.debug({ tier: got.tier, messageId: got.message.MessageId, handle: got.message.ReceiptHandle?.slice(0, 8) }, 'handing back');
     try {
       await this.opts.sqs.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle, VisibilityTimeout: 0 }),
+        new ChangeMessageVisibilityCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle, VisibilityTimeout: HAND_BACK_VISIBILITY_SECONDS }),
       );
     } catch (err) {
       this.opts.logger.warn({ err, tier: got.tier }, 'could not hand back a message; it reappears after its visibility timeout');
@@ -146,6 +155,7 @@ export class TierPoller {
       );
       const message = res.Messages?.[0];
       if (!message) return undefined;
+      this.opts.logger.debug({ tier, messageId: message.MessageId, waitSeconds, handle: message.ReceiptHandle?.slice(0, 8) }, 'received');
       return { tier, queueUrl, message, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1') };
     } catch (err) {
       if (signal.aborted) return undefined;

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { PriorityTier } from '../../core/resources.ts';
 import { transcodeJobSchema, type TranscodeJob } from '../../core/transcode-job.ts';
 import { EVENT_SOURCE, transcodeVideo, type TranscodeDeps } from './process-video.ts';
-import { TierPoller, type ReceivedMessage } from './tier-poller.ts';
+import { HAND_BACK_VISIBILITY_SECONDS, TierPoller, type ReceivedMessage } from './tier-poller.ts';
 import { VisibilityHeartbeat } from './visibility-heartbeat.ts';
 
 export interface WorkerOptions {
@@ -148,7 +148,7 @@ export class TranscodeWorker {
       if (interrupted) {
         log.warn('job interrupted by shutdown; handing it back');
         await this.opts.transcode.store.update(job.videoId, (doc) => ({ ...doc, status: 'queued', progress: undefined }));
-        await this.changeVisibility(got, 0);
+        await this.changeVisibility(got, HAND_BACK_VISIBILITY_SECONDS);
         return;
       }
       if (err instanceof PermanentJobError || attempts >= this.opts.maxAttempts) {

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseBytes } from './config.ts';
+import { ConfigError } from './errors.ts';
+
+describe('loadConfig', () => {
+  it('has a sane default for every knob', () => {
+    const config = loadConfig({});
+    expect(config.prefix).toBe('reelay');
+    expect(config.aws).toEqual({ endpoint: undefined, region: 'us-east-1', localCredentials: undefined });
+    expect(config.api.port).toBe(3000);
+    expect(config.api.maxUploadBytes).toBe(5 * 1024 ** 3);
+    expect(config.worker.heartbeatMs).toBeLessThan(config.worker.visibilityTimeoutMs);
+    expect(config.ffmpeg.preset).toBe('veryfast');
+  });
+
+  it('uses test credentials for a local endpoint only when none are configured', () => {
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://localhost:4566/' }).aws).toMatchObject({
+      endpoint: 'http://localhost:4566',
+      localCredentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://localhost:4566', AWS_ACCESS_KEY_ID: 'x' }).aws.localCredentials).toBeUndefined();
+  });
+
+  it('converts units once: seconds to ms, sizes to bytes', () => {
+    const config = loadConfig({ REELAY_VISIBILITY_TIMEOUT_SECONDS: '90', REELAY_MAX_UPLOAD_BYTES: '2GiB' });
+    expect(config.worker.visibilityTimeoutMs).toBe(90_000);
+    expect(config.worker.heartbeatMs).toBe(30_000);
+    expect(config.api.maxUploadBytes).toBe(2 * 1024 ** 3);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', REELAY_PREFIX: 'Bad_Prefix', AWS_ENDPOINT_URL: 'ftp://x', REELAY_X264_PRESET: 'ludicrous' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['PORT', 'REELAY_PREFIX', 'AWS_ENDPOINT_URL', 'REELAY_X264_PRESET']) expect(message).toContain(name);
+    expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('checks related options together', () => {
+    expect(() => loadConfig({ REELAY_VISIBILITY_TIMEOUT_SECONDS: '30', REELAY_HEARTBEAT_SECONDS: '30' })).toThrow(
+      /REELAY_HEARTBEAT_SECONDS \(30\) must be shorter than REELAY_VISIBILITY_TIMEOUT_SECONDS \(30\)/,
+    );
+  });
+
+  it('rejects out-of-range numbers', () => {
+    expect(() => loadConfig({ REELAY_POLL_WAIT_SECONDS: '21' })).toThrow(/REELAY_POLL_WAIT_SECONDS/);
+    expect(() => loadConfig({ REELAY_MAX_UPLOAD_BYTES: 'lots' })).toThrow(/REELAY_MAX_UPLOAD_BYTES/);
+  });
+});
+
+describe('parseBytes', () => {
+  it.each([
+    ['1048576', 1048576],
+    ['10k', 10240],
+    ['500MB', 500_000_000],
+    ['1.5GiB', 1.5 * 1024 ** 3],
+    ['2 gib', 2 * 1024 ** 3],
+  ])('%s → %d', (text, bytes) => expect(parseBytes(text)).toBe(bytes));
+
+  it.each(['', 'abc', '-1', '10 parsecs'])('rejects %j', (text) => expect(parseBytes(text)).toBeUndefined());
+});

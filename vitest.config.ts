@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', '.reelay/**'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Integration files each start their own emulator and ffmpeg processes; two at a time suits 2 cores.
+    maxWorkers: 2,
+  },
+});
