@@ -53,6 +53,8 @@ export interface Config {
     preset: string;
     /** ffmpeg `-threads`; 0 lets ffmpeg decide. */
     threads: number;
+    /** Scheduling priority of ffmpeg (`nice`), 0–19: transcodes yield the CPU to the API and pollers. */
+    niceness: number;
   };
 }
 
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
       ffprobePath: r.optional('FFPROBE_PATH'),
       preset: r.oneOf('REELAY_X264_PRESET', 'veryfast', X264_PRESETS),
       threads: r.int('REELAY_FFMPEG_THREADS', 0, 0, 64),
+      niceness: r.int('REELAY_FFMPEG_NICENESS', 10, 0, 19),
     },
   };
 

@@ -32,7 +32,7 @@ await runRole('worker', async ({ config, logger }) => {
       binaries,
       preset: config.ffmpeg.preset,
       threads: config.ffmpeg.threads,
-      niceness: 10,
+      niceness: config.ffmpeg.niceness,
       tmpDir: config.worker.tmpDir,
       workerId: `${hostname()}:${process.pid}`,
       logger,
