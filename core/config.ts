@@ -45,6 +45,11 @@ export interface Config {
     /** First retry delay after a transient failure, ms (doubles each attempt). */
     retryBaseDelayMs: number;
     tmpDir: string;
+    /** A transcode with no progress for this long is killed (a failed attempt), ms. */
+    stallTimeoutMs: number;
+    /** A transcode may run at most max(jobTimeoutMinMs, duration × jobTimeoutFactor). */
+    jobTimeoutFactor: number;
+    jobTimeoutMinMs: number;
   };
   ffmpeg: {
     ffmpegPath: string | undefined;
@@ -69,7 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const endpoint = r.url('AWS_ENDPOINT_URL');
   const hasCreds = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE);
-  const visibilityTimeoutSeconds = r.int('REELAY_VISIBILITY_TIMEOUT_SECONDS', 60, 5, 43_200);
+  const visibilityTimeoutSeconds = r.int('REELAY_VISIBILITY_TIMEOUT_SECONDS', 60, 2, 43_200);
   const heartbeatSeconds = r.int('REELAY_HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), 1, 43_200);
   if (heartbeatSeconds >= visibilityTimeoutSeconds) {
     problems.push(
@@ -103,6 +108,9 @@ export function loadConfig(env: Env = process.env): Config {
       fairnessEvery: r.int('REELAY_FAIRNESS_EVERY', 10, 2, 1000),
       retryBaseDelayMs: r.int('REELAY_RETRY_BASE_SECONDS', 5, 0, 3600) * 1000,
       tmpDir: path.resolve(r.str('REELAY_TMP_DIR', tmpdir())),
+      stallTimeoutMs: r.int('REELAY_STALL_TIMEOUT_SECONDS', 120, 1, 86_400) * 1000,
+      jobTimeoutFactor: r.int('REELAY_JOB_TIMEOUT_FACTOR', 10, 1, 1000),
+      jobTimeoutMinMs: r.int('REELAY_JOB_TIMEOUT_MIN_SECONDS', 300, 1, 86_400) * 1000,
     },
     ffmpeg: {
       ffmpegPath: r.optional('FFMPEG_PATH'),

@@ -10,6 +10,14 @@ const MAX_TIME = 9_999_999_999_999;
 const indexKey = (id: string, createdAt: string) =>
   `index/${String(MAX_TIME - Date.parse(createdAt)).padStart(13, '0')}-${id}`;
 
+const MAX_UPDATE_ATTEMPTS = 5;
+
+/** S3 answers 412 when If-Match/If-None-Match fails, 409 when two conditional writes race. */
+function isWriteConflict(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
+}
+
 export interface StatusPage {
   items: VideoStatus[];
   /** Opaque cursor for the next page, absent on the last one. */
@@ -29,39 +37,62 @@ export class StatusStore {
     this.bucket = bucket;
   }
 
+  /** Writes a new document; refuses to overwrite one that exists (`If-None-Match: *`). */
   async create(doc: VideoStatus): Promise<void> {
-    await this.put(doc);
+    await this.put(doc, { ifNoneMatch: '*' });
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: indexKey(doc.id, doc.createdAt), Body: '' }));
   }
 
-  async put(doc: VideoStatus): Promise<void> {
+  /**
+   * Writes a document. With `ifMatch`, S3 refuses the write (412) when someone
+   * else wrote since that ETag was read: two writers cannot silently overwrite
+   * each other. (Emulators without conditional writes ignore the header.)
+   */
+  async put(doc: VideoStatus, { ifMatch, ifNoneMatch }: { ifMatch?: string; ifNoneMatch?: string } = {}): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: statusKey(doc.id),
         Body: JSON.stringify(doc),
         ContentType: 'application/json',
+        ...(ifMatch ? { IfMatch: ifMatch } : {}),
+        ...(ifNoneMatch ? { IfNoneMatch: ifNoneMatch } : {}),
       }),
     );
   }
 
   async get(id: string): Promise<VideoStatus | undefined> {
+    return (await this.read(id))?.doc;
+  }
+
+  /** The document and its ETag, or undefined when there is none. */
+  async read(id: string): Promise<{ doc: VideoStatus; etag: string | undefined } | undefined> {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: statusKey(id) }));
-      return JSON.parse(await res.Body!.transformToString()) as VideoStatus;
+      return { doc: JSON.parse(await res.Body!.transformToString()) as VideoStatus, etag: res.ETag };
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;
     }
   }
 
-  /** Reads, changes and writes one document; `change` gets a copy and returns the new state. */
+  /**
+   * Read, change, conditional write; on a conflicting write by someone else,
+   * read again and re-apply `change` (up to 5 times). `change` gets a copy and
+   * returns the new state, or throws to give up.
+   */
   async update(id: string, change: (doc: VideoStatus) => VideoStatus): Promise<VideoStatus> {
-    const current = await this.get(id);
-    if (!current) throw new Error(`no status document for video ${id}`);
-    const next = { ...change(structuredClone(current)), updatedAt: new Date().toISOString() };
-    await this.put(next);
-    return next;
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.read(id);
+      if (!current) throw new Error(`no status document for video ${id}`);
+      const next = { ...change(structuredClone(current.doc)), updatedAt: new Date().toISOString() };
+      try {
+        await this.put(next, current.etag ? { ifMatch: current.etag } : {});
+        return next;
+      } catch (err) {
+        if (!isWriteConflict(err) || attempt >= MAX_UPDATE_ATTEMPTS) throw err;
+      }
+    }
   }
 
   async list({ limit, cursor }: { limit: number; cursor?: string }): Promise<StatusPage> {

@@ -1,5 +1,12 @@
 import { CreateBucketCommand, HeadBucketCommand, type BucketLocationConstraint, type S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, ListSubscriptionsByTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreateTopicCommand,
+  GetSubscriptionAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  SetSubscriptionAttributesCommand,
+  SubscribeCommand,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -200,6 +207,7 @@ async function ensureTopic(sns: SNSClient, name: string, note: (name: string, cr
   return TopicArn;
 }
 
+/** Subscribes the queue unless it already is; an existing subscription is brought to the wanted attributes. */
 async function ensureSubscription(
   sns: SNSClient,
   topicArn: string,
@@ -209,9 +217,24 @@ async function ensureSubscription(
   let NextToken: string | undefined;
   do {
     const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
-    if (page.Subscriptions?.some((s) => s.Protocol === 'sqs' && s.Endpoint === queueArn)) return false;
+    const existing = page.Subscriptions?.find((s) => s.Protocol === 'sqs' && s.Endpoint === queueArn);
+    if (existing?.SubscriptionArn) {
+      await convergeSubscription(sns, existing.SubscriptionArn, attributes);
+      return false;
+    }
     NextToken = page.NextToken;
   } while (NextToken);
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: attributes }));
   return true;
+}
+
+async function convergeSubscription(sns: SNSClient, subscriptionArn: string, wanted: Record<string, string>): Promise<void> {
+  const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+  const desired: Record<string, string> = { FilterPolicy: '', ...wanted };
+  for (const [name, value] of Object.entries(desired)) {
+    const current = Attributes[name] ?? '';
+    if (value === '' ? current === '' || current === '{}' : sameAttribute(current, value)) continue;
+    // A filter policy is removed by setting it to an empty string.
+    await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn, AttributeName: name, AttributeValue: value }));
+  }
 }

@@ -7,6 +7,10 @@ import { StatusStore } from '../../core/status-store.ts';
 import { locateFfmpeg } from './ffmpeg/locate.ts';
 import { TranscodeWorker } from './worker.ts';
 
+function reportState(busy: number, concurrency: number): void {
+  if (process.send && process.connected) process.send({ type: 'reelay.worker.state', busy, concurrency });
+}
+
 await runRole('worker', async ({ config, logger }) => {
   const binaries = locateFfmpeg(config.ffmpeg);
   logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
@@ -34,11 +38,17 @@ await runRole('worker', async ({ config, logger }) => {
       threads: config.ffmpeg.threads,
       niceness: config.ffmpeg.niceness,
       tmpDir: config.worker.tmpDir,
+      stallTimeoutMs: config.worker.stallTimeoutMs,
+      jobTimeoutFactor: config.worker.jobTimeoutFactor,
+      jobTimeoutMinMs: config.worker.jobTimeoutMinMs,
       workerId: `${hostname()}:${process.pid}`,
       logger,
     },
+    // Under the supervisor (forked with IPC), report how many jobs are in hand so only idle workers are stopped.
+    onBusyChange: (busy) => reportState(busy, config.worker.concurrency),
     logger,
   }).start();
+  reportState(0, config.worker.concurrency);
 
   return {
     async stop() {

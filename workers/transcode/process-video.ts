@@ -12,6 +12,7 @@ import { outputKey, type StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
 import type { OutputInfo, SourceInfo, VideoStatus } from '../../core/video-status.ts';
 import { buildTranscodeCommand } from './ffmpeg/command.ts';
+import { FfmpegWatchdog, transcodeTimeLimitMs } from './ffmpeg-watchdog.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
@@ -29,6 +30,10 @@ export interface TranscodeDeps {
   threads: number;
   niceness: number;
   tmpDir: string;
+  /** Stuck-ffmpeg rules: see FfmpegWatchdog. */
+  stallTimeoutMs: number;
+  jobTimeoutFactor: number;
+  jobTimeoutMinMs: number;
   workerId: string;
   logger: Logger;
 }
@@ -59,14 +64,10 @@ export async function transcodeVideo(
   }
 
   const startedAt = new Date().toISOString();
-  await deps.store.update(job.videoId, (doc) => ({
-    ...doc,
-    status: 'processing',
-    attempts: attempt,
-    progress: 0,
-    startedAt,
-    worker: deps.workerId,
-  }));
+  const started = await deps.store
+    .update(job.videoId, (doc) => ({ ...unfinished(doc), status: 'processing', attempts: attempt, progress: 0, startedAt, worker: deps.workerId }))
+    .catch(finishedElsewhere);
+  if (!started) return 'already-done';
   await deps.events.publish(
     makeEvent(
       'video.processing',
@@ -91,20 +92,33 @@ export async function transcodeVideo(
 
     await mkdir(outDir);
     const progress = new ProgressWriter(deps.store, job.videoId, log);
-    await runFfmpeg(buildTranscodeCommand(plan, { input: sourcePath, outDir, preset: deps.preset, threads: deps.threads }), {
-      ffmpegPath: deps.binaries.ffmpeg.path,
-      signal,
-      niceness: deps.niceness,
-      onProgress: (percent) => progress.report(percent),
-    });
-    await progress.flush();
+    const limitMs = transcodeTimeLimitMs(probe.duration, { factor: deps.jobTimeoutFactor, minMs: deps.jobTimeoutMinMs });
+    const watchdog = new FfmpegWatchdog({ stallMs: deps.stallTimeoutMs, limitMs, parent: signal });
+    try {
+      await runFfmpeg(buildTranscodeCommand(plan, { input: sourcePath, outDir, preset: deps.preset, threads: deps.threads }), {
+        ffmpegPath: deps.binaries.ffmpeg.path,
+        signal: watchdog.signal,
+        niceness: deps.niceness,
+        onProgress: (percent) => {
+          watchdog.progress();
+          progress.report(percent);
+        },
+      });
+    } catch (err) {
+      if (watchdog.reason) throw new TransientJobError(watchdog.reason, { cause: err });
+      throw err;
+    } finally {
+      watchdog.stop();
+      await progress.flush();
+    }
 
     const outputs = await measureOutputs(plan, outDir, job.videoId, deps.binaries.ffprobe.path);
     await uploadOutputs(deps.s3, deps.mediaBucket, outDir, outputs, signal);
 
     const source = sourceFromProbe(current.source, probe);
-    const ready = await deps.store.update(job.videoId, (doc) => ({
-      ...doc,
+    const ready = await deps.store
+      .update(job.videoId, (doc) => ({
+      ...unfinished(doc),
       status: 'ready',
       source,
       outputs,
@@ -113,13 +127,33 @@ export async function transcodeVideo(
       finishedAt: new Date().toISOString(),
       error: undefined,
       lastError: undefined,
-    }));
+    }))
+      .catch(finishedElsewhere);
+    if (!ready) {
+      log.warn('another worker finished this video first; not announcing it again');
+      return 'already-done';
+    }
     await deps.events.publish(readyEvent(ready, plan));
     log.info({ outputs: Object.keys(outputs) }, 'video ready');
     return 'ready';
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Thrown inside a status update when the video was finished by someone else meanwhile. */
+class FinishedElsewhere extends Error {
+  override name = 'FinishedElsewhere';
+}
+
+function unfinished(doc: VideoStatus): VideoStatus {
+  if (doc.status === 'ready' || doc.status === 'failed') throw new FinishedElsewhere(doc.status);
+  return doc;
+}
+
+function finishedElsewhere(err: unknown): undefined {
+  if (err instanceof FinishedElsewhere) return undefined;
+  throw err;
 }
 
 function readyEvent(doc: VideoStatus, plan: TranscodePlan) {

@@ -21,6 +21,8 @@ export interface WorkerOptions {
   fairnessEvery: number;
   retryBaseDelayMs: number;
   transcode: TranscodeDeps;
+  /** Called whenever the number of jobs in hand changes (the supervisor learns which workers are idle). */
+  onBusyChange?: (busy: number) => void;
   logger: Logger;
 }
 
@@ -113,6 +115,7 @@ export class TranscodeWorker {
     const abort = new AbortController();
     const key = got.message.MessageId ?? job.videoId;
     this.jobs.set(key, abort);
+    this.opts.onBusyChange?.(this.jobs.size);
     const heartbeat = new VisibilityHeartbeat({
       sqs: this.opts.sqs,
       queueUrl: got.queueUrl,
@@ -138,6 +141,7 @@ export class TranscodeWorker {
     } finally {
       heartbeat.stop();
       this.jobs.delete(key);
+      this.opts.onBusyChange?.(this.jobs.size);
     }
   }
 
@@ -164,7 +168,7 @@ export class TranscodeWorker {
         progress: undefined,
         lastError: { code: 'transient', message: describeError(err) },
       }));
-      await this.changeVisibility(got, Math.ceil(delayMs / 1000));
+      await this.changeVisibility(got, Math.max(HAND_BACK_VISIBILITY_SECONDS, Math.ceil(delayMs / 1000)));
     } catch (handlingErr) {
       // The message is left alone: it reappears after its visibility timeout and is tried again.
       log.error({ err: handlingErr, cause: describeError(err) }, 'could not record the failure; the job will be redelivered');

@@ -1,0 +1,72 @@
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../../core/logger.ts';
+import type { StatusStore } from '../../core/status-store.ts';
+import { transcodeJobSchema } from '../../core/transcode-job.ts';
+
+export interface RedriveResult {
+  moved: string[];
+  /** Messages left in the DLQ: not a reelay job, or the video no longer exists. */
+  skipped: number;
+}
+
+/**
+ * Moves every job in a tier's DLQ back to its queue and gives its video a
+ * fresh start (`queued`, attempts 0, the old error kept as `lastError`).
+ * SQS's StartMessageMoveTask would move the messages but cannot reset each
+ * video's status, and a worker skips a video that is already `failed`.
+ */
+export async function redriveDlq({
+  sqs,
+  store,
+  dlqUrl,
+  queueUrl,
+  logger,
+}: {
+  sqs: SQSClient;
+  store: StatusStore;
+  dlqUrl: string;
+  queueUrl: string;
+  logger: Logger;
+}): Promise<RedriveResult> {
+  const result: RedriveResult = { moved: [], skipped: 0 };
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+    );
+    if (Messages.length === 0) return result;
+    for (const message of Messages) {
+      const parsed = transcodeJobSchema.safeParse(safeJson(message.Body));
+      const current = parsed.success ? await store.get(parsed.data.videoId) : undefined;
+      if (!parsed.success || !current) {
+        // Left in the DLQ (it reappears after the visibility timeout) for a human to look at.
+        logger.warn({ messageId: message.MessageId }, 'not redriven: not a reelay job, or its video is gone');
+        result.skipped++;
+        continue;
+      }
+      const job = parsed.data;
+      await store.update(job.videoId, (doc) => ({
+        ...doc,
+        status: 'queued',
+        attempts: 0,
+        progress: undefined,
+        error: undefined,
+        finishedAt: undefined,
+        startedAt: undefined,
+        queuedAt: new Date().toISOString(),
+        ...(doc.error ? { lastError: doc.error } : {}),
+      }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...job, enqueuedAt: new Date().toISOString() }) }));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+      result.moved.push(job.videoId);
+      logger.info({ videoId: job.videoId }, 'job redriven');
+    }
+  }
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
