@@ -43,6 +43,7 @@ describe('npm start (dev stack)', () => {
         REELAY_DATA_DIR: dataDir,
         REELAY_POLL_WAIT_SECONDS: '2',
         REELAY_X264_PRESET: 'ultrafast',
+        REELAY_SUPERVISOR_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -64,8 +65,11 @@ describe('npm start (dev stack)', () => {
 
       const roles = new Set([...output.matchAll(/"role":"([a-z-]+)","pid":(\d+)/g)].map((m) => `${m[1]}:${m[2]}`));
       const pids = (role: string) => [...roles].filter((r) => r.startsWith(`${role}:`));
-      for (const role of ['api', 'worker', 'notifier', 'dev-stack']) expect(pids(role)).toHaveLength(1);
-      expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(4);
+      for (const role of ['api', 'supervisor', 'notifier', 'dev-stack']) expect(pids(role)).toHaveLength(1);
+      // The supervisor starts the workers: at least the minimum of one, each its own process.
+      expect(pids('worker').length).toBeGreaterThanOrEqual(1);
+      expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(4 + pids('worker').length);
+      expect(output).toMatch(/"role":"supervisor".*"decision":"up".*"msg":"scale up: \+1 -> 1 workers"/);
       await waitFor('the notifier to log video.ready', () =>
         output.split('\n').some((l) => l.includes('"role":"notifier"') && l.includes(`"eventId":"video.ready:${id}"`)) || undefined,
       );
@@ -75,5 +79,15 @@ describe('npm start (dev stack)', () => {
     }
     expect(await exited).toBe(0);
     expect(output).toContain('"msg":"stopped"');
+    // Every process of the stack is gone, the supervisor's workers included.
+    const alive = (pid: number) => {
+      try {
+        return process.kill(pid, 0);
+      } catch {
+        return false;
+      }
+    };
+    const pids = new Set([...output.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1])));
+    expect([...pids].filter(alive)).toEqual([]);
   }, 90_000);
 });

@@ -9,7 +9,8 @@ import { createApp } from '../../api/app.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../core/aws.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { EventPublisher } from '../../core/events.ts';
-import { createLogger, silentLogger } from '../../core/logger.ts';
+import { createLogger, silentLogger, type Logger } from '../../core/logger.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { queueUrl, resolveResources, type ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
 import { startEmulator, type RunningEmulator } from '../../infra/emulator.ts';
@@ -98,38 +99,8 @@ export async function startTestStack({
     logger,
   }).start();
 
-  const worker = withWorker
-    ? new TranscodeWorker({
-        sqs: clients.sqs,
-        queueUrls: resources.tierQueueUrl,
-        dlqUrls: resources.tierDlqUrl,
-        concurrency: config.worker.concurrency,
-        visibilityTimeoutMs: config.worker.visibilityTimeoutMs,
-        heartbeatMs: config.worker.heartbeatMs,
-        maxAttempts: config.worker.maxAttempts,
-        pollWaitSeconds: config.worker.pollWaitSeconds,
-        fairnessEvery: config.worker.fairnessEvery,
-        retryBaseDelayMs: config.worker.retryBaseDelayMs,
-        transcode: {
-          s3: clients.s3,
-          store,
-          events,
-          rawBucket: resources.names.rawBucket,
-          mediaBucket: resources.names.mediaBucket,
-          binaries,
-          preset: 'ultrafast',
-          threads: 0,
-          niceness: 0,
-          tmpDir: config.worker.tmpDir,
-      stallTimeoutMs: config.worker.stallTimeoutMs,
-      jobTimeoutFactor: config.worker.jobTimeoutFactor,
-      jobTimeoutMinMs: config.worker.jobTimeoutMinMs,
-          workerId: 'test-worker',
-          logger,
-        },
-        logger,
-      }).start()
-    : undefined;
+  const base = { config, clients, resources, store, events, binaries, logger };
+  const worker = withWorker ? startTestWorker(base) : undefined;
 
   return {
     config,
@@ -172,4 +143,53 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface WorkerOverrides {
+  /** An S3 client for the worker only (e.g. with injected faults). */
+  s3?: S3Client;
+  concurrency?: number;
+  maxAttempts?: number;
+  preset?: string;
+  workerId?: string;
+}
+
+/** A TranscodeWorker wired like workers/transcode/main.ts, against the stack's resources. */
+export function startTestWorker(
+  stack: Pick<TestStack, 'config' | 'clients' | 'resources' | 'store' | 'binaries'> & { events?: EventPublisher; logger?: Logger },
+  overrides: WorkerOverrides = {},
+): TranscodeWorker {
+  const { config, clients, resources, binaries } = stack;
+  const logger = stack.logger ?? silentLogger();
+  const s3 = overrides.s3 ?? clients.s3;
+  return new TranscodeWorker({
+    sqs: clients.sqs,
+    queueUrls: resources.tierQueueUrl,
+    dlqUrls: resources.tierDlqUrl,
+    concurrency: overrides.concurrency ?? config.worker.concurrency,
+    visibilityTimeoutMs: config.worker.visibilityTimeoutMs,
+    heartbeatMs: config.worker.heartbeatMs,
+    maxAttempts: overrides.maxAttempts ?? config.worker.maxAttempts,
+    pollWaitSeconds: config.worker.pollWaitSeconds,
+    fairnessEvery: config.worker.fairnessEvery,
+    retryBaseDelayMs: config.worker.retryBaseDelayMs,
+    transcode: {
+      s3,
+      store: overrides.s3 ? new StatusStore(s3, resources.names.mediaBucket) : stack.store,
+      events: stack.events ?? new EventPublisher(clients.sns, resources),
+      rawBucket: resources.names.rawBucket,
+      mediaBucket: resources.names.mediaBucket,
+      binaries,
+      preset: overrides.preset ?? 'ultrafast',
+      threads: 0,
+      niceness: 0,
+      tmpDir: config.worker.tmpDir,
+      stallTimeoutMs: config.worker.stallTimeoutMs,
+      jobTimeoutFactor: config.worker.jobTimeoutFactor,
+      jobTimeoutMinMs: config.worker.jobTimeoutMinMs,
+      workerId: overrides.workerId ?? 'test-worker',
+      logger,
+    },
+    logger,
+  }).start();
 }

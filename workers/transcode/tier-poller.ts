@@ -38,10 +38,10 @@ export interface TierPollerOptions {
 /**
  * Receives one job at a time, highest tier first.
  *
- * Rule: each cycle asks the tiers in order with an immediate (0 s) receive and
- * takes the first message found. Every `fairnessEvery`-th cycle the order is
- * reversed (low, normal, high), so a lower tier gets at least one poll in N
- * while higher tiers stay busy. When all tiers are empty, one long poll per
+ * Rule: for each job the tiers are asked in order with an immediate (0 s)
+ * receive and the first message found is taken. For every `fairnessEvery`-th
+ * job the order is reversed (low, normal, high), so while higher tiers stay
+ * busy a lower tier still gets at least one job in N. When all tiers are empty, one long poll per
  * tier waits at once (no sleeps, no gaps); the first message wins, and a
  * message that another tier's poll returns after that is handed back at once
  * (visibility ~0) for the next cycle or another worker.
@@ -67,19 +67,25 @@ export class TierPoller {
   /** Resolves with the next job, or undefined when `signal` aborts. */
   async next(signal: AbortSignal): Promise<ReceivedMessage | undefined> {
     while (!signal.aborted) {
-      for (const tier of this.orderFor(this.cycle++)) {
+      for (const tier of this.orderFor(this.cycle)) {
         if (signal.aborted) return undefined;
         const got = await this.receive(tier, 0, signal);
-        if (got) return got;
+        if (got) return this.took(got);
       }
       if (this.opts.waitSeconds === 0) {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
       const got = await this.longPollAll(signal);
-      if (got) return got;
+      if (got) return this.took(got);
     }
     return undefined;
+  }
+
+  /** Cycles count jobs taken, not idle polls: the Nth job, not the Nth second, comes from the bottom. */
+  private took(got: ReceivedMessage): ReceivedMessage {
+    this.cycle++;
+    return got;
   }
 
   /**

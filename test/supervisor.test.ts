@@ -1,0 +1,142 @@
+import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../core/aws.ts';
+import { loadConfig } from '../core/config.ts';
+import { silentLogger } from '../core/logger.ts';
+import { resolveResources, type ResolvedResources } from '../core/resources.ts';
+import { startEmulator, type RunningEmulator } from '../infra/emulator.ts';
+import { provision } from '../infra/provision.ts';
+import { sqsDepthSource } from '../workers/supervisor/queue-depth.ts';
+import { Supervisor } from '../workers/supervisor/supervisor.ts';
+import { uniquePrefix, waitFor } from './support/stack.ts';
+
+/**
+ * The supervisor against the real emulator with real forked worker
+ * processes. The backlog it reacts to sits on a second set of tier queues
+ * that no worker consumes, so it stays put while we watch; the depth is still
+ * read through SQS GetQueueAttributes, as in production.
+ */
+const root = path.resolve(import.meta.dirname, '..');
+let emulator: RunningEmulator;
+let dataDir: string;
+let clients: AwsClients;
+let workerPrefix: string;
+let backlog: ResolvedResources;
+let supervisor: Supervisor | undefined;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'reelay-supervisor-'));
+  emulator = await startEmulator({ port: 0, dataDir });
+  const config = loadConfig({ AWS_ENDPOINT_URL: emulator.endpoint });
+  clients = createAwsClients(config.aws);
+  workerPrefix = uniquePrefix('sw');
+  const backlogPrefix = uniquePrefix('sb');
+  for (const prefix of [workerPrefix, backlogPrefix]) {
+    await provision(clients, { prefix, region: config.aws.region, visibilityTimeoutSeconds: 30, maxAttempts: 3 }, silentLogger());
+  }
+  backlog = await resolveResources(clients, backlogPrefix);
+});
+
+afterAll(async () => {
+  await supervisor?.stop();
+  destroyAwsClients(clients);
+  await emulator?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function sendJobs(queueUrl: string, count: number): Promise<void> {
+  const Entries = Array.from({ length: count }, (_, i) => ({
+    Id: String(i),
+    MessageBody: JSON.stringify({ videoId: `v${i}`, priority: 'normal', sourceKey: `raw/v${i}`, enqueuedAt: new Date().toISOString() }),
+  }));
+  await clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries }));
+}
+
+const alive = (pid: number | undefined) => {
+  try {
+    return pid !== undefined && process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+};
+
+describe('supervisor', () => {
+  it('counts jobs waiting and in flight, per tier', async () => {
+    await sendJobs(backlog.tierQueueUrl.high, 3);
+    await sendJobs(backlog.tierQueueUrl.low, 1);
+    await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: backlog.tierQueueUrl.high, MaxNumberOfMessages: 2, VisibilityTimeout: 30 }));
+    const depth = sqsDepthSource(clients.sqs, backlog.tierQueueUrl);
+    expect(await depth(new AbortController().signal)).toEqual({ high: 3, normal: 0, low: 1 });
+    for (const tier of ['high', 'low'] as const) await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: backlog.tierQueueUrl[tier] }));
+    expect(await depth(new AbortController().signal)).toEqual({ high: 0, normal: 0, low: 0 });
+  });
+
+  it('scales real worker processes up to max on a backlog, replaces a killed one, and back to min after the cooldown', async () => {
+    const logs: Record<string, any>[] = [];
+    const logger = pino({ level: 'debug', base: { role: 'supervisor' } }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const decisions = (decision: string) => logs.filter((l) => l.decision === decision);
+    supervisor = await new Supervisor({
+      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, pollMs: 500, scaleDownCooldownMs: 2000, port: 0 },
+      depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
+      worker: {
+        script: path.join(root, 'workers/transcode/main.ts'),
+        execArgv: ['--disable-warning=ExperimentalWarning'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          AWS_ENDPOINT_URL: emulator.endpoint,
+          REELAY_PREFIX: workerPrefix,
+          REELAY_POLL_WAIT_SECONDS: '1',
+          REELAY_LOG_LEVEL: process.env.REELAY_TEST_LOG ?? 'warn',
+        },
+      },
+      workerStopTimeoutMs: 10_000,
+      logger,
+    }).start();
+    const sup = supervisor;
+    const metrics = async () => (await fetch(`http://127.0.0.1:${sup.port}/metrics`)).text();
+    const reported = (n: number) => (sup.workers.length === n && sup.workers.every((w) => w.state !== undefined)) || undefined;
+
+    // Empty queues: the minimum, one worker, which reports itself idle.
+    await waitFor('the first worker to report', () => reported(1), 15_000);
+    expect(sup.workers[0]!.state).toEqual({ busy: 0, concurrency: 1 });
+    expect(decisions('up')[0]).toMatchObject({ code: 'below-min', current: 0, desired: 1 });
+
+    // 5 jobs at 2 per worker would need 3: capped at the maximum of 2, started at once.
+    await sendJobs(backlog.tierQueueUrl.normal, 5);
+    await waitFor('a second worker', () => reported(2), 15_000);
+    expect(decisions('up').at(-1)).toMatchObject({ code: 'backlog', current: 1, desired: 2, count: 1, depth: { normal: 5 }, total: 5 });
+    expect(decisions('up').at(-1)!.reason).toContain('capped at the maximum 2');
+    expect(await metrics()).toMatch(/reelay_queue_depth\{tier="normal"\} 5\n[^]*reelay_workers 2\n[^]*reelay_workers_desired 2\n/);
+
+    // kill -9 a worker: the supervisor notices and starts another.
+    const victim = sup.workers[0]!.pid!;
+    process.kill(victim, 'SIGKILL');
+    await waitFor('the killed worker to be replaced', () => (reported(2) && sup.workers.every((w) => w.pid !== victim)) || undefined, 15_000);
+    expect(logs.find((l) => l.msg === 'worker exited unexpectedly')).toMatchObject({ workerPid: victim, signal: 'SIGKILL' });
+    expect(decisions('up').at(-1)!.reason).toContain('replacing a worker that exited');
+    expect(await metrics()).toContain('reelay_worker_restarts_total 1\n');
+
+    // Queue drained: one idle worker is stopped, but only once the cooldown has passed.
+    const drainedAt = Date.now();
+    await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: backlog.tierQueueUrl.normal }));
+    const stopped = sup.workers.map((w) => w.pid);
+    await waitFor('scale-down to the minimum', () => sup.workers.length === 1 || undefined, 10_000);
+    expect(Date.now() - drainedAt).toBeGreaterThanOrEqual(2000);
+    expect(decisions('hold').some((l) => l.code === 'cooldown')).toBe(true);
+    expect(decisions('down').at(-1)).toMatchObject({ code: 'surplus', current: 2, desired: 1, count: 1, total: 0 });
+    await waitFor('the stopped worker to exit', () => logs.find((l) => l.msg === 'worker stopped') ?? undefined, 10_000);
+    expect(logs.find((l) => l.msg === 'worker stopped')).toMatchObject({ code: 0, signal: null });
+    expect(await metrics()).toMatch(/reelay_scale_events_total\{direction="down"\} 1\n/);
+
+    // Stopping takes every worker process with it.
+    await sup.stop();
+    await sup.stop(); // idempotent
+    expect(stopped.filter(alive)).toEqual([]);
+    expect(sup.workers).toHaveLength(0);
+  }, 60_000);
+});

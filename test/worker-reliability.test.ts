@@ -1,0 +1,149 @@
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../core/logger.ts';
+import type { PriorityTier } from '../core/resources.ts';
+import { redriveDlq } from '../workers/transcode/redrive.ts';
+import { TierPoller } from '../workers/transcode/tier-poller.ts';
+import type { TranscodeWorker } from '../workers/transcode/worker.ts';
+import { faultyS3 } from './support/faults.ts';
+import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+
+/**
+ * The worker fleet's promises, against the real emulator and real ffmpeg:
+ * priority order, no starvation, duplicate deliveries, retries, DLQ, redrive.
+ */
+const clip = path.resolve(import.meta.dirname, '../samples/small-480p.mkv');
+let stack: TestStack;
+let worker: TranscodeWorker | undefined;
+
+beforeAll(async () => {
+  stack = await startTestStack({ withWorker: false, env: { REELAY_RETRY_BASE_SECONDS: '1', REELAY_POLL_WAIT_SECONDS: '1' } });
+});
+afterEach(async () => {
+  await worker?.stop({ graceMs: 5000 });
+  worker = undefined;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function upload(priority: PriorityTier, title: string): Promise<string> {
+  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=${priority}&title=${title}`, {
+    method: 'POST',
+    headers: { 'content-type': 'video/x-matroska' },
+    body: await readFile(clip),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+const eventsFor = (id: string, type: string) => stack.notifier.recent.filter((e) => e.subject === id && e.type === type);
+
+describe('scheduling', () => {
+  it('with the worker busy and low jobs waiting, a new high job is the next to start', async () => {
+    worker = startTestWorker(stack, { concurrency: 1 });
+    const lows = [await upload('low', 'low-1'), await upload('low', 'low-2'), await upload('low', 'low-3')];
+    await waitFor('the first low job to start', async () => ((await stack.store.get(lows[0]!))?.status === 'processing' ? true : undefined));
+    const high = await upload('high', 'high');
+    const all = await Promise.all([...lows, high].map((id) => waitForFinalStatus(stack.baseUrl, id)));
+    const byStart = [...all].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)).map((v) => v.title);
+    expect(byStart).toEqual(['low-1', 'high', 'low-2', 'low-3']);
+  });
+
+  it('under a sustained stream of high jobs, low jobs still get one job in N', async () => {
+    const { sqs } = stack.clients;
+    const urls = stack.resources.tierQueueUrl;
+    const send = (tier: PriorityTier, n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => sqs.send(new SendMessageCommand({ QueueUrl: urls[tier], MessageBody: `${tier}-${i}` }))));
+    await send('high', 20);
+    await send('low', 3);
+    const poller = new TierPoller({ sqs, queueUrls: urls, waitSeconds: 1, visibilityTimeoutSeconds: 30, fairnessEvery: 5, logger: silentLogger() });
+    const abort = new AbortController();
+    const taken: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const got = (await poller.next(abort.signal))!;
+      taken.push(got.tier);
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle }));
+    }
+    abort.abort();
+    await poller.close();
+    // Jobs 5, 10 and 15 come from the bottom while 20 high jobs are waiting.
+    expect(taken.map((t, i) => (t === 'low' ? i + 1 : 0)).filter(Boolean)).toEqual([5, 10, 15]);
+    // Drain what is left so later tests start from empty queues.
+    for (const tier of ['high', 'low'] as const) {
+      for (;;) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: urls[tier], MaxNumberOfMessages: 10 }));
+        if (Messages.length === 0) break;
+        await Promise.all(Messages.map((m) => sqs.send(new DeleteMessageCommand({ QueueUrl: urls[tier], ReceiptHandle: m.ReceiptHandle }))));
+      }
+    }
+  });
+});
+
+describe('delivery and failures', () => {
+  it('a duplicate delivery of a finished job does no work and announces nothing again', async () => {
+    worker = startTestWorker(stack);
+    const id = await upload('normal', 'dup');
+    const first = await waitForFinalStatus(stack.baseUrl, id);
+    expect(first.status).toBe('ready');
+    await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
+
+    const job = { videoId: id, priority: 'normal', sourceKey: first.source.key, enqueuedAt: new Date().toISOString() };
+    await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.normal, MessageBody: JSON.stringify(job) }));
+    await waitFor('the duplicate to be consumed', () => (worker!.stats.duplicates === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(eventsFor(id, 'video.ready')).toHaveLength(1);
+    expect(eventsFor(id, 'video.processing')).toHaveLength(1);
+    const after = (await stack.store.get(id))!;
+    expect(after).toMatchObject({ status: 'ready', attempts: 1, updatedAt: first.updatedAt });
+  });
+
+  it('a transient S3 failure is retried with back-off and then succeeds', async () => {
+    const { s3, faults } = faultyS3(stack.config.aws, {
+      when: (command, input) => command === 'PutObjectCommand' && (input.Key ?? '').startsWith('videos/'),
+      remaining: 1,
+    });
+    worker = startTestWorker(stack, { s3, maxAttempts: 3 });
+    const id = await upload('normal', 'flaky');
+    const video = await waitForFinalStatus(stack.baseUrl, id);
+    expect(faults.injected).toBe(1);
+    expect(video).toMatchObject({ status: 'ready', attempts: 2 });
+    expect(video.lastError).toBeUndefined();
+    await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
+    expect(eventsFor(id, 'video.processing').map((e) => (e.data as { attempt: number }).attempt)).toEqual([1, 2]);
+    expect(eventsFor(id, 'video.failed')).toHaveLength(0);
+    s3.destroy();
+  });
+
+  it('a failure that persists ends in the DLQ with a failed status and video.failed; redrive then finishes it', async () => {
+    const { s3, faults } = faultyS3(stack.config.aws, {
+      when: (command, input) => command === 'PutObjectCommand' && (input.Key ?? '').startsWith('videos/'),
+      remaining: 1000,
+    });
+    worker = startTestWorker(stack, { s3, maxAttempts: 2 });
+    const id = await upload('low', 'doomed');
+    const video = await waitForFinalStatus(stack.baseUrl, id);
+    expect(video).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'attempts_exhausted' } });
+    expect(video.error.message).toMatch(/injected fault/);
+    const failed = await waitFor('video.failed', () => eventsFor(id, 'video.failed')[0]);
+    expect(failed.data).toMatchObject({ attempts: 2, code: 'attempts_exhausted' });
+    expect(faults.injected).toBeGreaterThanOrEqual(2);
+    await worker.stop();
+    s3.destroy();
+
+    // The outage is over: redrive the DLQ and a healthy worker finishes the video.
+    const result = await redriveDlq({
+      sqs: stack.clients.sqs,
+      store: stack.store,
+      dlqUrl: stack.resources.tierDlqUrl.low,
+      queueUrl: stack.resources.tierQueueUrl.low,
+      logger: silentLogger(),
+    });
+    expect(result.moved).toEqual([id]);
+    expect((await stack.store.get(id))).toMatchObject({ status: 'queued', attempts: 0, lastError: { code: 'attempts_exhausted' } });
+    worker = startTestWorker(stack);
+    expect(await waitForFinalStatus(stack.baseUrl, id)).toMatchObject({ status: 'ready', attempts: 1 });
+  });
+});
