@@ -69,7 +69,7 @@ describe('npm start (dev stack)', () => {
       // The supervisor starts the workers: at least the minimum of one, each its own process.
       expect(pids('worker').length).toBeGreaterThanOrEqual(1);
       expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(4 + pids('worker').length);
-      expect(output).toMatch(/"role":"supervisor".*"decision":"up".*"msg":"scale up: \+1 -> 1 workers"/);
+      expect(output).toMatch(/"role":"supervisor".*"decision":"up".*"msg":"scale up: \+1 -> 1 worker"/);
       await waitFor('the notifier to log video.ready', () =>
         output.split('\n').some((l) => l.includes('"role":"notifier"') && l.includes(`"eventId":"video.ready:${id}"`)) || undefined,
       );

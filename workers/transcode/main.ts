@@ -4,6 +4,7 @@ import { EventPublisher } from '../../core/events.ts';
 import { resolveResources } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { StatusStore } from '../../core/status-store.ts';
+import { parentDeathLauncher } from './ffmpeg/death-signal.ts';
 import { locateFfmpeg } from './ffmpeg/locate.ts';
 import { TranscodeWorker } from './worker.ts';
 
@@ -14,6 +15,9 @@ function reportState(busy: number, concurrency: number): void {
 await runRole('worker', async ({ config, logger }) => {
   const binaries = locateFfmpeg(config.ffmpeg);
   logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
+  // ffmpeg dies with this process, even on SIGKILL, where the OS allows it.
+  const launcher = await parentDeathLauncher(binaries.ffmpeg.path, config.worker.tmpDir);
+  const runBinaries = launcher ? { ...binaries, ffmpeg: { ...binaries.ffmpeg, path: launcher.path } } : binaries;
   const clients = createAwsClients(config.aws, logger);
   const resources = await resolveResources(clients, config.prefix);
   const worker = new TranscodeWorker({
@@ -33,7 +37,7 @@ await runRole('worker', async ({ config, logger }) => {
       events: new EventPublisher(clients.sns, resources),
       rawBucket: resources.names.rawBucket,
       mediaBucket: resources.names.mediaBucket,
-      binaries,
+      binaries: runBinaries,
       preset: config.ffmpeg.preset,
       threads: config.ffmpeg.threads,
       niceness: config.ffmpeg.niceness,
@@ -53,6 +57,7 @@ await runRole('worker', async ({ config, logger }) => {
   return {
     async stop() {
       await worker.stop({ graceMs: config.worker.visibilityTimeoutMs / 2 });
+      await launcher?.remove();
       destroyAwsClients(clients);
     },
   };

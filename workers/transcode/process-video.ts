@@ -76,6 +76,7 @@ export async function transcodeVideo(
     ),
   );
 
+  await mkdir(deps.tmpDir, { recursive: true });
   const workDir = await mkdtemp(path.join(deps.tmpDir, `reelay-${job.videoId}-`));
   try {
     const sourcePath = path.join(workDir, 'source');

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
+
+/**
+ * Workers as real processes: killed with SIGKILL, stopped with SIGTERM, and
+ * jobs longer than the visibility timeout. The API and the notifier run
+ * in-process against the same emulator.
+ */
+const run = promisify(execFile);
+const clip = path.resolve(import.meta.dirname, '../samples/landscape-720p-audio.mp4');
+const VISIBILITY = { REELAY_VISIBILITY_TIMEOUT_SECONDS: '3', REELAY_HEARTBEAT_SECONDS: '1' };
+/** Slow enough (one thread, x264 `veryslow`) that a test can act while ffmpeg runs. */
+const SLOW = { REELAY_X264_PRESET: 'veryslow', REELAY_FFMPEG_THREADS: '1' };
+const FAST = { REELAY_X264_PRESET: 'ultrafast' };
+
+let stack: TestStack;
+let scratch: string;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({ withWorker: false, env: VISIBILITY });
+  scratch = await mkdtemp(path.join(tmpdir(), 'reelay-workers-'));
+});
+afterEach(async () => {
+  for (const w of workers.splice(0)) {
+    w.child.kill('SIGKILL');
+    await w.exited;
+  }
+  // Belt and braces: no ffmpeg of this file may outlive it.
+  await run('pkill', ['-9', '-f', scratch]).catch(() => undefined);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function worker(name: string, env: Record<string, string>): WorkerProcess {
+  const w = spawnWorker(stack, { ...VISIBILITY, REELAY_TMP_DIR: path.join(scratch, name), ...env });
+  workers.push(w);
+  return w;
+}
+
+async function upload(): Promise<string> {
+  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=high`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: await readFile(clip) });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+const processingBy = (id: string) =>
+  waitFor(
+    'the job to be running',
+    async () => {
+      const doc = await stack.store.get(id);
+      return doc?.status === 'processing' && (doc.progress ?? 0) > 0 ? doc : undefined;
+    },
+    30_000,
+  );
+
+const eventsFor = (id: string, type: string) => stack.notifier.recent.filter((e) => e.subject === id && e.type === type);
+
+async function ffmpegRunningUnder(dir: string): Promise<boolean> {
+  const { stdout } = await run('pgrep', ['-f', `ffmpeg.*${dir}`]).catch(() => ({ stdout: '' }));
+  return stdout.trim().length > 0;
+}
+
+describe('worker processes', () => {
+  it('kill -9 mid-transcode: the job reappears, another worker finishes it, one video.ready', async () => {
+    const a = worker('a', SLOW);
+    const id = await upload();
+    await processingBy(id);
+    expect(await ffmpegRunningUnder(path.join(scratch, 'a'))).toBe(true);
+    a.child.kill('SIGKILL');
+    await a.exited;
+    // ffmpeg was started through setpriv --pdeathsig: the kernel kills it with its worker.
+    await waitFor('the orphaned ffmpeg to die', async () => ((await ffmpegRunningUnder(path.join(scratch, 'a'))) ? undefined : true), 5000);
+
+    worker('b', FAST);
+    const video = await waitForFinalStatus(stack.baseUrl, id, 60_000);
+    expect(video).toMatchObject({ status: 'ready', attempts: 2 });
+    await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(eventsFor(id, 'video.ready')).toHaveLength(1);
+  });
+
+  it('SIGTERM mid-job: ffmpeg is stopped, the job handed back, the worker exits 0 and temp files are gone', async () => {
+    const c = worker('c', SLOW);
+    const id = await upload();
+    await processingBy(id);
+    expect(await ffmpegRunningUnder(path.join(scratch, 'c'))).toBe(true);
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+    expect(await ffmpegRunningUnder(path.join(scratch, 'c'))).toBe(false);
+    expect(await readdir(path.join(scratch, 'c'))).toEqual([]);
+    expect(c.output()).toMatch(/job interrupted by shutdown; handing it back/);
+    expect((await stack.store.get(id))?.status).toBe('queued');
+
+    worker('d', FAST);
+    expect(await waitForFinalStatus(stack.baseUrl, id, 60_000)).toMatchObject({ status: 'ready' });
+  });
+
+  it('a job longer than the visibility timeout is processed by one worker only (heartbeat)', async () => {
+    // `slow` with one thread takes several times the 3 s visibility timeout on this clip.
+    worker('e', { REELAY_X264_PRESET: 'slow', REELAY_FFMPEG_THREADS: '1' });
+    worker('f', { REELAY_X264_PRESET: 'slow', REELAY_FFMPEG_THREADS: '1' });
+    const id = await upload();
+    const video = await waitForFinalStatus(stack.baseUrl, id, 90_000);
+    expect(video).toMatchObject({ status: 'ready', attempts: 1 });
+    expect(Date.parse(video.finishedAt) - Date.parse(video.startedAt)).toBeGreaterThan(3000);
+    await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
+    expect(eventsFor(id, 'video.processing')).toHaveLength(1);
+  });
+});
