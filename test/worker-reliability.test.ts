@@ -146,4 +146,18 @@ describe('delivery and failures', () => {
     worker = startTestWorker(stack);
     expect(await waitForFinalStatus(stack.baseUrl, id)).toMatchObject({ status: 'ready', attempts: 1 });
   });
+
+  it('a transcode past its time limit is killed and counted as a failed attempt', async () => {
+    // Limit: 1 × the 4 s duration; x264 `veryslow` needs far longer than that for 720p.
+    worker = startTestWorker(stack, { preset: 'veryslow', maxAttempts: 1, jobTimeoutFactor: 1, jobTimeoutMinMs: 1000 });
+    const res = await fetch(`${stack.baseUrl}/v1/videos`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: await readFile(path.resolve(import.meta.dirname, '../samples/landscape-720p-audio.mp4')),
+    });
+    const { id } = (await res.json()) as { id: string };
+    const video = await waitForFinalStatus(stack.baseUrl, id, 60_000);
+    expect(video).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'attempts_exhausted', message: 'ffmpeg exceeded the time limit of 4s' } });
+    expect(Date.parse(video.finishedAt) - Date.parse(video.startedAt)).toBeLessThan(15_000);
+  });
 });

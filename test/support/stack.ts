@@ -152,6 +152,8 @@ export interface WorkerOverrides {
   maxAttempts?: number;
   preset?: string;
   workerId?: string;
+  jobTimeoutFactor?: number;
+  jobTimeoutMinMs?: number;
 }
 
 /** A TranscodeWorker wired like workers/transcode/main.ts, against the stack's resources. */
@@ -185,8 +187,8 @@ export function startTestWorker(
       niceness: 0,
       tmpDir: config.worker.tmpDir,
       stallTimeoutMs: config.worker.stallTimeoutMs,
-      jobTimeoutFactor: config.worker.jobTimeoutFactor,
-      jobTimeoutMinMs: config.worker.jobTimeoutMinMs,
+      jobTimeoutFactor: overrides.jobTimeoutFactor ?? config.worker.jobTimeoutFactor,
+      jobTimeoutMinMs: overrides.jobTimeoutMinMs ?? config.worker.jobTimeoutMinMs,
       workerId: overrides.workerId ?? 'test-worker',
       logger,
     },
