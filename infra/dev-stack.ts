@@ -4,6 +4,7 @@ import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
+import { loadSupervisorSettings, workerStopTimeoutMs } from '../workers/supervisor/settings.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
 import { provision } from './provision.ts';
 
@@ -11,17 +12,20 @@ import { provision } from './provision.ts';
  * `npm start`: the whole stack on one machine. Starts the embedded emulator
  * (unless AWS_ENDPOINT_URL points elsewhere), provisions, then runs every role
  * as its own process, exactly as they run in production, talking only through
- * S3/SQS/SNS. A role that crashes is restarted; Ctrl-C stops them in order.
+ * S3/SQS/SNS. The supervisor starts and stops the transcode workers with the
+ * queue depth. A role that crashes is restarted; Ctrl-C stops them in order.
  */
 const ROLES = [
   { role: 'notifier', script: '../workers/notifier/main.ts' },
-  { role: 'worker', script: '../workers/transcode/main.ts' },
+  { role: 'supervisor', script: '../workers/supervisor/main.ts' },
   { role: 'api', script: '../api/main.ts' },
 ] as const;
 
 let config;
 try {
   config = loadConfig();
+  // Checked here too, so a bad value stops `npm start` at once instead of the supervisor restarting in a loop.
+  loadSupervisorSettings();
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`reelay: ${err.message}\n`);
@@ -30,6 +34,8 @@ try {
   throw err;
 }
 const logger = createLogger('dev-stack', config.logLevel);
+// The supervisor bounds its own stop; killing it earlier would orphan its workers.
+const supervisorStopMs = workerStopTimeoutMs(config.worker) + 10_000;
 
 let emulator: RunningEmulator | undefined;
 const env: NodeJS.ProcessEnv = { ...process.env };
@@ -91,12 +97,13 @@ async function stopAll(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'stopping the stack');
-  // The API first (no new uploads), then the worker (finishes or hands back its job), then the notifier.
-  for (const role of ['api', 'worker', 'notifier']) {
+  // The API first (no new uploads), then the supervisor (its workers finish or hand back their jobs), then the notifier.
+  for (const role of ['api', 'supervisor', 'notifier']) {
     const child = children.get(role);
     if (!child || child.exitCode !== null) continue;
+    const killAfterMs = role === 'supervisor' ? supervisorStopMs : 45_000;
     await new Promise<void>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 45_000);
+      const kill = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       child.once('exit', () => {
         clearTimeout(kill);
         resolve();

@@ -104,6 +104,7 @@ describe('supervisor', () => {
     // Empty queues: the minimum, one worker, which reports itself idle.
     await waitFor('the first worker to report', () => reported(1), 15_000);
     expect(sup.workers[0]!.state).toEqual({ busy: 0, concurrency: 1 });
+    expect(await (await fetch(`http://127.0.0.1:${sup.port}/healthz`)).json()).toMatchObject({ status: 'ok', workers: 1, desired: 1 });
     expect(decisions('up')[0]).toMatchObject({ code: 'below-min', current: 0, desired: 1 });
 
     // 5 jobs at 2 per worker would need 3: capped at the maximum of 2, started at once.

@@ -1,0 +1,224 @@
+import type { StdioOptions } from 'node:child_process';
+import type { Logger } from '../../core/logger.ts';
+import { decideScale, plural, type ScaleDecision } from './decide-scale.ts';
+import { startMetricsServer, SupervisorMetrics, type MetricsServer } from './metrics.ts';
+import { totalDepth, type DepthSource, type TierDepth } from './queue-depth.ts';
+import type { SupervisorSettings } from './settings.ts';
+import { WorkerPool, type WorkerExit, type WorkerProcess } from './worker-pool.ts';
+
+export interface SupervisorOptions {
+  settings: SupervisorSettings;
+  /** Reads the tier queues' depth (sqsDepthSource in production). */
+  depth: DepthSource;
+  worker: { script: string; execArgv: string[]; env: NodeJS.ProcessEnv; stdio?: StdioOptions };
+  /** How long stopping waits for workers to finish or hand back their jobs before killing them, ms. */
+  workerStopTimeoutMs: number;
+  /** Bind address of /metrics and /healthz. Default 127.0.0.1. */
+  host?: string;
+  logger: Logger;
+}
+
+/** A worker that dies before it ever reported was broken from the start: wait before the next one, up to this long. */
+const MAX_RESTART_BACKOFF_MS = 30_000;
+
+/**
+ * Keeps the number of worker processes matched to the tier queues' depth.
+ * Every `pollMs` (the next poll is scheduled when the previous one has
+ * finished) it reads the depth, asks `decideScale`, starts or stops workers,
+ * logs the decision and updates the metrics. Nothing is thrown out of the loop.
+ */
+export class Supervisor {
+  readonly metrics = new SupervisorMetrics();
+  private readonly opts: SupervisorOptions;
+  private readonly pool: WorkerPool;
+  private readonly abort = new AbortController();
+  private server: MetricsServer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private runAgain = false;
+  private stopping: Promise<void> | undefined;
+  private lowerSince: number | undefined;
+  private lastLogged = '';
+  private lastDepth: TierDepth | undefined;
+  /** Workers in a row that died before reporting, and when the next start is allowed. */
+  private failedStarts = 0;
+  private startsBlockedUntil = 0;
+  private exitedUnexpectedly = 0;
+
+  constructor(opts: SupervisorOptions) {
+    this.opts = opts;
+    this.pool = new WorkerPool({
+      ...opts.worker,
+      logger: opts.logger,
+      onUnexpectedExit: (worker, exit) => this.onUnexpectedExit(worker, exit),
+      onStateChange: () => {
+        this.failedStarts = 0;
+        this.countWorkers();
+      },
+    });
+  }
+
+  /** Starts the metrics server and makes the first decision at once. */
+  async start(): Promise<this> {
+    const { settings, host = '127.0.0.1', logger } = this.opts;
+    this.server = await startMetricsServer({ metrics: this.metrics, host, port: settings.port });
+    logger.info({ settings, metrics: `http://${host}:${this.server.port}/metrics` }, 'supervisor started');
+    this.poll();
+    return this;
+  }
+
+  /** The port /metrics listens on (useful with port 0). */
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  /** Worker processes that count, with what each last reported. */
+  get workers(): readonly WorkerProcess[] {
+    return this.pool.running;
+  }
+
+  /** Stops polling, SIGTERMs every worker, waits for them (bounded), closes the metrics server. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.timer);
+      this.abort.abort();
+      await this.running;
+      this.opts.logger.info({ workers: this.pool.running.length }, 'supervisor stopping its workers');
+      await this.pool.stopAll(this.opts.workerStopTimeoutMs);
+      await this.server?.close();
+      this.opts.logger.info('supervisor stopped');
+    })();
+    return this.stopping;
+  }
+
+  /** Runs one decision now, or right after the one under way. */
+  private poll(): void {
+    if (this.stopping) return;
+    if (this.running) {
+      this.runAgain = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.running = this.reconcile().then((nextInMs) => {
+      this.running = undefined;
+      if (this.stopping) return;
+      const delay = this.runAgain ? 0 : nextInMs;
+      this.runAgain = false;
+      this.timer = setTimeout(() => this.poll(), delay);
+    });
+  }
+
+  /** One round: read, decide, act, report. Resolves with the delay until the next round; never rejects. */
+  private async reconcile(): Promise<number> {
+    const { settings, logger } = this.opts;
+    try {
+      let depth: TierDepth | undefined;
+      try {
+        // Bounded: the SDK has no request timeout of its own, and a hung read would stall every decision.
+        const timeout = AbortSignal.timeout(Math.max(5000, 2 * settings.pollMs));
+        depth = await this.opts.depth(AbortSignal.any([this.abort.signal, timeout]));
+        this.lastDepth = depth;
+      } catch (err) {
+        if (this.abort.signal.aborted) return settings.pollMs;
+        logger.warn({ err }, 'could not read the queue depth');
+      }
+      if (this.stopping) return settings.pollMs;
+
+      const running = this.pool.running;
+      const busy = running.filter(WorkerPool.isBusy).length;
+      const now = Date.now();
+      let decision = decideScale({
+        depth: depth && totalDepth(depth),
+        current: running.length,
+        busy,
+        lowerSince: this.lowerSince,
+        now,
+        settings,
+      });
+      this.lowerSince = decision.lowerSince;
+      let nextInMs = settings.pollMs;
+      const blocked = decision.action === 'up' && now < this.startsBlockedUntil;
+      if (blocked) {
+        const waitMs = this.startsBlockedUntil - now;
+        decision = { ...decision, action: 'hold', count: 0, reason: `${decision.reason}; waiting ${Math.ceil(waitMs / 1000)}s after failed starts` };
+        nextInMs = Math.min(nextInMs, waitMs);
+      }
+      this.log(decision, depth, running.length, busy);
+      this.act(decision, running);
+      this.updateMetrics(decision, depth);
+      if (!blocked) this.exitedUnexpectedly = 0;
+      return nextInMs;
+    } catch (err) {
+      logger.error({ err }, 'supervisor round failed; trying again next poll');
+      return settings.pollMs;
+    }
+  }
+
+  private act(decision: ScaleDecision, running: WorkerProcess[]): void {
+    if (decision.action === 'up') {
+      for (let i = 0; i < decision.count; i++) this.pool.start();
+      this.metrics.scaleEvents.up++;
+    } else if (decision.action === 'down') {
+      // The newest idle workers go first; the longest-running ones stay warm.
+      const idle = running.filter((w) => !WorkerPool.isBusy(w)).sort((a, b) => b.startedAt - a.startedAt);
+      for (const worker of idle.slice(0, decision.count)) this.pool.stop(worker);
+      this.metrics.scaleEvents.down++;
+    }
+  }
+
+  private updateMetrics(decision: ScaleDecision, depth: TierDepth | undefined): void {
+    if (depth) this.metrics.queueDepth = depth;
+    this.metrics.desired = decision.desired;
+    this.countWorkers();
+  }
+
+  private countWorkers(): void {
+    const running = this.pool.running;
+    this.metrics.workers = running.length;
+    this.metrics.busy = running.filter(WorkerPool.isBusy).length;
+  }
+
+  /** Every action and every change of mind at info, with the depth that caused it; repeats of a hold at debug. */
+  private log(decision: ScaleDecision, depth: TierDepth | undefined, current: number, busy: number): void {
+    const after = current + (decision.action === 'up' ? decision.count : decision.action === 'down' ? -decision.count : 0);
+    const replacing = decision.action === 'up' && this.exitedUnexpectedly > 0;
+    const fields = {
+      decision: decision.action,
+      code: decision.code,
+      depth: depth ?? this.lastDepth,
+      depthKnown: depth !== undefined,
+      total: depth && totalDepth(depth),
+      current,
+      desired: decision.desired,
+      busy,
+      ...(decision.action === 'hold' ? {} : { count: decision.count, workers: after }),
+      reason: replacing ? `${decision.reason}; replacing a worker that exited` : decision.reason,
+    };
+    const key = `${decision.action}:${decision.code}:${decision.desired}:${current}`;
+    const changed = decision.action !== 'hold' || key !== this.lastLogged;
+    this.lastLogged = key;
+    const message =
+      decision.action === 'up'
+        ? `scale up: +${decision.count} -> ${workers(after)}`
+        : decision.action === 'down'
+          ? `scale down: -${decision.count} -> ${workers(after)}`
+          : `hold at ${workers(current)}`;
+    if (changed) this.opts.logger.info(fields, message);
+    else this.opts.logger.debug(fields, message);
+  }
+
+  private onUnexpectedExit(worker: WorkerProcess, exit: WorkerExit): void {
+    this.metrics.restarts++;
+    this.countWorkers();
+    if (this.stopping) return;
+    this.exitedUnexpectedly++;
+    // A worker that never reported did not get going (bad config, missing queues): back off before the next.
+    this.failedStarts = worker.state === undefined ? this.failedStarts + 1 : 0;
+    const backoffMs = this.failedStarts === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, 1000 * 2 ** (this.failedStarts - 1));
+    this.startsBlockedUntil = Date.now() + backoffMs;
+    this.opts.logger.error({ workerPid: worker.pid, ...exit, nextStartAfterMs: backoffMs }, 'worker exited unexpectedly');
+    this.poll();
+  }
+}
+
+const workers = (n: number) => plural(n, 'worker');

@@ -1,0 +1,132 @@
+import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Logger } from '../../core/logger.ts';
+
+/** What a worker reports over IPC at start and whenever its number of jobs in hand changes. */
+export interface WorkerState {
+  busy: number;
+  concurrency: number;
+}
+
+export interface WorkerProcess {
+  readonly pid: number | undefined;
+  readonly startedAt: number;
+  /** The last report; undefined until the worker has reported once. */
+  state: WorkerState | undefined;
+  /** SIGTERM sent by the pool: this worker is on its way out and no longer counts. */
+  stopping: boolean;
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  livedMs: number;
+}
+
+export interface WorkerPoolOptions {
+  /** The worker's entry point (workers/transcode/main.ts). */
+  script: string;
+  execArgv: string[];
+  env: NodeJS.ProcessEnv;
+  /** Default: the worker writes to the supervisor's stdout/stderr. */
+  stdio?: StdioOptions;
+  logger: Logger;
+  /** A worker exited without being asked to. */
+  onUnexpectedExit: (worker: WorkerProcess, exit: WorkerExit) => void;
+  /** A worker reported a new state. */
+  onStateChange?: (worker: WorkerProcess) => void;
+}
+
+/**
+ * The worker processes: forks them, tracks what each reports over IPC, stops
+ * them with SIGTERM (the worker finishes or hands back its job), and notices
+ * the ones that die on their own.
+ */
+export class WorkerPool {
+  private readonly opts: WorkerPoolOptions;
+  private readonly workers = new Set<WorkerProcess>();
+  private readonly killAllOnExit = () => {
+    for (const worker of this.workers) worker.child.kill('SIGTERM');
+  };
+
+  constructor(opts: WorkerPoolOptions) {
+    this.opts = opts;
+    // Last resort: if the supervisor itself dies (uncaught error, process.exit), its workers are not left behind.
+    process.on('exit', this.killAllOnExit);
+  }
+
+  /** Workers that count: alive and not being stopped. */
+  get running(): WorkerProcess[] {
+    return [...this.workers].filter((w) => !w.stopping);
+  }
+
+  /** Busy, or not reported yet: either way not to be stopped. */
+  static isBusy(worker: WorkerProcess): boolean {
+    return worker.state === undefined || worker.state.busy > 0;
+  }
+
+  start(): WorkerProcess {
+    const { script, execArgv, env, stdio = ['ignore', 'inherit', 'inherit', 'ipc'], logger } = this.opts;
+    const child = fork(script, [], { execArgv, env, stdio });
+    let markExited!: () => void;
+    const worker: WorkerProcess = {
+      pid: child.pid,
+      startedAt: Date.now(),
+      state: undefined,
+      stopping: false,
+      child,
+      exited: new Promise<void>((resolve) => (markExited = resolve)),
+    };
+    this.workers.add(worker);
+
+    child.on('message', (message) => {
+      const state = parseState(message);
+      if (!state) return;
+      worker.state = state;
+      this.opts.onStateChange?.(worker);
+    });
+    child.on('error', (err) => logger.error({ err, workerPid: child.pid }, 'worker process error'));
+    child.once('exit', (code, signal) => {
+      this.workers.delete(worker);
+      markExited();
+      const exit = { code, signal, livedMs: Date.now() - worker.startedAt };
+      if (worker.stopping) logger.info({ workerPid: child.pid, ...exit }, 'worker stopped');
+      else this.opts.onUnexpectedExit(worker, exit);
+    });
+    logger.info({ workerPid: child.pid }, 'worker started');
+    return worker;
+  }
+
+  /** Asks one worker to stop gracefully (SIGTERM). */
+  stop(worker: WorkerProcess): void {
+    if (worker.stopping) return;
+    worker.stopping = true;
+    worker.child.kill('SIGTERM');
+  }
+
+  /** SIGTERM to every worker; after `timeoutMs`, SIGKILL to those still running. Resolves when all have exited. */
+  async stopAll(timeoutMs: number): Promise<void> {
+    const all = [...this.workers];
+    for (const worker of all) this.stop(worker);
+    const kill = setTimeout(() => {
+      for (const worker of this.workers) {
+        this.opts.logger.error({ workerPid: worker.pid, timeoutMs }, 'worker did not stop in time; killing it');
+        worker.child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    try {
+      await Promise.all(all.map((w) => w.exited));
+    } finally {
+      clearTimeout(kill);
+      process.off('exit', this.killAllOnExit);
+    }
+  }
+}
+
+function parseState(message: unknown): WorkerState | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { type, busy, concurrency } = message as Record<string, unknown>;
+  if (type !== 'reelay.worker.state' || typeof busy !== 'number' || typeof concurrency !== 'number') return undefined;
+  return { busy, concurrency };
+}
