@@ -56,6 +56,8 @@ function sdkLogger(logger: Logger) {
       if (typeof message === 'string' && message.includes('Stream of unknown length')) log.debug(message);
       else log.warn({ sdk: message }, 'aws sdk warning');
     },
-    error: (message: unknown) => log.error({ sdk: message }, 'aws sdk error'),
+    // A request we aborted ourselves (a consumer stopping its long poll) is not an error.
+    error: (message: unknown) =>
+      /abort/i.test(JSON.stringify(message) ?? '') ? log.debug({ sdk: message }, 'aws sdk request aborted') : log.error({ sdk: message }, 'aws sdk error'),
   };
 }
