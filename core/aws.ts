@@ -57,7 +57,11 @@ function sdkLogger(logger: Logger) {
       else log.warn({ sdk: message }, 'aws sdk warning');
     },
     // A request we aborted ourselves (a consumer stopping its long poll) is not an error.
-    error: (message: unknown) =>
-      /abort/i.test(JSON.stringify(message) ?? '') ? log.debug({ sdk: message }, 'aws sdk request aborted') : log.error({ sdk: message }, 'aws sdk error'),
+    error: (message: unknown) => (isAbort(message) ? log.debug('aws sdk request aborted') : log.error({ sdk: message }, 'aws sdk error')),
   };
+}
+
+function isAbort(message: unknown): boolean {
+  const error = (message as { error?: { name?: string; message?: string } } | undefined)?.error ?? (message as { name?: string; message?: string });
+  return /abort/i.test(`${error?.name ?? ''} ${error?.message ?? ''}`);
 }
