@@ -6,6 +6,8 @@ import type { StatusStore } from '../core/status-store.ts';
 import type { AppEnv } from './app-env.ts';
 import type { Ingest } from './ingest.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
+import { apiKeyAuth } from './auth.ts';
+import { uploadRateLimit } from './rate-limit.ts';
 import { requestLog } from './request-log.ts';
 import { videoRoutes } from './videos-routes.ts';
 
@@ -24,6 +26,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(requestLog(deps.logger));
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
+  app.use(apiKeyAuth({ keys: deps.api.auth.keys }));
+  app.use('/v1/videos', uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   app.route('/v1/videos', videoRoutes(deps));

@@ -1,4 +1,3 @@
-import { serve } from '@hono/node-server';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
 import { EventPublisher } from '../core/events.ts';
 import { resolveResources } from '../core/resources.ts';
@@ -6,8 +5,13 @@ import { runRole } from '../core/run-role.ts';
 import { StatusStore } from '../core/status-store.ts';
 import { createApp } from './app.ts';
 import { Ingest } from './ingest.ts';
+import { startApiServer } from './server.ts';
 
 await runRole('api', async ({ config, logger }) => {
+  if (config.api.auth.mode === 'unconfigured') {
+    throw new Error('no API keys: set REELAY_API_KEYS (or REELAY_API_KEYS_FILE), or REELAY_AUTH=none to run the API open on purpose');
+  }
+  if (config.api.auth.mode === 'none') logger.warn({ host: config.api.host }, 'REELAY_AUTH=none: the API accepts requests without a key');
   const clients = createAwsClients(config.aws, logger);
   const resources = await resolveResources(clients, config.prefix);
   const store = new StatusStore(clients.s3, resources.names.mediaBucket);
@@ -23,23 +27,12 @@ await runRole('api', async ({ config, logger }) => {
   });
   const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger });
 
-  const server = serve({
-    fetch: app.fetch,
-    hostname: config.api.host,
-    port: config.api.port,
-    // Uploads may take long; a client that stops sending for 60 s is dropped instead.
-    serverOptions: { requestTimeout: 0, headersTimeout: 60_000 },
-  });
-  server.setTimeout(60_000);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  logger.info({ url: `http://${config.api.host}:${config.api.port}`, endpoint: config.aws.endpoint ?? 'aws' }, 'api listening');
+  const server = await startApiServer(app, config.api);
+  logger.info({ url: server.url, endpoint: config.aws.endpoint ?? 'aws', auth: config.api.auth.mode }, 'api listening');
 
   return {
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       destroyAwsClients(clients);
     },
   };

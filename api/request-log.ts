@@ -16,7 +16,7 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     } finally {
       const ms = Math.round((performance.now() - started) * 10) / 10;
       if (c.req.path !== '/healthz') {
-        logger.info({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
+        logger.info({ requestId, caller: c.get('caller'), method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'request');
       }
     }
   };

@@ -65,7 +65,15 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api }: VideoRoutes
 
     const { result: stored, fields } = await receiveUpload(c.req.raw, {
       maxBytes: api.maxUploadBytes,
-      onFile: (file, info) => ingest.store(file, info),
+      onFile: async (file, info) => {
+        // A file part declared as something else (image/png, application/pdf, …) is refused. A part
+        // without a Content-Type is text/plain by RFC 7578 and some clients send none, so that passes.
+        if (multipart && !isAcceptedRawType(info.contentType) && info.contentType !== 'text/plain') {
+          file.destroy();
+          throw new HttpProblem(415, 'Unsupported Media Type', `the \`file\` part must be video/* or application/octet-stream; got ${JSON.stringify(info.contentType.slice(0, 100))}`);
+        }
+        return ingest.store(file, info);
+      },
     });
     let priority: PriorityTier;
     let title: string | undefined;

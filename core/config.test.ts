@@ -64,3 +64,35 @@ describe('parseBytes', () => {
 
   it.each(['', 'abc', '-1', '10 parsecs'])('rejects %j', (text) => expect(parseBytes(text)).toBeUndefined());
 });
+
+describe('API keys', () => {
+  const key = 'k'.repeat(16);
+  it('no keys and no choice: unconfigured (the API refuses to start)', () => {
+    expect(loadConfig({}).api.auth).toEqual({ mode: 'unconfigured', keys: [] });
+  });
+
+  it('keys from REELAY_API_KEYS and REELAY_API_KEYS_FILE', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const file = `${mkdtempSync(`${tmpdir()}/reelay-keys-`)}/keys`;
+    writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\n\n`);
+    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , ${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file }).api.auth).toEqual({
+      mode: 'keys',
+      keys: [key, 'x'.repeat(32), 'f'.repeat(20)],
+    });
+  });
+
+  it('REELAY_AUTH=none opens the API on purpose', () => {
+    expect(loadConfig({ REELAY_AUTH: 'none' }).api.auth).toEqual({ mode: 'none', keys: [] });
+  });
+
+  it.each([
+    [{ REELAY_API_KEYS: 'short' }, /shorter than 16/],
+    [{ REELAY_AUTH: 'keys' }, /REELAY_AUTH=keys needs REELAY_API_KEYS/],
+    [{ REELAY_AUTH: 'none', REELAY_API_KEYS: 'k'.repeat(16) }, /contradicts/],
+    [{ REELAY_AUTH: 'maybe' }, /REELAY_AUTH="maybe" is invalid/],
+    [{ REELAY_API_KEYS_FILE: '/nonexistent/keys' }, /REELAY_API_KEYS_FILE.*cannot be read/],
+  ])('rejects %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

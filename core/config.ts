@@ -1,4 +1,5 @@
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
 
@@ -28,6 +29,24 @@ export interface Config {
     /** `redirect` to a presigned URL, or `stream` the object through the API. */
     outputDelivery: 'redirect' | 'stream';
     presignTtlSeconds: number;
+    /**
+     * `keys`: every route but /healthz needs `Authorization: Bearer <key>`. `none`: open, chosen
+     * explicitly with REELAY_AUTH=none. `unconfigured`: no keys and no choice; the API refuses to start.
+     */
+    auth: { mode: 'keys' | 'none' | 'unconfigured'; keys: string[] };
+    /** Uploads per minute per API key (token bucket, per API process); 0 = no limit. */
+    uploadRatePerMinute: number;
+    /** Uploads a key may make at once before the rate applies. */
+    uploadBurst: number;
+    /** A client that sends nothing for this long is disconnected, ms. */
+    idleTimeoutMs: number;
+  };
+  /** What an upload may be; anything beyond is a permanent failure before transcoding. */
+  limits: {
+    maxDurationSeconds: number;
+    /** Largest width × height of the source picture. */
+    maxPixels: number;
+    maxFrameRate: number;
   };
   worker: {
     /** Jobs one worker process runs at once. */
@@ -98,6 +117,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxUploadBytes: r.bytes('REELAY_MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
       outputDelivery: r.oneOf('REELAY_OUTPUT_DELIVERY', 'redirect', ['redirect', 'stream'] as const),
       presignTtlSeconds: r.int('REELAY_PRESIGN_TTL_SECONDS', 300, 1, 604_800),
+      auth: readAuth(r, problems),
+      uploadRatePerMinute: r.int('REELAY_UPLOAD_RATE_PER_MINUTE', 60, 0, 1_000_000),
+      uploadBurst: r.int('REELAY_UPLOAD_BURST', 10, 1, 1_000_000),
+      idleTimeoutMs: r.int('REELAY_IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+    },
+    limits: {
+      maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', 4 * 3600, 1, 7 * 24 * 3600),
+      maxPixels: r.int('REELAY_MAX_PIXELS', 8192 * 4320, 1, 1_000_000_000),
+      maxFrameRate: r.int('REELAY_MAX_FRAME_RATE', 120, 1, 10_000),
     },
     worker: {
       concurrency: r.int('REELAY_WORKER_CONCURRENCY', 1, 1, 64),
@@ -116,13 +144,39 @@ export function loadConfig(env: Env = process.env): Config {
       ffmpegPath: r.optional('FFMPEG_PATH'),
       ffprobePath: r.optional('FFPROBE_PATH'),
       preset: r.oneOf('REELAY_X264_PRESET', 'veryfast', X264_PRESETS),
-      threads: r.int('REELAY_FFMPEG_THREADS', 0, 0, 64),
+      threads: r.int('REELAY_FFMPEG_THREADS', availableParallelism(), 0, 64),
       niceness: r.int('REELAY_FFMPEG_NICENESS', 10, 0, 19),
     },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** A key shorter than this is refused: keys are secrets, not passwords to remember. */
+const MIN_KEY_LENGTH = 16;
+
+/** API keys from REELAY_API_KEYS (comma-separated) and/or REELAY_API_KEYS_FILE (one a line, # comments). */
+function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
+  const keys = (r.optional('REELAY_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const file = r.optional('REELAY_API_KEYS_FILE');
+  if (file) {
+    try {
+      keys.push(...readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+    } catch (err) {
+      problems.push(`REELAY_API_KEYS_FILE=${JSON.stringify(file)} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  const short = keys.filter((k) => k.length < MIN_KEY_LENGTH || /\s/.test(k));
+  if (short.length > 0) problems.push(`REELAY_API_KEYS: ${short.length} key(s) shorter than ${MIN_KEY_LENGTH} characters or containing spaces`);
+  const chosen = r.optional('REELAY_AUTH');
+  if (chosen !== undefined && chosen !== 'keys' && chosen !== 'none') {
+    problems.push(`REELAY_AUTH=${JSON.stringify(chosen)} is invalid: expected keys or none`);
+  }
+  if (chosen === 'keys' && keys.length === 0) problems.push('REELAY_AUTH=keys needs REELAY_API_KEYS or REELAY_API_KEYS_FILE');
+  if (chosen === 'none' && keys.length > 0) problems.push('REELAY_AUTH=none contradicts the REELAY_API_KEYS that are set');
+  if (chosen === 'none') return { mode: 'none', keys: [] };
+  return { mode: keys.length > 0 ? 'keys' : 'unconfigured', keys: [...new Set(keys)] };
 }
 
 /** Collects every problem instead of stopping at the first, so one start-up names them all. */

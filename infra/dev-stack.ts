@@ -39,6 +39,18 @@ const supervisorStopMs = workerStopTimeoutMs(config.worker) + 10_000;
 
 let emulator: RunningEmulator | undefined;
 const env: NodeJS.ProcessEnv = { ...process.env };
+if (config.api.auth.mode === 'unconfigured') {
+  // The all-in-one dev stack may run open, but then only on this machine.
+  if (!isLoopback(config.api.host)) {
+    logger.fatal({ host: config.api.host }, `HOST=${config.api.host} without API keys: set REELAY_API_KEYS, or keep the default HOST=127.0.0.1`);
+    process.exit(2);
+  }
+  env.REELAY_AUTH = 'none';
+  logger.warn(
+    { host: config.api.host },
+    'no REELAY_API_KEYS: the API runs without authentication, listening on this machine only. Set REELAY_API_KEYS before exposing it',
+  );
+}
 try {
   if (!config.aws.endpoint) {
     emulator = await startEmulator({ port: config.emulatorPort, dataDir: config.dataDir });
@@ -88,6 +100,10 @@ function startRole(role: string, script: string, restarts = 0): void {
 }
 
 for (const { role, script } of ROLES) startRole(role, script);
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 logger.info(
   { api: `http://${config.api.host}:${config.api.port}` },
   `reelay is starting: try  curl -F file=@samples/landscape-720p-audio.mp4 http://localhost:${config.api.port}/v1/videos`,

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { Ingest } from '../../api/ingest.ts';
 import { createApp } from '../../api/app.ts';
+import { startApiServer } from '../../api/server.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../core/aws.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import { EventPublisher } from '../../core/events.ts';
@@ -60,6 +60,8 @@ export async function startTestStack({
     REELAY_POLL_WAIT_SECONDS: '1',
     REELAY_RETRY_BASE_SECONDS: '1',
     REELAY_WORKER_CONCURRENCY: '2',
+    // Tests upload in bursts; the rate limit has its own test.
+    REELAY_UPLOAD_RATE_PER_MINUTE: '0',
     PORT: '0',
     ...env,
   });
@@ -86,9 +88,8 @@ export async function startTestStack({
     logger,
   });
   const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger });
-  const server: ServerType = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startApiServer(app, { ...config.api, host: '127.0.0.1', port: 0 });
+  const baseUrl = server.url;
 
   const notifier = new Notifier({ logger });
   const consumer = new QueueConsumer({
@@ -115,7 +116,7 @@ export async function startTestStack({
     async stop({ keepData = false } = {}) {
       await worker?.stop({ graceMs: 5000 });
       await consumer.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       destroyAwsClients(clients);
       await emulator.stop();
       if (!keepData) await rm(dir, { recursive: true, force: true });
@@ -186,6 +187,7 @@ export function startTestWorker(
       threads: 0,
       niceness: 0,
       tmpDir: config.worker.tmpDir,
+      limits: config.limits,
       stallTimeoutMs: config.worker.stallTimeoutMs,
       jobTimeoutFactor: overrides.jobTimeoutFactor ?? config.worker.jobTimeoutFactor,
       jobTimeoutMinMs: overrides.jobTimeoutMinMs ?? config.worker.jobTimeoutMinMs,

@@ -45,6 +45,7 @@ await runRole('worker', async ({ config, logger }) => {
       threads: config.ffmpeg.threads,
       niceness: config.ffmpeg.niceness,
       tmpDir: config.worker.tmpDir,
+      limits: config.limits,
       stallTimeoutMs: config.worker.stallTimeoutMs,
       jobTimeoutFactor: config.worker.jobTimeoutFactor,
       jobTimeoutMinMs: config.worker.jobTimeoutMinMs,

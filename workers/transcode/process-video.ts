@@ -13,6 +13,7 @@ import type { TranscodeJob } from '../../core/transcode-job.ts';
 import type { OutputInfo, SourceInfo, VideoStatus } from '../../core/video-status.ts';
 import { buildTranscodeCommand } from './ffmpeg/command.ts';
 import { FfmpegWatchdog, transcodeTimeLimitMs } from './ffmpeg-watchdog.ts';
+import { checkMediaLimits, DEFAULT_MEDIA_LIMITS, demuxerFor, type MediaLimits } from './media-limits.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
@@ -30,6 +31,8 @@ export interface TranscodeDeps {
   threads: number;
   niceness: number;
   tmpDir: string;
+  /** What an upload may be (duration, pixels, frame rate); defaults to DEFAULT_MEDIA_LIMITS. */
+  limits?: MediaLimits;
   /** Stuck-ffmpeg rules: see FfmpegWatchdog. */
   stallTimeoutMs: number;
   jobTimeoutFactor: number;
@@ -83,6 +86,8 @@ export async function transcodeVideo(
     const outDir = path.join(workDir, 'out');
     await download(deps.s3, deps.rawBucket, job.sourceKey, sourcePath, signal);
     const probe = await probeMedia(sourcePath, { ffprobePath: deps.binaries.ffprobe.path, signal });
+    checkMediaLimits(probe, deps.limits ?? DEFAULT_MEDIA_LIMITS);
+    const inputFormat = demuxerFor(probe.format);
     const plan = planTranscode({
       ...probe.video,
       duration: probe.duration,
@@ -96,7 +101,7 @@ export async function transcodeVideo(
     const limitMs = transcodeTimeLimitMs(probe.duration, { factor: deps.jobTimeoutFactor, minMs: deps.jobTimeoutMinMs });
     const watchdog = new FfmpegWatchdog({ stallMs: deps.stallTimeoutMs, limitMs, parent: signal });
     try {
-      await runFfmpeg(buildTranscodeCommand(plan, { input: sourcePath, outDir, preset: deps.preset, threads: deps.threads }), {
+      await runFfmpeg(buildTranscodeCommand(plan, { input: sourcePath, outDir, preset: deps.preset, threads: deps.threads, inputFormat }), {
         ffmpegPath: deps.binaries.ffmpeg.path,
         signal: watchdog.signal,
         niceness: deps.niceness,

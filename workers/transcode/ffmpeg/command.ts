@@ -17,6 +17,8 @@ export interface CommandOptions {
   preset: string;
   /** `-threads` per encoder; 0 = ffmpeg's choice. */
   threads: number;
+  /** Demuxer to force (`-f`), as found by the probe; otherwise ffmpeg detects it within the allow-list. */
+  inputFormat?: string;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface CommandOptions {
  * thumbnail picker. Rotation is applied by ffmpeg's autorotate before the
  * graph, so the plan's display sizes are what the scalers produce.
  */
-export function buildTranscodeCommand(plan: TranscodePlan, { input, outDir, preset, threads }: CommandOptions): FfmpegCommand {
+export function buildTranscodeCommand(plan: TranscodePlan, { input, outDir, preset, threads, inputFormat }: CommandOptions): FfmpegCommand {
   const branches = plan.renditions.length + 1;
   const labels = plan.renditions.map((_, i) => `s${i}`);
   const graph = [
@@ -59,7 +61,7 @@ export function buildTranscodeCommand(plan: TranscodePlan, { input, outDir, pres
   });
 
   return {
-    inputOptions: ['-nostdin', '-y', ...INPUT_HARDENING],
+    inputOptions: ['-nostdin', '-y', ...INPUT_HARDENING, ...(inputFormat ? ['-f', inputFormat] : [])],
     input: fileInput(input),
     complexFilter: graph,
     outputs,
