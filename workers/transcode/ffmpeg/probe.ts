@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { PermanentJobError, TransientJobError } from '../../../core/errors.ts';
-import { fileInput, INPUT_HARDENING } from './hardening.ts';
+import { ALLOWED_DEMUXERS, fileInput, INPUT_HARDENING } from './hardening.ts';
 
 export interface ProbeResult {
   format: string;
@@ -85,11 +85,21 @@ export function probeMedia(
           if ((err as { killed?: boolean }).killed) {
             return reject(new PermanentJobError('probe_timeout', `ffprobe did not finish within ${timeoutMs / 1000}s`, { cause: err }));
           }
+          const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
+          if (refused) {
+            return reject(
+              new PermanentJobError(
+                'unsupported_format',
+                `the upload is ${describeFormat(refused[1]!)}, not an accepted video container (accepted: ${ALLOWED_DEMUXERS.join(', ')}); it was not opened`,
+                { cause: err },
+              ),
+            );
+          }
           const reason = stderrTail(stderr) || err.message;
           return reject(new PermanentJobError('unreadable_input', `ffprobe could not read the upload: ${reason}`, { cause: err }));
         }
         try {
-          resolve(parseProbe(JSON.parse(stdout) as RawProbe));
+          resolve(parseProbe(JSON.parse(stdout) as RawProbe, stderr));
         } catch (parseErr) {
           reject(parseErr);
         }
@@ -98,12 +108,30 @@ export function probeMedia(
   });
 }
 
-export function parseProbe(raw: RawProbe): ProbeResult {
+/** Names the demuxers an attacker would use, so the reason reads as what happened. */
+function describeFormat(demuxer: string): string {
+  const known: Record<string, string> = {
+    hls: 'an HLS playlist (hls)',
+    concat: 'a concat list (concat)',
+    dash: 'a DASH manifest (dash)',
+    image2: 'an image sequence (image2)',
+  };
+  if (known[demuxer]) return known[demuxer];
+  if (demuxer.endsWith('_pipe')) return `an image (${demuxer})`;
+  return `in the ${demuxer} format`;
+}
+
+export function parseProbe(raw: RawProbe, stderr = ''): ProbeResult {
   const streams = raw.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!raw.format?.format_name) throw new PermanentJobError('unreadable_input', 'ffprobe found no container format in the upload');
-  if (!video || !video.width || !video.height) {
-    throw new PermanentJobError('no_video_stream', `the upload (${raw.format.format_name}) has no video stream`);
+  if (!video) {
+    const what = streams.some((st) => st.codec_type === 'audio') ? 'only audio' : 'no video stream';
+    throw new PermanentJobError('no_video_stream', `the upload (${raw.format.format_name}) has ${what}; reelay makes video renditions only`);
+  }
+  if (!video.width || !video.height) {
+    const why = stderrTail(stderr, 300);
+    throw new PermanentJobError('invalid_video', `the video stream has no valid picture size${why ? `: ${why}` : ''}`);
   }
   const audio = streams.find((s) => s.codec_type === 'audio');
   const sideRotation = video.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
