@@ -1,6 +1,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
 import { HttpProblem } from '../core/errors.ts';
+import { mediaType } from './media-type.ts';
 
 export interface FileInfo {
   filename?: string;
@@ -59,7 +60,7 @@ export async function receiveUpload<T>(
   const body = Readable.fromWeb(request.body as import('node:stream/web').ReadableStream);
 
   if (!/^multipart\/form-data/i.test(contentType)) {
-    return { result: await onFile(limited(body, maxBytes), { contentType: contentType.split(';')[0]!.trim() }), fields: {} };
+    return { result: await onFile(limited(body, maxBytes), { contentType: mediaType(contentType) ?? 'application/octet-stream' }), fields: {} };
   }
 
   return new Promise<ReceivedUpload<T>>((resolve, reject) => {
@@ -94,7 +95,7 @@ export async function receiveUpload<T>(
         return;
       }
       const file = limited(stream, maxBytes);
-      const fileInfo: FileInfo = { contentType: info.mimeType || 'application/octet-stream' };
+      const fileInfo: FileInfo = { contentType: mediaType(info.mimeType) ?? 'application/octet-stream' };
       if (info.filename) fileInfo.filename = info.filename;
       filePromise = onFile(file, fileInfo);
       filePromise.catch(fail);
