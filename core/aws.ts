@@ -54,11 +54,19 @@ function sdkLogger(logger: Logger) {
     info: () => undefined,
     warn: (message: unknown) => {
       if (typeof message === 'string' && message.includes('Stream of unknown length')) log.debug(message);
-      else log.warn({ sdk: message }, 'aws sdk warning');
+      else log.warn({ sdk: summary(message) }, 'aws sdk warning');
     },
-    // A request we aborted ourselves (a consumer stopping its long poll) is not an error.
-    error: (message: unknown) => (isAbort(message) ? log.debug('aws sdk request aborted') : log.error({ sdk: message }, 'aws sdk error')),
+    // Failed calls are handled (and logged, where it matters) by the code that made them; many are expected
+    // (NoSuchKey for an unknown video, an aborted long poll). Never log the call's input: it may be a whole part.
+    error: (message: unknown) => log.debug({ sdk: summary(message), aborted: isAbort(message) }, 'aws sdk call failed'),
   };
+}
+
+/** The command and the error of an SDK log entry, without its input or output. */
+function summary(message: unknown): unknown {
+  if (typeof message !== 'object' || message === null) return message;
+  const { commandName, clientName, error } = message as { commandName?: string; clientName?: string; error?: { name?: string; message?: string } };
+  return { clientName, commandName, error: error ? { name: error.name, message: error.message?.slice(0, 300) } : undefined };
 }
 
 function isAbort(message: unknown): boolean {

@@ -40,7 +40,7 @@ export class StatusStore {
   /** Writes a new document; refuses to overwrite one that exists (`If-None-Match: *`). */
   async create(doc: VideoStatus): Promise<void> {
     await this.put(doc, { ifNoneMatch: '*' });
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: indexKey(doc.id, doc.createdAt), Body: '' }));
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: indexKey(doc.id, doc.createdAt), Body: '', ContentLength: 0 }));
   }
 
   /**

@@ -55,6 +55,11 @@ try {
   if (!config.aws.endpoint) {
     emulator = await startEmulator({ port: config.emulatorPort, dataDir: config.dataDir });
     env.AWS_ENDPOINT_URL = emulator.endpoint;
+    // The embedded emulator reads stored objects whole (readFileSync), which stops just short of 2 GiB.
+    if (!process.env.REELAY_MAX_UPLOAD_BYTES) {
+      env.REELAY_MAX_UPLOAD_BYTES = '2000MiB';
+      logger.info('uploads limited to 2000 MiB on the embedded emulator (set REELAY_MAX_UPLOAD_BYTES to change)');
+    }
     logger.info({ endpoint: emulator.endpoint, dataDir: config.dataDir }, 'embedded emulator (fauxqs) started');
   } else {
     logger.info({ endpoint: config.aws.endpoint }, 'using the AWS endpoint from AWS_ENDPOINT_URL');

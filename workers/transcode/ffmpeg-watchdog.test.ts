@@ -53,3 +53,13 @@ describe('transcodeTimeLimitMs', () => {
     expect(transcodeTimeLimitMs(0, { factor: 10, minMs: 1000 })).toBe(1000);
   });
 });
+
+describe('FfmpegWatchdog with an aborted parent', () => {
+  it('is aborted from the start', () => {
+    const parent = new AbortController();
+    parent.abort();
+    const dog = new FfmpegWatchdog({ stallMs: 1000, limitMs: 3000, parent: parent.signal });
+    expect(dog.signal.aborted).toBe(true);
+    expect(dog.reason).toBeUndefined();
+  });
+});

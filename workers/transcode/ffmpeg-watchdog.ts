@@ -15,9 +15,11 @@ export class FfmpegWatchdog {
   constructor({ stallMs, limitMs, parent }: { stallMs: number; limitMs: number; parent: AbortSignal }) {
     this.stallMs = stallMs;
     this.parent = parent;
-    parent.addEventListener('abort', this.onParentAbort, { once: true });
     this.limitTimer = setTimeout(() => this.fire(`ffmpeg exceeded the time limit of ${Math.round(limitMs / 1000)}s`), limitMs);
     this.progress();
+    // An already-aborted parent never fires 'abort' again: follow it now.
+    if (parent.aborted) this.fire(undefined);
+    else parent.addEventListener('abort', this.onParentAbort, { once: true });
   }
 
   get signal(): AbortSignal {

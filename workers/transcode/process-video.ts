@@ -105,10 +105,9 @@ export async function transcodeVideo(
         ffmpegPath: deps.binaries.ffmpeg.path,
         signal: watchdog.signal,
         niceness: deps.niceness,
-        onProgress: (percent) => {
-          watchdog.progress();
-          progress.report(percent);
-        },
+        durationSeconds: probe.duration,
+        onAnyProgress: () => watchdog.progress(),
+        onProgress: (percent) => progress.report(percent),
       });
     } catch (err) {
       if (watchdog.reason) throw new TransientJobError(watchdog.reason, { cause: err });

@@ -7,6 +7,10 @@ export interface RunOptions {
   ffmpegPath: string;
   /** Receives 0–100, clamped (ffmpeg sometimes reports nonsense). */
   onProgress?: (percent: number) => void;
+  /** Called on every progress line, even when no percentage can be computed (for stall detection). */
+  onAnyProgress?: () => void;
+  /** Source duration, seconds: the 100 % mark. */
+  durationSeconds?: number;
   /** Aborting kills ffmpeg (SIGKILL) and rejects. */
   signal?: AbortSignal;
   /** Scheduling priority of the child, 0 (normal) to 19 (lowest). */
@@ -29,7 +33,10 @@ export class FfmpegError extends TransientJobError {
  * Runs one ffmpeg process for the whole command through fluent-ffmpeg. Knows
  * nothing of S3 or queues: it gets paths, a progress callback and a signal.
  */
-export function runFfmpeg(cmd: FfmpegCommand, { ffmpegPath, onProgress, signal, niceness = 0 }: RunOptions): Promise<void> {
+export function runFfmpeg(
+  cmd: FfmpegCommand,
+  { ffmpegPath, onProgress, onAnyProgress, durationSeconds, signal, niceness = 0 }: RunOptions,
+): Promise<void> {
   const argv = commandArgv(cmd);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -41,11 +48,15 @@ export function runFfmpeg(cmd: FfmpegCommand, { ffmpegPath, onProgress, signal, 
     command.complexFilter(cmd.complexFilter);
     for (const output of cmd.outputs) command.output(output.path).outputOptions(output.options);
 
+    // Progress is read from ffmpeg's own stderr lines (`time=00:00:12.34`) against the duration we probed.
+    // A 'progress' listener would make fluent-ffmpeg run its own ffprobe on the upload, without our whitelists.
     let lastPercent = -1;
-    command.on('progress', (progress: { percent?: number }) => {
-      const raw = Number(progress.percent);
-      if (!onProgress || !Number.isFinite(raw)) return;
-      const percent = Math.min(100, Math.max(0, Math.round(raw * 10) / 10));
+    command.on('stderr', (line: string) => {
+      const seconds = progressSeconds(line);
+      if (seconds === undefined) return;
+      onAnyProgress?.();
+      if (!onProgress || !durationSeconds || durationSeconds <= 0) return;
+      const percent = clampPercent((seconds / durationSeconds) * 100);
       if (percent !== lastPercent) {
         lastPercent = percent;
         onProgress(percent);
@@ -55,6 +66,10 @@ export function runFfmpeg(cmd: FfmpegCommand, { ffmpegPath, onProgress, signal, 
     const onAbort = () => command.kill('SIGKILL');
     signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => signal?.removeEventListener('abort', onAbort);
+    // kill() before the process exists does nothing: an abort in that window is applied on start.
+    command.on('start', () => {
+      if (signal?.aborted) command.kill('SIGKILL');
+    });
 
     command.on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
       cleanup();
@@ -68,4 +83,17 @@ export function runFfmpeg(cmd: FfmpegCommand, { ffmpegPath, onProgress, signal, 
     });
     command.run();
   });
+}
+
+/** The `time=` of an ffmpeg progress line, in seconds; undefined for other lines. */
+export function progressSeconds(line: string): number | undefined {
+  const match = /time=\s*(-?)(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(line);
+  if (!match) return undefined;
+  const seconds = Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4]);
+  return match[1] ? 0 : seconds;
+}
+
+export function clampPercent(raw: number): number {
+  if (!Number.isFinite(raw)) return 0;
+  return Math.min(100, Math.max(0, Math.round(raw * 10) / 10));
 }
