@@ -4,14 +4,20 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { StatusStore } from '../core/status-store.ts';
 import type { AppEnv } from './app-env.ts';
+import { channelRoutes } from './channels-routes.ts';
+import type { EventFeatureDeps } from './event-features.ts';
+import { eventsRoutes } from './events-routes.ts';
 import type { Ingest } from './ingest.ts';
+import { notificationRoutes } from './notifications-routes.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { apiKeyAuth } from './auth.ts';
 import { uploadRateLimit } from './rate-limit.ts';
 import { requestLog } from './request-log.ts';
 import { videoRoutes } from './videos-routes.ts';
+import { webhookRoutes } from './webhooks-routes.ts';
 
-export interface AppDeps {
+/** Without the event features (startEventFeatures) the live, webhook, events and notifications routes are absent. */
+export interface AppDeps extends Partial<EventFeatureDeps> {
   ingest: Ingest;
   store: StatusStore;
   s3: S3Client;
@@ -31,5 +37,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   app.route('/v1/videos', videoRoutes(deps));
+  if (deps.channels) app.route('/v1/channels', channelRoutes(deps.channels));
+  if (deps.webhooks) app.route('/v1/webhooks', webhookRoutes(deps.webhooks));
+  if (deps.realtime) {
+    app.route('/v1/events', eventsRoutes(deps.realtime));
+    app.route('/v1/notifications', notificationRoutes(deps.realtime.hub));
+  }
   return app;
 }

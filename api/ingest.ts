@@ -83,7 +83,10 @@ export class Ingest {
   }
 
   /** Records the video as queued, sends the job to its tier and announces it. */
-  async enqueue(source: StoredSource, { priority, title }: { priority: PriorityTier; title?: string }): Promise<VideoStatus> {
+  async enqueue(
+    source: StoredSource,
+    { priority, title, channelId }: { priority: PriorityTier; title?: string; channelId?: string },
+  ): Promise<VideoStatus> {
     const now = new Date().toISOString();
     const doc: VideoStatus = {
       id: source.id,
@@ -98,6 +101,7 @@ export class Ingest {
       queuedAt: now,
     };
     if (title) doc.title = title;
+    if (channelId) doc.channelId = channelId;
     if (source.info.filename) doc.source.filename = source.info.filename;
     const job: TranscodeJob = { videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now };
 
@@ -118,7 +122,7 @@ export class Ingest {
       });
     }
     try {
-      const data = { videoId: doc.id, priority, sourceBytes: source.bytes, ...(title ? { title } : {}) };
+      const data = { videoId: doc.id, priority, sourceBytes: source.bytes, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) };
       await this.deps.events.publish(makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id }));
     } catch (err) {
       // The job is queued and will run; only the announcement is missing.

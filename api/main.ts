@@ -4,6 +4,7 @@ import { resolveResources } from '../core/resources.ts';
 import { runRole } from '../core/run-role.ts';
 import { StatusStore } from '../core/status-store.ts';
 import { createApp } from './app.ts';
+import { startEventFeatures } from './event-features.ts';
 import { Ingest } from './ingest.ts';
 import { startApiServer } from './server.ts';
 
@@ -25,14 +26,18 @@ await runRole('api', async ({ config, logger }) => {
     queueUrls: resources.tierQueueUrl,
     logger,
   });
-  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger });
+  const eventFeatures = await startEventFeatures({ clients, resources, config, events, logger });
+  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...eventFeatures.deps });
 
   const server = await startApiServer(app, config.api);
   logger.info({ url: server.url, endpoint: config.aws.endpoint ?? 'aws', auth: config.api.auth.mode }, 'api listening');
 
   return {
     async stop() {
-      await server.close();
+      // SSE streams never end by themselves: end them, so that closing the server can finish.
+      const closed = server.close();
+      await eventFeatures.stop();
+      await closed;
       destroyAwsClients(clients);
     },
   };

@@ -8,8 +8,10 @@ import { isPriorityTier, PRIORITY_TIERS, type PriorityTier } from '../core/resou
 import { decodeCursor, type StatusStore } from '../core/status-store.ts';
 import type { AppEnv } from './app-env.ts';
 import type { Ingest } from './ingest.ts';
+import type { LiveChannels } from './live-channels.ts';
 import { isVideoMediaType } from './media-type.ts';
 import { badRequest, notFound } from './problem.ts';
+import { recordingChannel } from './recording-channel.ts';
 import { receiveUpload, tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
 
@@ -19,6 +21,8 @@ export interface VideoRoutesDeps {
   s3: S3Client;
   mediaBucket: string;
   api: Config['api'];
+  /** Live channels: an upload with `channelId` is a live recording, queued at `high` unless told otherwise. */
+  channels?: LiveChannels;
 }
 
 const MAX_TITLE = 200;
@@ -40,7 +44,7 @@ function parseTitle(value: string | undefined): string | undefined {
   return title || undefined;
 }
 
-export function videoRoutes({ ingest, store, s3, mediaBucket, api }: VideoRoutesDeps): Hono<AppEnv> {
+export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: VideoRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/', async (c) => {
@@ -55,6 +59,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api }: VideoRoutes
     }
     const queryPriority = parsePriority(c.req.query('priority'));
     const queryTitle = parseTitle(c.req.query('title'));
+    const queryChannel = await recordingChannel(channels, c.req.query('channelId'));
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > api.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(api.maxUploadBytes);
     if (c.req.header('content-length') === '0') throw badRequest('the request body is empty');
@@ -73,15 +78,18 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api }: VideoRoutes
     });
     let priority: PriorityTier;
     let title: string | undefined;
+    let channelId: string | undefined;
     try {
       if (stored.bytes === 0) throw badRequest('the uploaded file is empty');
-      priority = parsePriority(fields.priority) ?? queryPriority ?? 'normal';
+      channelId = (await recordingChannel(channels, fields.channelId)) ?? queryChannel;
+      // DESIGN: live recordings → high.
+      priority = parsePriority(fields.priority) ?? queryPriority ?? (channelId ? 'high' : 'normal');
       title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? parseTitle(stored.info.filename) : undefined);
     } catch (err) {
       await ingest.discard(stored);
       throw err;
     }
-    const doc = await ingest.enqueue(stored, { priority, ...(title ? { title } : {}) });
+    const doc = await ingest.enqueue(stored, { priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
     c.header('location', `/v1/videos/${doc.id}`);
     return c.json(videoView(doc), 202);
   });

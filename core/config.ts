@@ -80,6 +80,24 @@ export interface Config {
     /** Scheduling priority of ffmpeg (`nice`), 0–19: transcodes yield the CPU to the API and pollers. */
     niceness: number;
   };
+  webhooks: {
+    /** `REELAY_WEBHOOK_ALLOW_PRIVATE`: allow endpoints on loopback, private and link-local addresses (local development, tests). */
+    allowPrivate: boolean;
+    /** Delivery attempts of one event to one endpoint before it is dead-lettered. */
+    maxAttempts: number;
+    /** Wait before the first retry, ms (doubles each attempt, at most 6 h). */
+    retryBaseDelayMs: number;
+    /** Time limit of one delivery request, response included, ms. */
+    timeoutMs: number;
+  };
+  realtime: {
+    /** Comment line sent on an idle SSE stream this often, ms (default 15 s, at most half the idle timeout). */
+    heartbeatMs: number;
+    /** Recent events each API process keeps for `Last-Event-ID` resumption and `GET /v1/notifications`. */
+    bufferSize: number;
+    /** A realtime queue whose owner has not refreshed its heartbeat tag for this long is deleted, ms. */
+    orphanAfterMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -147,8 +165,27 @@ export function loadConfig(env: Env = process.env): Config {
       threads: r.int('REELAY_FFMPEG_THREADS', availableParallelism(), 0, 64),
       niceness: r.int('REELAY_FFMPEG_NICENESS', 10, 0, 19),
     },
+    webhooks: {
+      allowPrivate: r.oneOf('REELAY_WEBHOOK_ALLOW_PRIVATE', 'false', ['true', 'false']) === 'true',
+      maxAttempts: r.int('REELAY_WEBHOOK_MAX_ATTEMPTS', 8, 1, 25),
+      retryBaseDelayMs: r.int('REELAY_WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600) * 1000,
+      timeoutMs: r.int('REELAY_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
+    },
+    realtime: {
+      // 0: not set; derived from the idle timeout below.
+      heartbeatMs: r.int('REELAY_SSE_HEARTBEAT_SECONDS', 0, 1, 300) * 1000,
+      bufferSize: r.int('REELAY_EVENT_BUFFER_SIZE', 1000, 10, 100_000),
+      orphanAfterMs: r.int('REELAY_REALTIME_ORPHAN_MINUTES', 15, 2, 1440) * 60_000,
+    },
   };
 
+  if (config.realtime.heartbeatMs === 0) {
+    config.realtime.heartbeatMs = Math.min(15_000, Math.floor(config.api.idleTimeoutMs / 2));
+  } else if (config.realtime.heartbeatMs >= config.api.idleTimeoutMs) {
+    problems.push(
+      `REELAY_SSE_HEARTBEAT_SECONDS (${config.realtime.heartbeatMs / 1000}) must be shorter than REELAY_IDLE_TIMEOUT_SECONDS (${config.api.idleTimeoutMs / 1000}), or idle event streams are cut`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

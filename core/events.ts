@@ -12,6 +12,8 @@ export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.ready', '
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const priority = z.enum(PRIORITY_TIERS);
+/** Set on the video events of a live recording (uploaded with `channelId`), so a channel's listeners see them. */
+const channelId = z.string().optional();
 
 const outputSchema = z.object({
   key: z.string(),
@@ -23,16 +25,17 @@ const outputSchema = z.object({
 });
 
 export const eventDataSchemas = {
-  'video.queued': z.object({ videoId: z.string(), priority, title: z.string().optional(), sourceBytes: z.number().int().nonnegative() }),
-  'video.processing': z.object({ videoId: z.string(), priority, attempt: z.number().int().positive() }),
+  'video.queued': z.object({ videoId: z.string(), priority, channelId, title: z.string().optional(), sourceBytes: z.number().int().nonnegative() }),
+  'video.processing': z.object({ videoId: z.string(), priority, channelId, attempt: z.number().int().positive() }),
   'video.ready': z.object({
     videoId: z.string(),
     priority,
+    channelId,
     source: z.object({ duration: z.number().nonnegative(), width: z.number().int(), height: z.number().int() }),
     outputs: z.record(z.string(), outputSchema),
     skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
   }),
-  'video.failed': z.object({ videoId: z.string(), priority, code: z.string(), reason: z.string(), attempts: z.number().int().nonnegative() }),
+  'video.failed': z.object({ videoId: z.string(), priority, channelId, code: z.string(), reason: z.string(), attempts: z.number().int().nonnegative() }),
   'live.started': z.object({ channelId: z.string(), sessionId: z.string(), title: z.string().optional() }),
   'live.ended': z.object({ channelId: z.string(), sessionId: z.string() }),
 } satisfies Record<EventType, z.ZodType>;
@@ -110,7 +113,9 @@ export class EventPublisher {
     this.topics = topics;
   }
 
+  /** Validates the event again (whoever built it) before it leaves: nothing malformed reaches a subscriber. */
   async publish(event: ReelayEvent): Promise<void> {
+    parseEvent(event);
     const topicArn = event.type.startsWith('live.') ? this.topics.liveTopicArn : this.topics.videoTopicArn;
     await this.sns.send(
       new PublishCommand({

@@ -10,3 +10,10 @@ export function newVideoId(): string {
 export function isVideoId(value: string): boolean {
   return VIDEO_ID.test(value);
 }
+
+/** Channel ids are chosen by the client: letters, digits, `_` and `-`, up to 64 characters. */
+const CHANNEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function isChannelId(value: string): boolean {
+  return CHANNEL_ID.test(value);
+}

@@ -19,6 +19,13 @@ export interface ResourceNames {
   liveTopic: string;
   notifierQueue: string;
   notifierDlq: string;
+  /** The webhook dispatcher's subscriber queue: every event, fanned out into one delivery per endpoint. */
+  webhooksQueue: string;
+  /** One message per (event, endpoint); retried through its visibility timeout, then moved to the DLQ. */
+  webhookDeliveriesQueue: string;
+  webhookDeliveriesDlq: string;
+  /** Each API process owns `<prefix>-realtime-<instance>` for the SSE gateway. */
+  realtimeQueuePrefix: string;
 }
 
 export function resourceNames(prefix: string): ResourceNames {
@@ -33,6 +40,10 @@ export function resourceNames(prefix: string): ResourceNames {
     liveTopic: `${prefix}-live-events`,
     notifierQueue: `${prefix}-notifier`,
     notifierDlq: `${prefix}-notifier-dlq`,
+    webhooksQueue: `${prefix}-webhooks`,
+    webhookDeliveriesQueue: `${prefix}-webhook-deliveries`,
+    webhookDeliveriesDlq: `${prefix}-webhook-deliveries-dlq`,
+    realtimeQueuePrefix: `${prefix}-realtime-`,
   };
 }
 

@@ -13,7 +13,7 @@ const indexKey = (id: string, createdAt: string) =>
 const MAX_UPDATE_ATTEMPTS = 5;
 
 /** S3 answers 412 when If-Match/If-None-Match fails, 409 when two conditional writes race. */
-function isWriteConflict(err: unknown): boolean {
+export function isWriteConflict(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
 }

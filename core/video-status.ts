@@ -37,6 +37,8 @@ export interface VideoStatus {
   status: VideoState;
   priority: PriorityTier;
   title?: string;
+  /** The live channel this video is a recording of (uploaded with `channelId`; queued at `high` by default). */
+  channelId?: string;
   source: SourceInfo;
   outputs: Record<string, OutputInfo>;
   /** Renditions not produced, and why (e.g. no upscaling of a 480p source to 720p). */

@@ -17,6 +17,7 @@ import { provision } from './provision.ts';
  */
 const ROLES = [
   { role: 'notifier', script: '../workers/notifier/main.ts' },
+  { role: 'webhooks', script: '../workers/webhooks/main.ts' },
   { role: 'supervisor', script: '../workers/supervisor/main.ts' },
   { role: 'api', script: '../api/main.ts' },
 ] as const;
@@ -118,8 +119,9 @@ async function stopAll(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'stopping the stack');
-  // The API first (no new uploads), then the supervisor (its workers finish or hand back their jobs), then the notifier.
-  for (const role of ['api', 'supervisor', 'notifier']) {
+  // The API first (no new uploads), then the supervisor (its workers finish or hand back their jobs),
+  // then the subscribers: the webhook dispatcher (deliveries in hand finish) and the notifier.
+  for (const role of ['api', 'supervisor', 'webhooks', 'notifier']) {
     const child = children.get(role);
     if (!child || child.exitCode !== null) continue;
     const killAfterMs = role === 'supervisor' ? supervisorStopMs : 45_000;

@@ -14,6 +14,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { EVENT_TYPES } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { PRIORITY_TIERS, resourceNames, topicArn } from '../core/resources.ts';
 
@@ -65,11 +66,21 @@ export async function provision(
   const videoTopicArn = await ensureTopic(clients.sns, names.videoTopic, note);
   const liveTopicArn = await ensureTopic(clients.sns, names.liveTopic, note);
 
-  const notifier = await ensureSubscriberQueue(clients, {
-    name: names.notifierQueue,
-    topicArns: [videoTopicArn, liveTopicArn],
-  });
-  for (const [name, created] of notifier.report) note(name, created);
+  // Long-lived subscribers, each with its own queue; the filter keeps anything but reelay events out.
+  for (const name of [names.notifierQueue, names.webhooksQueue]) {
+    const subscriber = await ensureSubscriberQueue(clients, { name, topicArns: [videoTopicArn, liveTopicArn], eventTypes: [...EVENT_TYPES] });
+    for (const [queue, created] of subscriber.report) note(queue, created);
+  }
+  // One message per (event, endpoint). The dispatcher dead-letters after its own attempt count;
+  // SQS's redrive is a backstop beyond the largest REELAY_WEBHOOK_MAX_ATTEMPTS (25).
+  const deliveriesDlq = await ensureQueue(clients.sqs, names.webhookDeliveriesDlq, () => ({ MessageRetentionPeriod: FOURTEEN_DAYS }));
+  note(names.webhookDeliveriesDlq, deliveriesDlq.created);
+  const deliveries = await ensureQueue(clients.sqs, names.webhookDeliveriesQueue, () => ({
+    VisibilityTimeout: '90',
+    MessageRetentionPeriod: FOURTEEN_DAYS,
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveriesDlq.arn, maxReceiveCount: '30' }),
+  }));
+  note(names.webhookDeliveriesQueue, deliveries.created);
 
   logger.info({ prefix: settings.prefix, created: report.created.length, existing: report.existing.length }, 'provisioned');
   return report;
@@ -106,7 +117,7 @@ export async function ensureSubscriberQueue(
   return { url: queue.url, arn: queue.arn, report };
 }
 
-function snsToSqsPolicy(queueArn: string, topicArns: string[]): string {
+export function snsToSqsPolicy(queueArn: string, topicArns: string[]): string {
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -145,7 +156,7 @@ async function ensureBucket(s3: S3Client, bucket: string, region: string): Promi
 }
 
 /** Creates the queue when missing, then sets the wanted attributes (a no-op when they already match). */
-async function ensureQueue(
+export async function ensureQueue(
   sqs: SQSClient,
   name: string,
   attributes: (arn: string) => Record<string, string>,

@@ -65,10 +65,10 @@ describe('npm start (dev stack)', () => {
 
       const roles = new Set([...output.matchAll(/"role":"([a-z-]+)","pid":(\d+)/g)].map((m) => `${m[1]}:${m[2]}`));
       const pids = (role: string) => [...roles].filter((r) => r.startsWith(`${role}:`));
-      for (const role of ['api', 'supervisor', 'notifier', 'dev-stack']) expect(pids(role)).toHaveLength(1);
+      for (const role of ['api', 'supervisor', 'notifier', 'webhooks', 'dev-stack']) expect(pids(role)).toHaveLength(1);
       // The supervisor starts the workers: at least the minimum of one, each its own process.
       expect(pids('worker').length).toBeGreaterThanOrEqual(1);
-      expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(4 + pids('worker').length);
+      expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(5 + pids('worker').length);
       expect(output).toMatch(/"role":"supervisor".*"decision":"up".*"msg":"scale up: \+1 -> 1 worker"/);
       await waitFor('the notifier to log video.ready', () =>
         output.split('\n').some((l) => l.includes('"role":"notifier"') && l.includes(`"eventId":"video.ready:${id}"`)) || undefined,

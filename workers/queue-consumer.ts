@@ -4,8 +4,16 @@ import type { Logger } from '../core/logger.ts';
 export interface QueueConsumerOptions {
   sqs: SQSClient;
   queueUrl: string;
-  /** Handles one message; resolving deletes it, throwing leaves it for redelivery (then its DLQ). */
-  handle: (message: Message) => Promise<void>;
+  /**
+   * Handles one message; resolving deletes it, throwing leaves it for
+   * redelivery (then its DLQ). Resolving to `'keep'` leaves it too, without an
+   * error: the handler has itself set when it comes back (a scheduled retry).
+   */
+  handle: (message: Message) => Promise<void | 'keep'>;
+  /** Visibility timeout of received messages, seconds. Default: the queue's own. */
+  visibilityTimeoutSeconds?: number;
+  /** Handle the messages of one receive concurrently rather than one after another. Default false. */
+  concurrent?: boolean;
   /** Long-poll wait, seconds (0–20). Default 20. */
   waitSeconds?: number;
   /** Messages per receive (1–10). Default 10. */
@@ -39,7 +47,7 @@ export class QueueConsumer {
   }
 
   private async run(): Promise<void> {
-    const { sqs, queueUrl, waitSeconds = 20, batchSize = 10, logger } = this.opts;
+    const { sqs, queueUrl, waitSeconds = 20, batchSize = 10, visibilityTimeoutSeconds, concurrent = false, logger } = this.opts;
     while (!this.abort.signal.aborted) {
       let messages: Message[] = [];
       try {
@@ -48,6 +56,7 @@ export class QueueConsumer {
             QueueUrl: queueUrl,
             MaxNumberOfMessages: batchSize,
             WaitTimeSeconds: waitSeconds,
+            ...(visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: visibilityTimeoutSeconds } : {}),
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
           { abortSignal: this.abort.signal },
@@ -59,14 +68,18 @@ export class QueueConsumer {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      for (const message of messages) {
-        try {
-          await this.opts.handle(message);
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-        } catch (err) {
-          logger.error({ err, messageId: message.MessageId }, 'message handling failed; it will be redelivered');
-        }
-      }
+      if (concurrent) await Promise.all(messages.map((message) => this.process(message)));
+      else for (const message of messages) await this.process(message);
+    }
+  }
+
+  private async process(message: Message): Promise<void> {
+    const { sqs, queueUrl, logger } = this.opts;
+    try {
+      if ((await this.opts.handle(message)) === 'keep') return;
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    } catch (err) {
+      logger.error({ err, messageId: message.MessageId }, 'message handling failed; it will be redelivered');
     }
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ingest } from '../../api/ingest.ts';
 import { createApp } from '../../api/app.ts';
+import { startEventFeatures } from '../../api/event-features.ts';
 import { startApiServer } from '../../api/server.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../core/aws.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
@@ -87,7 +88,8 @@ export async function startTestStack({
     queueUrls: resources.tierQueueUrl,
     logger,
   });
-  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger });
+  const eventFeatures = await startEventFeatures({ clients, resources, config, events, logger });
+  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...eventFeatures.deps });
   const server = await startApiServer(app, { ...config.api, host: '127.0.0.1', port: 0 });
   const baseUrl = server.url;
 
@@ -116,7 +118,9 @@ export async function startTestStack({
     async stop({ keepData = false } = {}) {
       await worker?.stop({ graceMs: 5000 });
       await consumer.stop();
-      await server.close();
+      const closed = server.close();
+      await eventFeatures.stop();
+      await closed;
       destroyAwsClients(clients);
       await emulator.stop();
       if (!keepData) await rm(dir, { recursive: true, force: true });

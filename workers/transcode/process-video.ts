@@ -74,7 +74,7 @@ export async function transcodeVideo(
   await deps.events.publish(
     makeEvent(
       'video.processing',
-      { videoId: job.videoId, priority: job.priority, attempt },
+      { videoId: job.videoId, priority: job.priority, attempt, ...(started.channelId ? { channelId: started.channelId } : {}) },
       { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId },
     ),
   );
@@ -167,6 +167,7 @@ function readyEvent(doc: VideoStatus, plan: TranscodePlan) {
     {
       videoId: doc.id,
       priority: doc.priority,
+      ...(doc.channelId ? { channelId: doc.channelId } : {}),
       source: { duration: doc.source.duration ?? 0, width: plan.display.width, height: plan.display.height },
       outputs: doc.outputs,
       skipped: doc.skipped,

@@ -181,7 +181,7 @@ export class TranscodeWorker {
     const message = describeError(err);
     log.error({ code, reason: message, attempts }, 'video failed');
     this.stats.failed++;
-    await this.opts.transcode.store.update(job.videoId, (doc) => ({
+    const failed = await this.opts.transcode.store.update(job.videoId, (doc) => ({
       ...doc,
       status: 'failed',
       progress: undefined,
@@ -191,7 +191,7 @@ export class TranscodeWorker {
     await this.opts.transcode.events.publish(
       makeEvent(
         'video.failed',
-        { videoId: job.videoId, priority: job.priority, code, reason: message, attempts },
+        { videoId: job.videoId, priority: job.priority, code, reason: message, attempts, ...(failed.channelId ? { channelId: failed.channelId } : {}) },
         { id: `video.failed:${job.videoId}`, source: EVENT_SOURCE, subject: job.videoId },
       ),
     );

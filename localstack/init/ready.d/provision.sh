@@ -21,6 +21,8 @@ redrive_slack=5                  # REDRIVE_SLACK in infra/provision.ts
 fourteen_days=$((14 * 24 * 3600))
 subscriber_visibility_timeout=30 # ensureSubscriberQueue's default
 subscriber_max_receive_count=5
+# Every subscription carries this filter policy (EVENT_TYPES in core/events.ts).
+filter_policy='{"type":["video.queued","video.processing","video.ready","video.failed","live.started","live.ended"]}'
 
 # LocalStack 4 gives init hooks no credentials; use the ones reelay uses locally
 # (test/test), so the resources land in the same account (000000000000).
@@ -90,16 +92,19 @@ ensure_topic() { # prints the topic ARN; CreateTopic returns the existing one wh
   echo "$arn"
 }
 
-ensure_subscription() { # TOPIC_ARN QUEUE_ARN
-  local found
-  found=$(awslocal sns list-subscriptions-by-topic --topic-arn "$1" \
-    --query "length(Subscriptions[?Protocol=='sqs' && Endpoint=='$2'])" --output text)
-  if [[ "$found" != 0 ]]; then
+ensure_subscription() { # TOPIC_ARN QUEUE_ARN; then sets the filter policy
+  local sub
+  sub=$(awslocal sns list-subscriptions-by-topic --topic-arn "$1" \
+    --query "Subscriptions[?Protocol=='sqs' && Endpoint=='$2'] | [0].SubscriptionArn" --output text)
+  if [[ -n "$sub" && "$sub" != None ]]; then
     log "existing subscription ${2##*:} <- ${1##*:}"
   else
-    awslocal sns subscribe --topic-arn "$1" --protocol sqs --notification-endpoint "$2" >/dev/null
+    sub=$(awslocal sns subscribe --topic-arn "$1" --protocol sqs --notification-endpoint "$2" \
+      --return-subscription-arn --query SubscriptionArn --output text)
     log "created subscription ${2##*:} <- ${1##*:}"
   fi
+  awslocal sns set-subscription-attributes --subscription-arn "$sub" \
+    --attribute-name FilterPolicy --attribute-value "$filter_policy"
 }
 
 # Buckets: uploads, and renditions/thumbnails/status documents.
@@ -120,19 +125,32 @@ done
 video_topic_arn=$(ensure_topic "$prefix-video-events")
 live_topic_arn=$(ensure_topic "$prefix-live-events")
 
-# The notifier's queue (with its DLQ), subscribed to both topics, and the queue
+# A subscriber's queue (with its DLQ), subscribed to both topics, and the queue
 # policy that lets exactly those topics deliver to it (real SNS needs it).
-dlq_url=$(ensure_queue "$prefix-notifier-dlq")
+ensure_subscriber_queue() { # NAME
+  local dlq_url dlq_arn url arn policy redrive
+  dlq_url=$(ensure_queue "$1-dlq")
+  set_attributes "$dlq_url" "{\"MessageRetentionPeriod\":\"$fourteen_days\"}"
+  dlq_arn=$(queue_arn "$dlq_url")
+  url=$(ensure_queue "$1")
+  arn=$(queue_arn "$url")
+  policy=$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"reelay-sns-delivery","Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"%s","Condition":{"ArnEquals":{"aws:SourceArn":["%s","%s"]}}}]}' \
+    "$arn" "$video_topic_arn" "$live_topic_arn")
+  redrive=$(json_str "$(redrive_policy "$dlq_arn" "$subscriber_max_receive_count")")
+  policy=$(json_str "$policy")
+  set_attributes "$url" "{\"VisibilityTimeout\":\"$subscriber_visibility_timeout\",\"RedrivePolicy\":$redrive,\"Policy\":$policy}"
+  ensure_subscription "$video_topic_arn" "$arn"
+  ensure_subscription "$live_topic_arn" "$arn"
+}
+ensure_subscriber_queue "$prefix-notifier"
+ensure_subscriber_queue "$prefix-webhooks"
+
+# Webhook deliveries: one message per (event, endpoint); SQS redrive after 30
+# receives is a backstop beyond the dispatcher's own attempt limit.
+dlq_url=$(ensure_queue "$prefix-webhook-deliveries-dlq")
 set_attributes "$dlq_url" "{\"MessageRetentionPeriod\":\"$fourteen_days\"}"
-dlq_arn=$(queue_arn "$dlq_url")
-url=$(ensure_queue "$prefix-notifier")
-arn=$(queue_arn "$url")
-policy=$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"reelay-sns-delivery","Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"%s","Condition":{"ArnEquals":{"aws:SourceArn":["%s","%s"]}}}]}' \
-  "$arn" "$video_topic_arn" "$live_topic_arn")
-redrive=$(json_str "$(redrive_policy "$dlq_arn" "$subscriber_max_receive_count")")
-policy=$(json_str "$policy")
-set_attributes "$url" "{\"VisibilityTimeout\":\"$subscriber_visibility_timeout\",\"RedrivePolicy\":$redrive,\"Policy\":$policy}"
-ensure_subscription "$video_topic_arn" "$arn"
-ensure_subscription "$live_topic_arn" "$arn"
+url=$(ensure_queue "$prefix-webhook-deliveries")
+redrive=$(json_str "$(redrive_policy "$(queue_arn "$dlq_url")" 30)")
+set_attributes "$url" "{\"VisibilityTimeout\":\"90\",\"MessageRetentionPeriod\":\"$fourteen_days\",\"RedrivePolicy\":$redrive}"
 
 log "resources for prefix \"$prefix\" are ready in $region"

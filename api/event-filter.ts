@@ -1,0 +1,42 @@
+import { EVENT_TYPES, type EventType, type ReelayEvent } from '../core/events.ts';
+import { isChannelId, isVideoId } from '../core/ids.ts';
+import { badRequest } from './problem.ts';
+
+/** Which events a client wants: all given conditions must hold. */
+export interface EventFilter {
+  videoId?: string;
+  /** Live events of the channel, and the video events of its recordings. */
+  channelId?: string;
+  types?: ReadonlySet<EventType>;
+}
+
+/** `?videoId=&channelId=&type=video.ready,video.failed`; a malformed value is a 400. */
+export function parseEventFilter(query: Record<string, string | undefined>): EventFilter {
+  const filter: EventFilter = {};
+  const { videoId, channelId, type } = query;
+  if (videoId !== undefined) {
+    if (!isVideoId(videoId)) throw badRequest(`videoId ${JSON.stringify(videoId.slice(0, 50))} is not a video id`);
+    filter.videoId = videoId;
+  }
+  if (channelId !== undefined) {
+    if (!isChannelId(channelId)) throw badRequest(`channelId ${JSON.stringify(channelId.slice(0, 80))} is not a channel id`);
+    filter.channelId = channelId;
+  }
+  if (type !== undefined) {
+    const types = type.split(',').map((t) => t.trim()).filter(Boolean);
+    const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+    if (types.length === 0 || unknown.length > 0) {
+      throw badRequest(`type must list event types among ${EVENT_TYPES.join(', ')}; got ${JSON.stringify(type.slice(0, 100))}`);
+    }
+    filter.types = new Set(types as EventType[]);
+  }
+  return filter;
+}
+
+export function matchesFilter(filter: EventFilter, event: ReelayEvent): boolean {
+  const data = event.data as { videoId?: string; channelId?: string };
+  if (filter.videoId !== undefined && data.videoId !== filter.videoId) return false;
+  if (filter.channelId !== undefined && data.channelId !== filter.channelId) return false;
+  if (filter.types !== undefined && !filter.types.has(event.type)) return false;
+  return true;
+}

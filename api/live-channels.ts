@@ -1,0 +1,142 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ulid } from 'ulid';
+import { HttpProblem } from '../core/errors.ts';
+import { makeEvent, type EventPublisher } from '../core/events.ts';
+import { JsonDocuments } from '../core/json-documents.ts';
+import type { Logger } from '../core/logger.ts';
+import { EVENT_SOURCE } from './ingest.ts';
+
+export interface LiveSession {
+  sessionId: string;
+  title?: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
+/** `channels/<channelId>.json` in the media bucket: the session in progress, or the last one. */
+interface StoredChannel {
+  channelId: string;
+  status: 'live' | 'offline';
+  session?: LiveSession & {
+    /** Set once `live.started` / `live.ended` is on SNS; a repeated request publishes what is still missing. */
+    startedAnnounced: boolean;
+    endedAnnounced: boolean;
+  };
+  sessionCount: number;
+  updatedAt: string;
+}
+
+/** The public JSON of a channel. */
+export interface ChannelView {
+  channelId: string;
+  status: 'live' | 'offline';
+  /** The session in progress, while live. */
+  session?: LiveSession;
+  /** The last session, while offline. */
+  lastSession?: LiveSession;
+  sessionCount: number;
+  links: { self: string };
+}
+
+/**
+ * Live sessions of channels. Starting a live channel or ending an offline one
+ * changes nothing and publishes nothing; each transition is written with a
+ * conditional S3 write (two API processes cannot both start a session) and
+ * announced once, with an id stable per session (`live.started:<channel>:<session>`).
+ */
+export class LiveChannels {
+  private readonly docs: JsonDocuments<StoredChannel>;
+  private readonly events: EventPublisher;
+  private readonly logger: Logger;
+  constructor({ s3, mediaBucket, events, logger }: { s3: S3Client; mediaBucket: string; events: EventPublisher; logger: Logger }) {
+    this.docs = new JsonDocuments(s3, mediaBucket, 'channels');
+    this.events = events;
+    this.logger = logger;
+  }
+
+  async get(channelId: string): Promise<ChannelView> {
+    return view(channelId, await this.docs.get(channelId));
+  }
+
+  /** True once the channel has had a live session: its recordings are queued at `high`. */
+  async exists(channelId: string): Promise<boolean> {
+    return (await this.docs.get(channelId)) !== undefined;
+  }
+
+  /** Starts a session unless one is in progress; `started` says whether this call started it. */
+  async start(channelId: string, { title }: { title?: string } = {}): Promise<{ channel: ChannelView; started: boolean }> {
+    const now = new Date().toISOString();
+    const { doc, changed } = await this.docs.update(channelId, (current) => {
+      if (current?.status === 'live') return undefined;
+      return {
+        channelId,
+        status: 'live',
+        session: { sessionId: ulid(), ...(title ? { title } : {}), startedAt: now, startedAnnounced: false, endedAnnounced: false },
+        sessionCount: (current?.sessionCount ?? 0) + 1,
+        updatedAt: now,
+      };
+    });
+    return { channel: view(channelId, await this.announcePending(doc!)), started: changed };
+  }
+
+  /** Ends the session in progress, if any; `ended` says whether this call ended it. */
+  async end(channelId: string): Promise<{ channel: ChannelView; ended: boolean }> {
+    const now = new Date().toISOString();
+    const { doc, changed } = await this.docs.update(channelId, (current) => {
+      if (current?.status !== 'live' || !current.session) return undefined;
+      return { ...current, status: 'offline', session: { ...current.session, endedAt: now }, updatedAt: now };
+    });
+    return { channel: view(channelId, doc && (await this.announcePending(doc))), ended: changed };
+  }
+
+  /**
+   * Publishes the session's events not yet announced (normally the one just
+   * caused; after a failed publish, also the earlier one), in order.
+   */
+  private async announcePending(doc: StoredChannel): Promise<StoredChannel> {
+    const session = doc.session;
+    if (!session) return doc;
+    const { channelId } = doc;
+    const { sessionId } = session;
+    const options = (type: string) => ({ id: `${type}:${channelId}:${sessionId}`, source: EVENT_SOURCE, subject: channelId });
+    const pending = [
+      !session.startedAnnounced &&
+        makeEvent('live.started', { channelId, sessionId, ...(session.title ? { title: session.title } : {}) }, options('live.started')),
+      session.endedAt !== undefined && !session.endedAnnounced && makeEvent('live.ended', { channelId, sessionId }, options('live.ended')),
+    ].filter((event) => event !== false);
+    if (pending.length === 0) return doc;
+
+    for (const event of pending) {
+      try {
+        await this.events.publish(event);
+      } catch (err) {
+        throw new HttpProblem(
+          503,
+          'Service Unavailable',
+          `channel ${channelId} is ${doc.status}, but ${event.type} could not be published (${(err as Error).message}); repeat the request to publish it`,
+          { cause: err },
+        );
+      }
+    }
+    const announced = (s: NonNullable<StoredChannel['session']>) => ({ ...s, startedAnnounced: true, endedAnnounced: s.endedAt !== undefined });
+    try {
+      const { doc: marked } = await this.docs.update(channelId, (current) =>
+        current?.session?.sessionId === sessionId ? { ...current, session: announced(current.session) } : undefined,
+      );
+      return marked ?? doc;
+    } catch (err) {
+      // The events are out; at worst a repeated request publishes them again under the same ids.
+      this.logger.warn({ err, channelId, sessionId }, 'could not record that the live events were published');
+      return { ...doc, session: announced(session) };
+    }
+  }
+}
+
+function view(channelId: string, doc: StoredChannel | undefined): ChannelView {
+  const base = { channelId, links: { self: `/v1/channels/${channelId}/live` } };
+  if (!doc?.session) return { ...base, status: 'offline', sessionCount: 0 };
+  const { startedAnnounced: _s, endedAnnounced: _e, ...session } = doc.session;
+  return doc.status === 'live'
+    ? { ...base, status: 'live', session, sessionCount: doc.sessionCount }
+    : { ...base, status: 'offline', lastSession: session, sessionCount: doc.sessionCount };
+}

@@ -1,0 +1,73 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ulid } from 'ulid';
+import type { EventType } from './events.ts';
+import { JsonDocuments } from './json-documents.ts';
+
+/** One registered endpoint, `webhooks/<id>.json` in the media bucket (private: it holds the signing secret). */
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Event types delivered to it. */
+  events: EventType[];
+  /** `whsec_…`: returned once, when the webhook is created. */
+  secret: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Deliveries given up after the last attempt (each one is in the deliveries DLQ). */
+  failureCount: number;
+  lastFailure?: WebhookFailure;
+}
+
+export interface WebhookFailure {
+  at: string;
+  eventId: string;
+  eventType: string;
+  attempts: number;
+  /** Why the last attempt failed: the HTTP status, a timeout, a refused address… */
+  reason: string;
+  status?: number;
+}
+
+const WEBHOOK_ID = /^wh_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function newWebhookId(): string {
+  return `wh_${ulid()}`;
+}
+
+export function isWebhookId(value: string): boolean {
+  return WEBHOOK_ID.test(value);
+}
+
+/** Webhook documents; any number of API and dispatcher processes share them through S3. */
+export class WebhookStore {
+  private readonly docs: JsonDocuments<Webhook>;
+  constructor(s3: S3Client, mediaBucket: string) {
+    this.docs = new JsonDocuments(s3, mediaBucket, 'webhooks');
+  }
+
+  create(webhook: Webhook): Promise<void> {
+    return this.docs.create(webhook.id, webhook);
+  }
+
+  get(id: string): Promise<Webhook | undefined> {
+    return this.docs.get(id);
+  }
+
+  /** Oldest first (ids are ULIDs). */
+  async list(): Promise<Webhook[]> {
+    return (await this.docs.list()).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!(await this.docs.get(id))) return false;
+    await this.docs.delete(id);
+    return true;
+  }
+
+  /** Counts a delivery that was given up; a webhook deleted meanwhile stays deleted. */
+  async recordFailure(id: string, failure: WebhookFailure): Promise<void> {
+    await this.docs.update(id, (webhook) =>
+      webhook ? { ...webhook, failureCount: webhook.failureCount + 1, lastFailure: failure, updatedAt: failure.at } : undefined,
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../core/events.ts';
+import { EventTap } from './support/event-tap.ts';
+import { startTestStack, waitForFinalStatus, type TestStack } from './support/stack.ts';
+
+/**
+ * What subscribers actually receive through SNS → SQS, with the real API and
+ * worker: every event of every type is a valid CloudEvent whose SNS `type`
+ * attribute matches, and filter policies keep other types out.
+ */
+const samples = path.resolve(import.meta.dirname, '../samples');
+let stack: TestStack;
+let all: EventTap;
+let failedOnly: EventTap;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const { videoTopicArn, liveTopicArn } = stack.resources;
+  const topicArns = [videoTopicArn, liveTopicArn];
+  [all, failedOnly] = await Promise.all([
+    EventTap.start(stack.clients, { name: `${stack.config.prefix}-tap-all`, topicArns }),
+    EventTap.start(stack.clients, { name: `${stack.config.prefix}-tap-failed`, topicArns, eventTypes: ['video.failed'] }),
+  ]);
+});
+afterAll(async () => {
+  await all?.stop();
+  await failedOnly?.stop();
+  await stack?.stop();
+});
+
+async function upload(bytes: Uint8Array, name: string): Promise<string> {
+  const form = new FormData();
+  form.set('file', new Blob([bytes], { type: 'video/mp4' }), name);
+  form.set('priority', 'high');
+  const res = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', body: form });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+describe('published events (real emulator, real worker)', () => {
+  it('every type arrives as a valid CloudEvent with a matching SNS type attribute; a video.failed-only subscriber gets only that', async () => {
+    const good = await upload(await readFile(path.join(samples, 'landscape-720p-audio.mp4')), 'good.mp4');
+    const bad = await upload(new TextEncoder().encode('this is not a video at all, just text pretending to be one'), 'bad.mp4');
+    await fetch(`${stack.baseUrl}/v1/channels/events-test/live`, { method: 'POST' });
+    await fetch(`${stack.baseUrl}/v1/channels/events-test/live`, { method: 'DELETE' });
+    expect((await waitForFinalStatus(stack.baseUrl, good)).status).toBe('ready');
+    expect((await waitForFinalStatus(stack.baseUrl, bad)).status).toBe('failed');
+
+    await all.waitFor('video.ready', (e) => e.id === `video.ready:${good}`);
+    await all.waitFor('video.failed', (e) => e.id === `video.failed:${bad}`);
+    await all.waitFor('live.ended', (e) => e.type === 'live.ended');
+    await failedOnly.waitFor('video.failed', (e) => e.id === `video.failed:${bad}`);
+
+    expect(all.errors).toEqual([]);
+    expect(new Set(all.events().map((e) => e.type))).toEqual(new Set(EVENT_TYPES));
+    for (const { envelope, event } of all.received) {
+      expect(envelope.Type).toBe('Notification');
+      expect(envelope.MessageAttributes?.type).toEqual({ Type: 'String', Value: event.type });
+      expect(event).toMatchObject({ specversion: '1.0', datacontenttype: 'application/json', subject: expect.any(String) });
+      expect(new Date(event.time).toISOString()).toBe(event.time);
+    }
+    expect(all.ids('video.ready')).toEqual([`video.ready:${good}`]);
+    expect(all.events().find((e) => e.type === 'video.ready')?.data).toMatchObject({
+      videoId: good,
+      outputs: { '360p': { width: 640, height: 360 }, '720p': { width: 1280, height: 720 }, thumbnail: expect.any(Object) },
+    });
+
+    // The filtered subscriber: the failure, and nothing else, even after everything else arrived.
+    expect(failedOnly.errors).toEqual([]);
+    expect(failedOnly.events().map((e) => e.type)).toEqual(['video.failed']);
+  });
+});

@@ -1,0 +1,179 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeOrphanedRealtimeQueues } from '../api/realtime/orphan-cleanup.ts';
+import { createRealtimeQueue } from '../api/realtime/realtime-queue.ts';
+import { EventPublisher, makeEvent, parseEvent, type ReelayEvent } from '../core/events.ts';
+import { newVideoId } from '../core/ids.ts';
+import { silentLogger } from '../core/logger.ts';
+import { startApiInstance, type ApiInstance } from './support/api-instance.ts';
+import { SseClient, type SseEvent } from './support/sse-client.ts';
+import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+
+/**
+ * The realtime gateway with two API instances (A: the stack's, B: a second
+ * one) against one emulator, as behind a load balancer: each instance owns a
+ * queue subscribed to both topics and serves `GET /v1/events` from it.
+ */
+const samples = path.resolve(import.meta.dirname, '../samples');
+let stack: TestStack;
+let b: ApiInstance;
+let publisher: EventPublisher;
+const clients: SseClient[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({ env: { REELAY_SSE_HEARTBEAT_SECONDS: '1', REELAY_EVENT_BUFFER_SIZE: '100' } });
+  b = await startApiInstance(stack);
+  publisher = new EventPublisher(stack.clients.sns, stack.resources);
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await b?.stop();
+  await stack?.stop();
+});
+
+async function connect(base: string, query = '', headers: Record<string, string> = {}): Promise<SseClient> {
+  const client = await SseClient.connect(`${base}/v1/events${query}`, { headers });
+  clients.push(client);
+  return client;
+}
+
+const processing = (videoId: string, attempt: number) =>
+  makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/test', subject: videoId });
+const liveStarted = (channelId: string, sessionId: string) =>
+  makeEvent('live.started', { channelId, sessionId }, { id: `live.started:${channelId}:${sessionId}`, source: '/test', subject: channelId });
+
+const byId = (id: string) => (event: SseEvent) => event.id === id;
+const payload = (event: SseEvent): ReelayEvent => parseEvent(JSON.parse(event.data));
+
+describe('GET /v1/events across API instances', () => {
+  it('a client on instance B sees the video events of a job uploaded through instance A', async () => {
+    const onB = await connect(b.baseUrl);
+    const onA = await connect(stack.baseUrl);
+    const form = new FormData();
+    form.set('file', new Blob([await readFile(path.join(samples, 'landscape-720p-audio.mp4'))], { type: 'video/mp4' }), 'clip.mp4');
+    const res = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', body: form });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+
+    const ready = await onB.waitFor('video.ready on B', byId(`video.ready:${id}`), 30_000);
+    expect(ready.event).toBe('video.ready');
+    expect(payload(ready)).toMatchObject({ type: 'video.ready', data: { videoId: id, outputs: { '720p': { width: 1280 } } } });
+    const forVideo = onB.events.filter((e) => payload(e).subject === id).map((e) => e.event);
+    expect(forVideo).toEqual(['video.queued', 'video.processing', 'video.ready']);
+    await onA.waitFor('video.ready on A', byId(`video.ready:${id}`));
+    expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
+  });
+
+  it('filters by videoId, channelId and type', async () => {
+    const [v1, v2] = [newVideoId(), newVideoId()];
+    const byVideo = await connect(b.baseUrl, `?videoId=${v1}`);
+    const byChannel = await connect(b.baseUrl, '?channelId=chan-x');
+    const byType = await connect(b.baseUrl, '?type=live.started');
+    const everything = await connect(b.baseUrl);
+    const sent = [processing(v2, 1), processing(v1, 1), liveStarted('chan-y', 's1'), liveStarted('chan-x', 's1'), processing(v1, 2), processing(v2, 2)];
+    for (const event of sent) await publisher.publish(event);
+
+    await everything.waitFor('the last event', byId(sent.at(-1)!.id));
+    await byVideo.waitFor('v1 attempt 2', byId(processing(v1, 2).id));
+    await byChannel.waitFor('chan-x', byId(liveStarted('chan-x', 's1').id));
+    await byType.waitFor('chan-x live.started', byId(liveStarted('chan-x', 's1').id));
+    expect(byVideo.events.map((e) => e.id)).toEqual([processing(v1, 1).id, processing(v1, 2).id]);
+    expect(byChannel.events.map((e) => e.id)).toEqual([liveStarted('chan-x', 's1').id]);
+    expect(byType.events.map((e) => e.id)).toEqual([liveStarted('chan-y', 's1').id, liveStarted('chan-x', 's1').id]);
+
+    for (const query of ['?videoId=nope', '?channelId=bad%20id', '?type=video.exploded']) {
+      const res = await fetch(`${b.baseUrl}/v1/events${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
+  it('resumes after Last-Event-ID from the buffer, and replays the whole buffer for an id it no longer has', async () => {
+    const video = newVideoId();
+    const first = await connect(b.baseUrl, `?videoId=${video}`);
+    for (const attempt of [1, 2]) await publisher.publish(processing(video, attempt));
+    await first.waitFor('attempt 2', byId(processing(video, 2).id));
+    await first.close();
+
+    for (const attempt of [3, 4]) await publisher.publish(processing(video, attempt));
+    await waitFor('B to buffer attempt 4', async () => {
+      const body = (await (await fetch(`${b.baseUrl}/v1/notifications?videoId=${video}`)).json()) as { items: ReelayEvent[] };
+      return body.items.some((e) => e.id === processing(video, 4).id) || undefined;
+    });
+
+    const resumed = await connect(b.baseUrl, `?videoId=${video}`, { 'last-event-id': processing(video, 2).id });
+    await resumed.waitFor('attempt 4', byId(processing(video, 4).id));
+    expect(resumed.events.map((e) => e.id)).toEqual([processing(video, 3).id, processing(video, 4).id]);
+
+    // The query form, for clients that cannot set headers.
+    const byQuery = await connect(b.baseUrl, `?videoId=${video}&lastEventId=${encodeURIComponent(processing(video, 3).id)}`);
+    await byQuery.waitFor('attempt 4', byId(processing(video, 4).id));
+    expect(byQuery.events.map((e) => e.id)).toEqual([processing(video, 4).id]);
+
+    const unknown = await connect(b.baseUrl, `?videoId=${video}`, { 'last-event-id': 'video.processing:gone:1' });
+    await unknown.waitFor('attempt 4', byId(processing(video, 4).id));
+    expect(unknown.events.map((e) => e.id)).toEqual([1, 2, 3, 4].map((n) => processing(video, n).id));
+    expect(unknown.comments.some((c) => c.includes('no longer buffered'))).toBe(true);
+  });
+
+  it('sends heartbeat comments on an idle stream and forgets a client that disconnects', async () => {
+    const hub = b.features.deps.realtime.hub;
+    const before = hub.connections;
+    const idle = await connect(b.baseUrl, `?videoId=${newVideoId()}`);
+    await waitFor('a heartbeat', () => (idle.comments.includes('heartbeat') ? true : undefined), 5000);
+    expect(hub.connections).toBe(before + 1);
+    await idle.close();
+    await waitFor('the connection to be dropped', () => (hub.connections === before ? true : undefined), 5000);
+  });
+});
+
+describe('realtime queues', () => {
+  const queueNames = async () =>
+    ((await stack.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: stack.resources.names.realtimeQueuePrefix }))).QueueUrls ?? []).map((u) =>
+      u.slice(u.lastIndexOf('/') + 1),
+    );
+  const subscribedArns = async () => {
+    const arns: string[] = [];
+    for (const TopicArn of [stack.resources.videoTopicArn, stack.resources.liveTopicArn]) {
+      const { Subscriptions = [] } = await stack.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
+      arns.push(...Subscriptions.map((s) => s.Endpoint!));
+    }
+    return arns;
+  };
+
+  it('removes an orphaned queue (stale heartbeat) and its subscriptions, and keeps live ones', async () => {
+    const topicArns = [stack.resources.videoTopicArn, stack.resources.liveTopicArn];
+    const orphanName = `${stack.resources.names.realtimeQueuePrefix}deadbeef`;
+    const orphan = await createRealtimeQueue(stack.clients, { name: orphanName, topicArns, now: new Date(Date.now() - 60 * 60_000) });
+    expect(await queueNames()).toContain(orphanName);
+    expect((await subscribedArns()).filter((arn) => arn === orphan.arn)).toHaveLength(2);
+
+    const removed = await removeOrphanedRealtimeQueues(stack.clients, {
+      namePrefix: stack.resources.names.realtimeQueuePrefix,
+      topicArns,
+      orphanAfterMs: 15 * 60_000,
+      logger: silentLogger(),
+    });
+    expect(removed).toEqual([orphanName]);
+    const names = await queueNames();
+    expect(names).not.toContain(orphanName);
+    expect(names).toContain(b.features.gateway.queue.name);
+    expect(names).toHaveLength(2);
+    expect(await subscribedArns()).not.toContain(orphan.arn);
+  });
+
+  it('an instance that stops ends its streams and removes its own queue and subscriptions', async () => {
+    const queue = b.features.gateway.queue;
+    expect(await queueNames()).toContain(queue.name);
+    const open = await connect(b.baseUrl);
+    const started = Date.now();
+    await b.stop();
+    expect(Date.now() - started).toBeLessThan(3000);
+    await open.waitForEnd();
+    expect(await queueNames()).not.toContain(queue.name);
+    expect(await subscribedArns()).not.toContain(queue.arn);
+  });
+});

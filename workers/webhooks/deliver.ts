@@ -1,0 +1,128 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { describeError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { webhookHeaders } from '../../core/standard-webhooks.ts';
+import type { WebhookStore } from '../../core/webhook-store.ts';
+import { parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
+import { postWebhook, type PostOptions, type PostResult } from './http-post.ts';
+
+export interface DeliverySettings {
+  /** Attempts (the first one included) before a delivery is dead-lettered. */
+  maxAttempts: number;
+  /** Wait before the first retry, ms; doubles each attempt. */
+  retryBaseDelayMs: number;
+  timeoutMs: number;
+  allowPrivate: boolean;
+}
+
+/**
+ * Longest retry wait, seconds. SQS allows a message's visibility to be set at
+ * most 12 h from its receipt; half of that leaves room.
+ */
+export const MAX_RETRY_DELAY_SECONDS = 6 * 3600;
+
+/** base × 2^(attempt−1), whole seconds, at least 1 s (a 0 s hand-back loses messages on fauxqs). */
+export function retryDelaySeconds(attempt: number, baseMs: number): number {
+  return Math.max(1, Math.min(MAX_RETRY_DELAY_SECONDS, Math.ceil((baseMs * 2 ** (attempt - 1)) / 1000)));
+}
+
+/**
+ * Delivers one message of the deliveries queue: sign (Standard Webhooks) and
+ * POST. On failure the message is hidden for the back-off delay (its SQS
+ * visibility timeout: no timers in memory, a restart loses nothing) and comes
+ * back as the next attempt; SQS counts the attempts. After the last one it is
+ * moved to the deliveries DLQ and the failure is recorded on the webhook.
+ */
+export class WebhookDelivery {
+  private readonly sqs: SQSClient;
+  private readonly store: WebhookStore;
+  private readonly queueUrl: string;
+  private readonly dlqUrl: string;
+  private readonly settings: DeliverySettings;
+  private readonly logger: Logger;
+  private readonly post: typeof postWebhook;
+
+  constructor(opts: {
+    sqs: SQSClient;
+    store: WebhookStore;
+    queueUrl: string;
+    dlqUrl: string;
+    settings: DeliverySettings;
+    logger: Logger;
+    post?: typeof postWebhook;
+  }) {
+    this.sqs = opts.sqs;
+    this.store = opts.store;
+    this.queueUrl = opts.queueUrl;
+    this.dlqUrl = opts.dlqUrl;
+    this.settings = opts.settings;
+    this.logger = opts.logger;
+    this.post = opts.post ?? postWebhook;
+  }
+
+  handle = async (message: Message): Promise<void | 'keep'> => {
+    const attempt = Math.max(1, Number(message.Attributes?.ApproximateReceiveCount ?? '1'));
+    let delivery: DeliveryMessage;
+    try {
+      delivery = parseDeliveryMessage(message.Body ?? '');
+    } catch (err) {
+      // Retrying cannot make it valid.
+      await this.deadLetter(message, { reason: `not a delivery message: ${describeError(err)}`, attempts: attempt });
+      return;
+    }
+    const { webhookId, event } = delivery;
+    const log = this.logger.child({ webhookId, eventId: event.id, attempt });
+    const webhook = await this.store.get(webhookId);
+    if (!webhook) {
+      log.info('the webhook was deleted; delivery dropped');
+      return;
+    }
+
+    const body = JSON.stringify(event);
+    const headers = webhookHeaders({ id: event.id, body, secret: webhook.secret });
+    const options: PostOptions = { timeoutMs: this.settings.timeoutMs, allowPrivate: this.settings.allowPrivate };
+    const result = await this.post(webhook.url, body, headers, options);
+    if (result.ok) {
+      log.info({ status: result.status, ms: result.ms }, 'webhook delivered');
+      return;
+    }
+    if (attempt < this.settings.maxAttempts) {
+      const delaySeconds = retryDelaySeconds(attempt, this.settings.retryBaseDelayMs);
+      await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delaySeconds }));
+      log.warn({ reason: result.reason, status: result.status, retryInSeconds: delaySeconds }, 'webhook delivery failed; will retry');
+      return 'keep';
+    }
+
+    log.error({ reason: result.reason, status: result.status, attempts: attempt }, 'webhook delivery failed for the last time; dead-lettered');
+    await this.deadLetter(message, { reason: result.reason, attempts: attempt, delivery });
+    await this.recordFailure(delivery, result, attempt, log);
+  };
+
+  private async deadLetter(message: Message, { reason, attempts, delivery }: { reason: string; attempts: number; delivery?: DeliveryMessage }): Promise<void> {
+    const attributes: Record<string, { DataType: string; StringValue: string }> = {
+      reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
+      attempts: { DataType: 'Number', StringValue: String(attempts) },
+    };
+    if (delivery) {
+      attributes.webhookId = { DataType: 'String', StringValue: delivery.webhookId };
+      attributes.eventId = { DataType: 'String', StringValue: delivery.event.id };
+    }
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: message.Body ?? '', MessageAttributes: attributes }));
+  }
+
+  private async recordFailure(delivery: DeliveryMessage, result: PostResult, attempts: number, log: Logger): Promise<void> {
+    try {
+      await this.store.recordFailure(delivery.webhookId, {
+        at: new Date().toISOString(),
+        eventId: delivery.event.id,
+        eventType: delivery.event.type,
+        attempts,
+        reason: result.reason,
+        ...(result.status !== undefined ? { status: result.status } : {}),
+      });
+    } catch (err) {
+      // The delivery is in the DLQ either way; only the counter on the webhook is missing.
+      log.error({ err }, 'could not record the failed delivery on the webhook');
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { parseEvent, type ReelayEvent } from '../../core/events.ts';
+
+/** The body of one message on the deliveries queue: one event for one endpoint. */
+export interface DeliveryMessage {
+  webhookId: string;
+  event: ReelayEvent;
+}
+
+const schema = z.object({ webhookId: z.string().min(1), event: z.unknown() });
+
+/** Validates a delivery message (the event against its schema too); throws when it is not one. */
+export function parseDeliveryMessage(body: string): DeliveryMessage {
+  const { webhookId, event } = schema.parse(JSON.parse(body));
+  return { webhookId, event: parseEvent(event) };
+}

@@ -1,0 +1,61 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../../core/logger.ts';
+import type { WebhookStore } from '../../core/webhook-store.ts';
+import { QueueConsumer } from '../queue-consumer.ts';
+import { WebhookDelivery, type DeliverySettings } from './deliver.ts';
+import { WebhookFanOut } from './fan-out.ts';
+
+export interface WebhookDispatcherOptions {
+  sqs: SQSClient;
+  store: WebhookStore;
+  /** The subscriber queue (`<prefix>-webhooks`), the deliveries queue and its DLQ. */
+  queueUrls: { events: string; deliveries: string; deliveriesDlq: string };
+  settings: DeliverySettings;
+  /** SQS long-poll wait, seconds. */
+  pollWaitSeconds: number;
+  logger: Logger;
+}
+
+/** Extra visibility beyond the request timeout while a delivery is in hand, seconds. */
+const DELIVERY_MARGIN_SECONDS = 30;
+
+/**
+ * The webhook dispatcher role: one consumer fans events out into per-endpoint
+ * delivery messages, another delivers them (a received batch concurrently,
+ * so one slow endpoint does not hold up the others).
+ */
+export class WebhookDispatcher {
+  private readonly fanOut: QueueConsumer;
+  private readonly deliveries: QueueConsumer;
+  private stopped: Promise<void> | undefined;
+
+  constructor({ sqs, store, queueUrls, settings, pollWaitSeconds, logger }: WebhookDispatcherOptions) {
+    const fanOut = new WebhookFanOut({ sqs, store, deliveriesUrl: queueUrls.deliveries, logger });
+    const delivery = new WebhookDelivery({ sqs, store, queueUrl: queueUrls.deliveries, dlqUrl: queueUrls.deliveriesDlq, settings, logger });
+    this.fanOut = new QueueConsumer({ sqs, queueUrl: queueUrls.events, handle: fanOut.handle, waitSeconds: pollWaitSeconds, logger });
+    this.deliveries = new QueueConsumer({
+      sqs,
+      queueUrl: queueUrls.deliveries,
+      handle: delivery.handle,
+      waitSeconds: pollWaitSeconds,
+      concurrent: true,
+      visibilityTimeoutSeconds: Math.ceil(settings.timeoutMs / 1000) + DELIVERY_MARGIN_SECONDS,
+      logger,
+    });
+  }
+
+  start(): this {
+    this.fanOut.start();
+    this.deliveries.start();
+    return this;
+  }
+
+  /** Stops taking new events, then lets the deliveries in hand finish. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await this.fanOut.stop();
+      await this.deliveries.stop();
+    })();
+    return this.stopped;
+  }
+}

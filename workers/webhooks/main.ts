@@ -1,0 +1,29 @@
+import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
+import { queueUrl, resourceNames } from '../../core/resources.ts';
+import { runRole } from '../../core/run-role.ts';
+import { WebhookStore } from '../../core/webhook-store.ts';
+import { WebhookDispatcher } from './dispatcher.ts';
+
+/** `npm run webhooks`: delivers events to the registered webhook endpoints. */
+await runRole('webhooks', async ({ config, logger }) => {
+  const clients = createAwsClients(config.aws, logger);
+  const names = resourceNames(config.prefix);
+  const [events, deliveries, deliveriesDlq] = await Promise.all(
+    [names.webhooksQueue, names.webhookDeliveriesQueue, names.webhookDeliveriesDlq].map((name) => queueUrl(clients.sqs, name)),
+  );
+  const dispatcher = new WebhookDispatcher({
+    sqs: clients.sqs,
+    store: new WebhookStore(clients.s3, names.mediaBucket),
+    queueUrls: { events: events!, deliveries: deliveries!, deliveriesDlq: deliveriesDlq! },
+    settings: config.webhooks,
+    pollWaitSeconds: config.worker.pollWaitSeconds,
+    logger,
+  }).start();
+  logger.info({ allowPrivate: config.webhooks.allowPrivate, maxAttempts: config.webhooks.maxAttempts }, 'webhook dispatcher listening');
+  return {
+    async stop() {
+      await dispatcher.stop();
+      destroyAwsClients(clients);
+    },
+  };
+});
