@@ -6,7 +6,7 @@ import { ConfigError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { loadSupervisorSettings, workerStopTimeoutMs } from '../workers/supervisor/settings.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
-import { provision } from './provision.ts';
+import { provision, provisionSettings } from './provision.ts';
 
 /**
  * `npm start`: the whole stack on one machine. Starts the embedded emulator
@@ -70,12 +70,7 @@ try {
   const clients = createAwsClients(awsConfig);
   await provision(
     clients,
-    {
-      prefix: config.prefix,
-      region: config.aws.region,
-      visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000,
-      maxAttempts: config.worker.maxAttempts,
-    },
+    provisionSettings(config),
     logger,
   );
   destroyAwsClients(clients);

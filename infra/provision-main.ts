@@ -1,18 +1,13 @@
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
 import { runRole } from '../core/run-role.ts';
-import { provision } from './provision.ts';
+import { provision, provisionSettings } from './provision.ts';
 
 /** `npm run provision`: create or converge every bucket, queue, topic and subscription, then exit. */
 await runRole('provision', async ({ config, logger }) => {
   const clients = createAwsClients(config.aws, logger);
   const report = await provision(
     clients,
-    {
-      prefix: config.prefix,
-      region: config.aws.region,
-      visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000,
-      maxAttempts: config.worker.maxAttempts,
-    },
+    provisionSettings(config),
     logger,
   );
   logger.info(report, 'provisioning done');

@@ -15,6 +15,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { EVENT_TYPES } from '../core/events.ts';
+import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { PRIORITY_TIERS, resourceNames, topicArn } from '../core/resources.ts';
 
@@ -25,6 +26,16 @@ export interface ProvisionSettings {
   visibilityTimeoutSeconds: number;
   /** The worker's attempt limit; SQS redrive is a backstop a few receives beyond it. */
   maxAttempts: number;
+}
+
+/** The provisioning settings a configuration implies (the tier queues' visibility and redrive follow the worker's). */
+export function provisionSettings(config: Config): ProvisionSettings {
+  return {
+    prefix: config.prefix,
+    region: config.aws.region,
+    visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000,
+    maxAttempts: config.worker.maxAttempts,
+  };
 }
 
 export interface ProvisionReport {

@@ -1,25 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Ingest } from '../../api/ingest.ts';
-import { createApp } from '../../api/app.ts';
-import { startEventFeatures } from '../../api/event-features.ts';
-import { startApiServer } from '../../api/server.ts';
+import { startApi } from '../../api/start-api.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../core/aws.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
-import { EventPublisher } from '../../core/events.ts';
 import { createLogger, silentLogger, type Logger } from '../../core/logger.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { queueUrl, resolveResources, type ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
 import { startEmulator, type RunningEmulator } from '../../infra/emulator.ts';
-import { provision } from '../../infra/provision.ts';
+import { provision, provisionSettings } from '../../infra/provision.ts';
 import { Notifier } from '../../workers/notifier/notifier.ts';
 import { QueueConsumer } from '../../workers/queue-consumer.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
-import { TranscodeWorker } from '../../workers/transcode/worker.ts';
+import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
+import type { TranscodeWorker } from '../../workers/transcode/worker.ts';
 
 /**
  * The real roles wired in-process against a real emulator, with a unique
@@ -71,27 +67,15 @@ export async function startTestStack({
   const clients = createAwsClients(config.aws, logger);
   await provision(
     clients,
-    { prefix, region: config.aws.region, visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000, maxAttempts: config.worker.maxAttempts },
+    provisionSettings(config),
     logger,
   );
   const resources = await resolveResources(clients, prefix);
   const store = new StatusStore(clients.s3, resources.names.mediaBucket);
-  const events = new EventPublisher(clients.sns, resources);
   const binaries = locateFfmpeg(config.ffmpeg);
 
-  const ingest = new Ingest({
-    s3: clients.s3,
-    sqs: clients.sqs,
-    store,
-    events,
-    rawBucket: resources.names.rawBucket,
-    queueUrls: resources.tierQueueUrl,
-    logger,
-  });
-  const eventFeatures = await startEventFeatures({ clients, resources, config, events, logger });
-  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...eventFeatures.deps });
-  const server = await startApiServer(app, { ...config.api, host: '127.0.0.1', port: 0 });
-  const baseUrl = server.url;
+  const api = await startApi({ config, clients, resources, logger, listen: { host: '127.0.0.1', port: 0 } });
+  const baseUrl = api.url;
 
   const notifier = new Notifier({ logger });
   const consumer = new QueueConsumer({
@@ -102,7 +86,7 @@ export async function startTestStack({
     logger,
   }).start();
 
-  const base = { config, clients, resources, store, events, binaries, logger };
+  const base = { config, clients, resources, binaries, logger };
   const worker = withWorker ? startTestWorker(base) : undefined;
 
   return {
@@ -118,9 +102,7 @@ export async function startTestStack({
     async stop({ keepData = false } = {}) {
       await worker?.stop({ graceMs: 5000 });
       await consumer.stop();
-      const closed = server.close();
-      await eventFeatures.stop();
-      await closed;
+      await api.stop();
       destroyAwsClients(clients);
       await emulator.stop();
       if (!keepData) await rm(dir, { recursive: true, force: true });
@@ -163,41 +145,28 @@ export interface WorkerOverrides {
 
 /** A TranscodeWorker wired like workers/transcode/main.ts, against the stack's resources. */
 export function startTestWorker(
-  stack: Pick<TestStack, 'config' | 'clients' | 'resources' | 'store' | 'binaries'> & { events?: EventPublisher; logger?: Logger },
+  stack: Pick<TestStack, 'config' | 'clients' | 'resources' | 'binaries'> & { logger?: Logger },
   overrides: WorkerOverrides = {},
 ): TranscodeWorker {
   const { config, clients, resources, binaries } = stack;
-  const logger = stack.logger ?? silentLogger();
-  const s3 = overrides.s3 ?? clients.s3;
-  return new TranscodeWorker({
-    sqs: clients.sqs,
-    queueUrls: resources.tierQueueUrl,
-    dlqUrls: resources.tierDlqUrl,
-    concurrency: overrides.concurrency ?? config.worker.concurrency,
-    visibilityTimeoutMs: config.worker.visibilityTimeoutMs,
-    heartbeatMs: config.worker.heartbeatMs,
-    maxAttempts: overrides.maxAttempts ?? config.worker.maxAttempts,
-    pollWaitSeconds: config.worker.pollWaitSeconds,
-    fairnessEvery: config.worker.fairnessEvery,
-    retryBaseDelayMs: config.worker.retryBaseDelayMs,
-    transcode: {
-      s3,
-      store: overrides.s3 ? new StatusStore(s3, resources.names.mediaBucket) : stack.store,
-      events: stack.events ?? new EventPublisher(clients.sns, resources),
-      rawBucket: resources.names.rawBucket,
-      mediaBucket: resources.names.mediaBucket,
-      binaries,
-      preset: overrides.preset ?? 'ultrafast',
-      threads: 0,
-      niceness: 0,
-      tmpDir: config.worker.tmpDir,
-      limits: config.limits,
-      stallTimeoutMs: config.worker.stallTimeoutMs,
+  // Tests run ffmpeg fast and unprioritised unless they say otherwise.
+  const workerConfig: Config = {
+    ...config,
+    worker: {
+      ...config.worker,
+      concurrency: overrides.concurrency ?? config.worker.concurrency,
+      maxAttempts: overrides.maxAttempts ?? config.worker.maxAttempts,
       jobTimeoutFactor: overrides.jobTimeoutFactor ?? config.worker.jobTimeoutFactor,
       jobTimeoutMinMs: overrides.jobTimeoutMinMs ?? config.worker.jobTimeoutMinMs,
-      workerId: overrides.workerId ?? 'test-worker',
-      logger,
     },
-    logger,
+    ffmpeg: { ...config.ffmpeg, preset: overrides.preset ?? 'ultrafast', threads: 0, niceness: 0 },
+  };
+  return createTranscodeWorker({
+    config: workerConfig,
+    clients: { ...clients, ...(overrides.s3 ? { s3: overrides.s3 } : {}) },
+    resources,
+    binaries,
+    workerId: overrides.workerId ?? 'test-worker',
+    logger: stack.logger ?? silentLogger(),
   }).start();
 }

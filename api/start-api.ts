@@ -1,0 +1,62 @@
+import type { AwsClients } from '../core/aws.ts';
+import type { Config } from '../core/config.ts';
+import { EventPublisher } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ResolvedResources } from '../core/resources.ts';
+import { StatusStore } from '../core/status-store.ts';
+import { createApp } from './app.ts';
+import { startEventFeatures, type EventFeatures } from './event-features.ts';
+import { Ingest } from './ingest.ts';
+import { startApiServer } from './server.ts';
+
+export interface RunningApi {
+  url: string;
+  store: StatusStore;
+  features: EventFeatures;
+  /** Ends SSE streams, closes the server, deletes this instance's realtime queue. Does not destroy the clients. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One API instance wired from its parts and listening: what `api/main.ts`
+ * runs, and what tests start in-process (as many as they like).
+ */
+export async function startApi({
+  config,
+  clients,
+  resources,
+  logger,
+  listen = config.api,
+}: {
+  config: Config;
+  clients: AwsClients;
+  resources: ResolvedResources;
+  logger: Logger;
+  listen?: { host: string; port: number };
+}): Promise<RunningApi> {
+  const store = new StatusStore(clients.s3, resources.names.mediaBucket);
+  const events = new EventPublisher(clients.sns, resources);
+  const ingest = new Ingest({
+    s3: clients.s3,
+    sqs: clients.sqs,
+    store,
+    events,
+    rawBucket: resources.names.rawBucket,
+    queueUrls: resources.tierQueueUrl,
+    logger,
+  });
+  const features = await startEventFeatures({ clients, resources, config, events, logger });
+  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...features.deps });
+  const server = await startApiServer(app, { ...config.api, ...listen });
+  return {
+    url: server.url,
+    store,
+    features,
+    async stop() {
+      // SSE streams never end by themselves: end them, so that closing the server can finish.
+      const closed = server.close();
+      await features.stop();
+      await closed;
+    },
+  };
+}
