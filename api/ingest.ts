@@ -70,6 +70,9 @@ export class Ingest {
       if (err instanceof HttpProblem) throw err;
       const cause = (err as { cause?: unknown }).cause;
       if (cause instanceof HttpProblem) throw cause;
+      if (file.errored instanceof HttpProblem) throw file.errored;
+      // The request body failed (the client went away, or stalled past the idle timeout): its fault, not ours.
+      if (file.errored) throw new HttpProblem(400, 'Bad Request', 'the upload stopped before the whole file arrived', { cause: err });
       throw new HttpProblem(503, 'Service Unavailable', `storing the upload failed: ${(err as Error).message}`, { cause: err });
     }
     return { id, key, bytes: file.bytes, info };

@@ -76,13 +76,19 @@ export async function receiveUpload<T>(
     }
     const fields: Record<string, string> = {};
     let filePromise: Promise<T> | undefined;
+    let file: ByteLimiter | undefined;
     let failed = false;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
+      const problem =
+        err instanceof HttpProblem ? err : new HttpProblem(400, 'Bad Request', `malformed multipart request: ${(err as Error).message}`);
       body.unpipe(parser);
       body.destroy();
-      reject(err instanceof HttpProblem ? err : new HttpProblem(400, 'Bad Request', `malformed multipart request: ${(err as Error).message}`));
+      // The file stream must fail too: otherwise the S3 upload reading it waits forever and is never aborted.
+      file?.destroy(problem);
+      // Answer once the upload has let go of what it stored (its multipart upload aborted).
+      void (filePromise ?? Promise.resolve()).catch(() => undefined).then(() => reject(problem));
     };
 
     parser.on('field', (name, value, info) => {
@@ -94,7 +100,7 @@ export async function receiveUpload<T>(
         stream.resume(); // not ours: drain it
         return;
       }
-      const file = limited(stream, maxBytes);
+      file = limited(stream, maxBytes);
       const fileInfo: FileInfo = { contentType: mediaType(info.mimeType) ?? 'application/octet-stream' };
       if (info.filename) fileInfo.filename = info.filename;
       filePromise = onFile(file, fileInfo);

@@ -35,6 +35,12 @@ function parsePriority(value: string | undefined): PriorityTier | undefined {
   return value;
 }
 
+/** A title made from the uploaded file's name: control characters dropped, cut to length (never a reason to refuse). */
+function titleFromFilename(filename: string): string | undefined {
+  const title = filename.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_TITLE);
+  return title || undefined;
+}
+
 function parseTitle(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const title = value.trim();
@@ -84,7 +90,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       channelId = (await recordingChannel(channels, fields.channelId)) ?? queryChannel;
       // DESIGN: live recordings → high.
       priority = parsePriority(fields.priority) ?? queryPriority ?? (channelId ? 'high' : 'normal');
-      title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? parseTitle(stored.info.filename) : undefined);
+      title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? titleFromFilename(stored.info.filename) : undefined);
     } catch (err) {
       await ingest.discard(stored);
       throw err;
@@ -115,7 +121,8 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
   app.get('/:id/outputs/:name', async (c) => {
     const doc = await getVideo(store, c.req.param('id'));
     const name = c.req.param('name');
-    const output = doc.outputs[name];
+    // Own properties only: `constructor` or `__proto__` are not outputs.
+    const output = Object.hasOwn(doc.outputs, name) ? doc.outputs[name] : undefined;
     if (!output) {
       const skipped = doc.skipped.find((s) => s.name === name);
       if (skipped) throw notFound(`video ${doc.id} has no ${name} output: ${skipped.reason}`);

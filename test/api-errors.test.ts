@@ -153,3 +153,23 @@ describe('reading videos', () => {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 });
+
+describe('output names', () => {
+  it('names of built-in object properties are not outputs', async () => {
+    const res = await post('', { headers: { 'content-type': 'video/mp4' }, body: videoBytes(1000) });
+    const { id } = (await res.json()) as { id: string };
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const out = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/${name}`);
+      expect(out.status, name).toBeLessThan(500);
+      expect(out.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
+  it('a long file name becomes a shortened title, not a refused upload', async () => {
+    const form = new FormData();
+    form.set('file', new Blob([videoBytes(100)], { type: 'video/mp4' }), `${'n'.repeat(300)}.mp4`);
+    const res = await post('', { body: form });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { title: string }).title).toHaveLength(200);
+  });
+});

@@ -94,6 +94,27 @@ describe('abusive uploads', () => {
     expect((await fetch(`${stack.baseUrl}/healthz`)).status).toBe(200);
   });
 
+  it('a multipart client that disconnects mid-file leaves nothing behind', async () => {
+    const { port } = new URL(stack.baseUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const head = '--B\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n';
+    socket.write(
+      `POST /v1/videos HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n${head}`,
+    );
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let sent = 0; sent < 20 * 1024 * 1024; sent += chunk.length) {
+      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    await waitFor('parts to reach S3', async () => ((await leftovers()).parts.length > 0 ? true : undefined));
+    socket.destroy();
+    await waitFor('the multipart upload to be aborted', async () => {
+      const left = await leftovers();
+      return left.objects === 0 && left.parts.length === 0 && left.videos === 0 ? true : undefined;
+    });
+    expect((await fetch(`${stack.baseUrl}/healthz`)).status).toBe(200);
+  });
+
   it('a client that stalls is disconnected after the idle timeout, leaving nothing behind', async () => {
     const socket = await partialUpload(50 * 1024 * 1024, 10 * 1024 * 1024);
     await waitFor('a part to reach S3', async () => ((await leftovers()).parts.length > 0 ? true : undefined));
