@@ -9,6 +9,16 @@ export function isPriorityTier(value: unknown): value is PriorityTier {
   return typeof value === 'string' && (PRIORITY_TIERS as readonly string[]).includes(value);
 }
 
+/**
+ * Receives SQS allows a tier message before its redrive policy moves it to the DLQ: the
+ * worker's own attempts plus slack, because a hand-back (a stopping worker, a second long
+ * poll's message) counts as a receive too.
+ */
+export const REDRIVE_SLACK = 5;
+export function redriveMaxReceiveCount(maxAttempts: number): number {
+  return maxAttempts + REDRIVE_SLACK;
+}
+
 /** Every bucket, queue and topic name, derived from one prefix. */
 export interface ResourceNames {
   rawBucket: string;

@@ -14,6 +14,8 @@ export interface SourceInfo {
   width?: number;
   height?: number;
   rotation?: number;
+  /** Pixel aspect ratio, when not square. */
+  sampleAspectRatio?: number;
   frameRate?: number;
   videoCodec?: string;
   audioCodec?: string;
@@ -45,6 +47,11 @@ export interface VideoStatus {
   skipped: { name: string; reason: string }[];
   /** Why the video failed; set only when `status` is `failed`. */
   error?: { code: string; message: string };
+  /**
+   * False between marking the video `ready`/`failed` and publishing that event. A redelivered job
+   * finds it false and publishes the event then, so a failed publish never loses the announcement.
+   */
+  announced?: boolean;
   /** Why the last attempt did not finish, while a retry is pending. */
   lastError?: { code: string; message: string };
   attempts: number;

@@ -17,7 +17,7 @@ import {
 import { EVENT_TYPES } from '../core/events.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { PRIORITY_TIERS, resourceNames, topicArn } from '../core/resources.ts';
+import { PRIORITY_TIERS, redriveMaxReceiveCount, resourceNames, topicArn } from '../core/resources.ts';
 
 export interface ProvisionSettings {
   prefix: string;
@@ -44,7 +44,7 @@ export interface ProvisionReport {
 }
 
 /** Extra receives SQS allows beyond the worker's own attempt count (polls that hand a message back count too). */
-export const REDRIVE_SLACK = 5;
+export { REDRIVE_SLACK } from '../core/resources.ts';
 const FOURTEEN_DAYS = String(14 * 24 * 3600);
 
 /**
@@ -62,7 +62,7 @@ export async function provision(
 
   for (const bucket of [names.rawBucket, names.mediaBucket]) note(bucket, await ensureBucket(clients.s3, bucket, settings.region));
 
-  const maxReceiveCount = String(settings.maxAttempts + REDRIVE_SLACK);
+  const maxReceiveCount = String(redriveMaxReceiveCount(settings.maxAttempts));
   for (const tier of PRIORITY_TIERS) {
     const dlq = await ensureQueue(clients.sqs, names.tierDlq[tier], () => ({ MessageRetentionPeriod: FOURTEEN_DAYS }));
     note(names.tierDlq[tier], dlq.created);

@@ -7,7 +7,7 @@ import type { PriorityTier } from '../core/resources.ts';
 import { redriveDlq } from '../workers/transcode/redrive.ts';
 import { TierPoller } from '../workers/transcode/tier-poller.ts';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
-import { faultyS3 } from './support/faults.ts';
+import { faultyS3, faultySns } from './support/faults.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 
 /**
@@ -86,9 +86,13 @@ describe('delivery and failures', () => {
   it('a duplicate delivery of a finished job does no work and announces nothing again', async () => {
     worker = startTestWorker(stack);
     const id = await upload('normal', 'dup');
-    const first = await waitForFinalStatus(stack.baseUrl, id);
-    expect(first.status).toBe('ready');
+    expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
     await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
+    // The status records the announcement just after the event goes out.
+    const first = await waitFor('the announcement to be recorded', async () => {
+      const doc = await stack.store.get(id);
+      return doc?.announced ? doc : undefined;
+    });
 
     const job = { videoId: id, priority: 'normal', sourceKey: first.source.key, enqueuedAt: new Date().toISOString() };
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.normal, MessageBody: JSON.stringify(job) }));
@@ -159,5 +163,21 @@ describe('delivery and failures', () => {
     const video = await waitForFinalStatus(stack.baseUrl, id, 60_000);
     expect(video).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'attempts_exhausted', message: 'ffmpeg exceeded the time limit of 4s' } });
     expect(Date.parse(video.finishedAt) - Date.parse(video.startedAt)).toBeLessThan(15_000);
+  });
+
+  it('when publishing video.ready fails, the video stays ready and the next delivery announces it once', async () => {
+    const { sns, faults } = faultySns(stack.config.aws, { when: (m) => m.includes('"type":"video.ready"'), remaining: 1 });
+    worker = startTestWorker(stack, { sns });
+    const id = await upload('normal', 'quiet');
+    await waitFor('the video.ready event', () => eventsFor(id, 'video.ready')[0], 30_000);
+    expect(faults.injected).toBe(1);
+    const video = await waitFor('the announcement to be recorded', async () => {
+      const doc = await stack.store.get(id);
+      return doc?.announced ? doc : undefined;
+    });
+    expect(video).toMatchObject({ status: 'ready', attempts: 1, announced: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(eventsFor(id, 'video.ready')).toHaveLength(1);
+    sns.destroy();
   });
 });

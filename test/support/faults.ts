@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients } from '../../core/aws.ts';
 import type { Config } from '../../core/config.ts';
 
@@ -27,4 +28,28 @@ export function faultyS3(
     { step: 'initialize', name: 'reelayFaultInjection' },
   );
   return { s3, faults };
+}
+
+/** A real SNS client to the emulator whose first `remaining` publishes matching `when` fail before the wire. */
+export function faultySns(
+  aws: Config['aws'],
+  { when, remaining }: { when: (message: string) => boolean; remaining: number },
+): { sns: SNSClient; faults: { remaining: number; injected: number } } {
+  const faults = { remaining, injected: 0 };
+  const { s3, sqs, sns } = createAwsClients(aws);
+  s3.destroy();
+  sqs.destroy();
+  sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      const message = (args.input as { Message?: string }).Message ?? '';
+      if (context.commandName === 'PublishCommand' && faults.remaining > 0 && when(message)) {
+        faults.remaining--;
+        faults.injected++;
+        throw Object.assign(new Error('injected fault: SNS is unavailable'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'reelaySnsFaultInjection' },
+  );
+  return { sns, faults };
 }

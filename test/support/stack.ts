@@ -7,6 +7,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '../../core
 import { loadConfig, type Config } from '../../core/config.ts';
 import { createLogger, silentLogger, type Logger } from '../../core/logger.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { queueUrl, resolveResources, type ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
 import { startEmulator, type RunningEmulator } from '../../infra/emulator.ts';
@@ -135,6 +136,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
 export interface WorkerOverrides {
   /** An S3 client for the worker only (e.g. with injected faults). */
   s3?: S3Client;
+  /** An SNS client for the worker only (e.g. with injected faults). */
+  sns?: SNSClient;
   concurrency?: number;
   maxAttempts?: number;
   preset?: string;
@@ -163,7 +166,7 @@ export function startTestWorker(
   };
   return createTranscodeWorker({
     config: workerConfig,
-    clients: { ...clients, ...(overrides.s3 ? { s3: overrides.s3 } : {}) },
+    clients: { ...clients, ...(overrides.s3 ? { s3: overrides.s3 } : {}), ...(overrides.sns ? { sns: overrides.sns } : {}) },
     resources,
     binaries,
     workerId: overrides.workerId ?? 'test-worker',

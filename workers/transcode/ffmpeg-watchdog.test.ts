@@ -63,3 +63,9 @@ describe('FfmpegWatchdog with an aborted parent', () => {
     expect(dog.reason).toBeUndefined();
   });
 });
+
+describe('transcodeTimeLimitMs cap', () => {
+  it('never passes the 12 h SQS visibility ceiling', () => {
+    expect(transcodeTimeLimitMs(4 * 3600, { factor: 10, minMs: 300_000 })).toBe(11.5 * 3600 * 1000);
+  });
+});

@@ -46,7 +46,10 @@ export class FfmpegWatchdog {
   }
 }
 
-/** Wall-clock limit for one transcode: `factor` × the source duration, never below `minMs`. */
+/** SQS cannot keep a message invisible for more than 12 hours after it was received: stay under it. */
+export const MAX_TRANSCODE_MS = 11.5 * 3600 * 1000;
+
+/** Wall-clock limit for one transcode: `factor` × the source duration, never below `minMs`, never past SQS's 12 h. */
 export function transcodeTimeLimitMs(durationSeconds: number, { factor, minMs }: { factor: number; minMs: number }): number {
-  return Math.max(minMs, Math.ceil(durationSeconds * factor * 1000));
+  return Math.min(MAX_TRANSCODE_MS, Math.max(minMs, Math.ceil(durationSeconds * factor * 1000)));
 }

@@ -3,9 +3,11 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
+import { announce, EVENT_SOURCE } from './announce.ts';
 import type { Logger } from '../../core/logger.ts';
 import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
 import { outputKey, type StatusStore } from '../../core/status-store.ts';
@@ -18,7 +20,6 @@ import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
 
-export const EVENT_SOURCE = '/reelay/worker';
 
 export interface TranscodeDeps {
   s3: S3Client;
@@ -41,7 +42,11 @@ export interface TranscodeDeps {
   logger: Logger;
 }
 
-export type TranscodeOutcome = 'ready' | 'already-done';
+/**
+ * `ready`: transcoded and announced. `already-done`: a duplicate delivery, nothing to do.
+ * `announced-failed`: the video had failed but its event was not out yet; it is now (the job goes to the DLQ).
+ */
+export type TranscodeOutcome = 'ready' | 'already-done' | 'announced-failed';
 
 /** Progress is written to the status document at most this often. */
 const PROGRESS_WRITE_INTERVAL_MS = 2000;
@@ -62,6 +67,11 @@ export async function transcodeVideo(
   const current = await deps.store.get(job.videoId);
   if (!current) throw new PermanentJobError('unknown_video', `no status document for video ${job.videoId}`);
   if (current.status === 'ready' || current.status === 'failed') {
+    if (current.announced === false) {
+      log.info({ status: current.status }, 'finished earlier but not announced: publishing the event now');
+      await announce(current, deps);
+      return current.status === 'failed' ? 'announced-failed' : 'already-done';
+    }
     log.info({ status: current.status }, 'duplicate delivery of a finished job; nothing to do');
     return 'already-done';
   }
@@ -132,13 +142,14 @@ export async function transcodeVideo(
       finishedAt: new Date().toISOString(),
       error: undefined,
       lastError: undefined,
+      announced: false,
     }))
       .catch(finishedElsewhere);
     if (!ready) {
       log.warn('another worker finished this video first; not announcing it again');
       return 'already-done';
     }
-    await deps.events.publish(readyEvent(ready, plan));
+    await announce(ready, deps);
     log.info({ outputs: Object.keys(outputs) }, 'video ready');
     return 'ready';
   } finally {
@@ -161,21 +172,6 @@ function finishedElsewhere(err: unknown): undefined {
   throw err;
 }
 
-function readyEvent(doc: VideoStatus, plan: TranscodePlan) {
-  return makeEvent(
-    'video.ready',
-    {
-      videoId: doc.id,
-      priority: doc.priority,
-      ...(doc.channelId ? { channelId: doc.channelId } : {}),
-      source: { duration: doc.source.duration ?? 0, width: plan.display.width, height: plan.display.height },
-      outputs: doc.outputs,
-      skipped: doc.skipped,
-    },
-    { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
-  );
-}
-
 async function download(s3: S3Client, bucket: string, key: string, file: string, signal: AbortSignal): Promise<void> {
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
@@ -196,6 +192,7 @@ function sourceFromProbe(base: SourceInfo, probe: ProbeResult): SourceInfo {
     width: probe.video.width,
     height: probe.video.height,
     rotation: probe.video.rotation,
+    ...(probe.video.sampleAspectRatio !== 1 ? { sampleAspectRatio: probe.video.sampleAspectRatio } : {}),
     frameRate: Math.round(probe.video.frameRate * 1000) / 1000,
     videoCodec: probe.video.codec,
     hasAudio: probe.audio !== undefined,
@@ -233,7 +230,10 @@ async function measureOutputs(plan: TranscodePlan, outDir: string, videoId: stri
   return Object.fromEntries(measured);
 }
 
-/** Uploads all outputs in parallel; a file's key is derived from the video id, so a retry overwrites. */
+/**
+ * Uploads all outputs in parallel; a file's key is derived from the video id, so a retry overwrites.
+ * Through lib-storage's multipart Upload: one PutObject stops at 5 GB, and a long 720p rendition can pass that.
+ */
 async function uploadOutputs(
   s3: S3Client,
   bucket: string,
@@ -241,23 +241,32 @@ async function uploadOutputs(
   outputs: Record<string, OutputInfo>,
   signal: AbortSignal,
 ): Promise<void> {
-  await Promise.all(
-    Object.values(outputs).map((o) =>
-      s3.send(
-        new PutObjectCommand({
+  const uploads = Object.values(outputs).map(
+    (o) =>
+      new Upload({
+        client: s3,
+        params: {
           Bucket: bucket,
           Key: o.key,
           Body: createReadStream(path.join(outDir, path.basename(o.key))),
-          ContentLength: o.bytes,
           ContentType: o.contentType,
           CacheControl: 'public, max-age=31536000, immutable',
-        }),
-        { abortSignal: signal },
-      ),
-    ),
-  ).catch((err: unknown) => {
+        },
+        partSize: 16 * 1024 * 1024,
+        queueSize: 2,
+        leavePartsOnError: false,
+      }),
+  );
+  const abortAll = () => uploads.forEach((u) => void u.abort().catch(() => undefined));
+  signal.addEventListener('abort', abortAll, { once: true });
+  try {
+    await Promise.all(uploads.map((u) => u.done()));
+  } catch (err) {
+    abortAll();
     throw new TransientJobError(`could not upload the outputs: ${(err as Error).message}`, { cause: err });
-  });
+  } finally {
+    signal.removeEventListener('abort', abortAll);
+  }
 }
 
 /** Writes progress to the status document at a bounded rate, one write at a time. */

@@ -2,9 +2,10 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageComman
 import { describeError, PermanentJobError } from '../../core/errors.ts';
 import { makeEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { PriorityTier } from '../../core/resources.ts';
+import { redriveMaxReceiveCount, type PriorityTier } from '../../core/resources.ts';
 import { transcodeJobSchema, type TranscodeJob } from '../../core/transcode-job.ts';
-import { EVENT_SOURCE, transcodeVideo, type TranscodeDeps } from './process-video.ts';
+import { announce } from './announce.ts';
+import { transcodeVideo, type TranscodeDeps } from './process-video.ts';
 import { HAND_BACK_VISIBILITY_SECONDS, TierPoller, type ReceivedMessage } from './tier-poller.ts';
 import { VisibilityHeartbeat } from './visibility-heartbeat.ts';
 
@@ -127,12 +128,24 @@ export class TranscodeWorker {
     try {
       const status = await this.opts.transcode.store.get(job.videoId);
       const attempt = (status?.attempts ?? 0) + 1;
+      if (got.receiveCount >= redriveMaxReceiveCount(this.opts.maxAttempts) - 1 && attempt <= this.opts.maxAttempts) {
+        // Hand-backs count as receives too: before SQS's redrive dead-letters a job that still has
+        // attempts left (and leaves its video queued for ever), start it afresh as a new message.
+        log.warn({ receiveCount: got.receiveCount }, 'job received many times without an attempt failing; requeueing it fresh');
+        await this.requeueFresh(got);
+        return;
+      }
       if (attempt > this.opts.maxAttempts && status?.status !== 'ready' && status?.status !== 'failed') {
         // Earlier attempts died without reporting (e.g. the worker was killed): stop here.
         await this.fail(got, job, new PermanentJobError('attempts_exhausted', `gave up after ${attempt - 1} attempts`), attempt - 1, log);
         return;
       }
       const outcome = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt });
+      if (outcome === 'announced-failed') {
+        const failed = await this.opts.transcode.store.get(job.videoId);
+        await this.deadLetter(got, failed?.error?.code ?? 'failed', failed?.error?.message ?? 'failed');
+        return;
+      }
       if (outcome === 'already-done') this.stats.duplicates++;
       else this.stats.ready++;
       await this.deleteMessage(got);
@@ -149,9 +162,21 @@ export class TranscodeWorker {
     try {
       const status = await this.opts.transcode.store.get(job.videoId);
       const attempts = status?.attempts ?? 1;
+      if (status?.status === 'ready' || status?.status === 'failed') {
+        // Finished, but announcing it failed: never reopen a finished video; the next delivery announces it.
+        log.warn({ err, status: status.status }, 'finished but the event could not be published; retrying with the next delivery');
+        await this.changeVisibility(got, Math.max(HAND_BACK_VISIBILITY_SECONDS, Math.ceil(this.opts.retryBaseDelayMs / 1000)));
+        return;
+      }
       if (interrupted) {
         log.warn('job interrupted by shutdown; handing it back');
-        await this.opts.transcode.store.update(job.videoId, (doc) => ({ ...doc, status: 'queued', progress: undefined }));
+        // A shutdown is not the job's failure: give the attempt back.
+        await this.opts.transcode.store.update(job.videoId, (doc) => ({
+          ...doc,
+          status: 'queued',
+          progress: undefined,
+          attempts: Math.max(0, doc.attempts - 1),
+        }));
         await this.changeVisibility(got, HAND_BACK_VISIBILITY_SECONDS);
         return;
       }
@@ -187,15 +212,16 @@ export class TranscodeWorker {
       progress: undefined,
       error: { code, message },
       finishedAt: new Date().toISOString(),
+      announced: false,
     }));
-    await this.opts.transcode.events.publish(
-      makeEvent(
-        'video.failed',
-        { videoId: job.videoId, priority: job.priority, code, reason: message, attempts, ...(failed.channelId ? { channelId: failed.channelId } : {}) },
-        { id: `video.failed:${job.videoId}`, source: EVENT_SOURCE, subject: job.videoId },
-      ),
-    );
+    await announce(failed, this.opts.transcode);
     await this.deadLetter(got, code, message);
+  }
+
+  /** Sends a copy of the job as a new message (its receive count starts again) and deletes this one. */
+  private async requeueFresh(got: ReceivedMessage): Promise<void> {
+    await this.opts.sqs.send(new SendMessageCommand({ QueueUrl: got.queueUrl, MessageBody: got.message.Body ?? '' }));
+    await this.deleteMessage(got);
   }
 
   private async deadLetter(got: ReceivedMessage, code: string, reason: string): Promise<void> {

@@ -1,0 +1,53 @@
+import { makeEvent, type EventPublisher, type ReelayEvent } from '../../core/events.ts';
+import { displaySize } from '../../core/renditions.ts';
+import type { StatusStore } from '../../core/status-store.ts';
+import type { VideoStatus } from '../../core/video-status.ts';
+
+export const EVENT_SOURCE = '/reelay/worker';
+
+/** The final event of a finished video, built from its status document alone (so it can be sent again later). */
+export function finalEvent(doc: VideoStatus): ReelayEvent {
+  const channel = doc.channelId ? { channelId: doc.channelId } : {};
+  if (doc.status === 'failed') {
+    return makeEvent(
+      'video.failed',
+      {
+        videoId: doc.id,
+        priority: doc.priority,
+        code: doc.error?.code ?? 'unknown',
+        reason: doc.error?.message ?? 'unknown',
+        attempts: doc.attempts,
+        ...channel,
+      },
+      { id: `video.failed:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
+    );
+  }
+  const display = displaySize({
+    width: doc.source.width ?? 0,
+    height: doc.source.height ?? 0,
+    rotation: doc.source.rotation ?? 0,
+    sampleAspectRatio: doc.source.sampleAspectRatio ?? 1,
+  });
+  return makeEvent(
+    'video.ready',
+    {
+      videoId: doc.id,
+      priority: doc.priority,
+      ...channel,
+      source: { duration: doc.source.duration ?? 0, width: display.width, height: display.height },
+      outputs: doc.outputs,
+      skipped: doc.skipped,
+    },
+    { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
+  );
+}
+
+/**
+ * Publishes the final event of a finished video, then records that it did.
+ * The status is written before the event (`announced: false`), so a publish
+ * that fails is retried by the next delivery of the job instead of being lost.
+ */
+export async function announce(doc: VideoStatus, deps: { events: EventPublisher; store: StatusStore }): Promise<void> {
+  await deps.events.publish(finalEvent(doc));
+  await deps.store.update(doc.id, (current) => ({ ...current, announced: true }));
+}
