@@ -72,14 +72,16 @@ describe('API keys', () => {
   });
 
   it('keys from REELAY_API_KEYS and REELAY_API_KEYS_FILE', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const file = `${mkdtempSync(`${tmpdir()}/reelay-keys-`)}/keys`;
+    const dir = mkdtempSync(`${tmpdir()}/reelay-keys-`);
+    const file = `${dir}/keys`;
     writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\n\n`);
     expect(loadConfig({ REELAY_API_KEYS: ` ${key} , ${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file }).api.auth).toEqual({
       mode: 'keys',
       keys: [key, 'x'.repeat(32), 'f'.repeat(20)],
     });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('REELAY_AUTH=none opens the API on purpose', () => {

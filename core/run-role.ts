@@ -28,6 +28,11 @@ export async function runRole(
     throw err;
   }
   const logger = createLogger(role, config.logLevel);
+  // Say where the AWS calls go: a command run without AWS_ENDPOINT_URL talks to real AWS.
+  logger.info(
+    { endpoint: config.aws.endpoint ?? 'AWS (no AWS_ENDPOINT_URL; the local stack is http://localhost:4566)', region: config.aws.region, prefix: config.prefix },
+    'aws endpoint',
+  );
   let running: RunningRole;
   try {
     running = await start({ config, logger });

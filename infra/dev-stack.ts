@@ -49,7 +49,7 @@ if (config.api.auth.mode === 'unconfigured') {
   env.REELAY_AUTH = 'none';
   logger.warn(
     { host: config.api.host },
-    'no REELAY_API_KEYS: the API runs without authentication, listening on this machine only. Set REELAY_API_KEYS before exposing it',
+    'no REELAY_API_KEYS: the API runs without authentication, listening on this machine only (the embedded emulator, unauthenticated too, listens on all interfaces: firewall its port). Set REELAY_API_KEYS before exposing it',
   );
 }
 try {

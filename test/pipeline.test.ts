@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  if (downloads) await rm(downloads, { recursive: true, force: true });
 });
 
 async function upload(sample: Sample, mode: 'multipart' | 'raw', priority: string): Promise<Response> {
@@ -163,11 +164,14 @@ describe.concurrent('pipeline end to end', () => {
     );
     expect(failed.data).toMatchObject({ videoId: id, code: 'unreadable_input', priority: 'normal' });
 
-    const dlq = await stack.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.normal, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
-    );
-    const entry = dlq.Messages?.find((m) => JSON.parse(m.Body ?? '{}').videoId === id);
-    expect(entry?.MessageAttributes?.code?.StringValue).toBe('unreadable_input');
+    // The job reaches the DLQ just after the event is out.
+    const entry = await waitFor('the DLQ entry', async () => {
+      const dlq = await stack.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.normal, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 1 }),
+      );
+      return dlq.Messages?.find((m) => JSON.parse(m.Body ?? '{}').videoId === id);
+    });
+    expect(entry.MessageAttributes?.code?.StringValue).toBe('unreadable_input');
 
     const output = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/720p`);
     expect(output.status).toBe(409);

@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findOnPath } from './locate.ts';
 
@@ -17,8 +17,10 @@ export async function parentDeathLauncher(
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv', searchPath) : undefined;
   if (!setpriv) return undefined;
   await mkdir(dir, { recursive: true });
-  const launcher = path.join(dir, `reelay-ffmpeg-${process.pid}.sh`);
+  // A private directory of its own (mkdtemp: unpredictable name, mode 0700): nobody else can plant or swap the script.
+  const own = await mkdtemp(path.join(dir, 'reelay-ffmpeg-'));
+  const launcher = path.join(own, 'ffmpeg.sh');
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  await writeFile(launcher, `#!/bin/sh\nexec ${quote(setpriv)} --pdeathsig KILL ${quote(ffmpegPath)} "$@"\n`, { mode: 0o755 });
-  return { path: launcher, remove: () => rm(launcher, { force: true }) };
+  await writeFile(launcher, `#!/bin/sh\nexec ${quote(setpriv)} --pdeathsig KILL ${quote(ffmpegPath)} "$@"\n`, { mode: 0o700, flag: 'wx' });
+  return { path: launcher, remove: () => rm(own, { recursive: true, force: true }) };
 }

@@ -1,7 +1,7 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from './locate.ts';
 
 function fakeBin(dir: string, name: string): string {
@@ -13,6 +13,7 @@ function fakeBin(dir: string, name: string): string {
 
 describe('locateFfmpeg', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'reelay-locate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const onPath = path.join(dir, 'bin');
   const explicit = path.join(dir, 'explicit');
   for (const d of [onPath, explicit]) mkdirSync(d);

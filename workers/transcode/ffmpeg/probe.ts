@@ -95,7 +95,7 @@ export function probeMedia(
               ),
             );
           }
-          const reason = stderrTail(stderr) || err.message;
+          const reason = stderrTail(stderr).replaceAll(`file:${file}`, 'the upload').replaceAll(file, 'the upload') || 'ffprobe failed';
           return reject(new PermanentJobError('unreadable_input', `ffprobe could not read the upload: ${reason}`, { cause: err }));
         }
         try {
