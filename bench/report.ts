@@ -1,7 +1,13 @@
+import type { DispatchLatencyResult } from './dispatch-latency.ts';
+import { renderEventLatency, type EventLatencyResult } from './event-latency.ts';
+import { GOALS, type GoalCheck } from './goals.ts';
 import type { IngestMemoryResult, UploadRun } from './ingest-memory.ts';
 import type { GitInfo, MachineInfo } from './lib/machine.ts';
 import { fixed, markdownTable, mib, times } from './lib/markdown.ts';
+import type { LatencyStats } from './lib/latency.ts';
 import type { Timing } from './lib/measure.ts';
+import type { PriorityResult } from './priority.ts';
+import type { ScalingResult } from './scaling.ts';
 import type { TranscodeOverheadResult } from './transcode-overhead.ts';
 
 /** Everything one `npm run bench` measured; written as JSON to bench/results/. */
@@ -14,6 +20,12 @@ export interface BenchResults {
   machine: MachineInfo & { loadAverageAtEnd: number };
   transcode?: TranscodeOverheadResult;
   ingest?: IngestMemoryResult;
+  dispatch?: DispatchLatencyResult;
+  priority?: PriorityResult;
+  scaling?: ScalingResult;
+  events?: EventLatencyResult;
+  /** The goals of issue 6, checked against the figures above. */
+  goals: GoalCheck[];
 }
 
 /** API throughput at least this share of the direct one: the API adds little on top of the emulator. */
@@ -35,9 +47,244 @@ export function renderReport(r: BenchResults): string {
       `ffmpeg ${m.ffmpeg.version} (${m.ffmpeg.path}, from ${m.ffmpeg.origin}); ` +
       `load average ${m.loadAverageAtStart.toFixed(2)} at start, ${m.loadAverageAtEnd.toFixed(2)} at end; ${r.durationSeconds.toFixed(0)} s in all. ` +
       `"Other load" is how many cores the rest of the machine kept busy meanwhile: the noise.`,
+    ...goalsSection(r),
     ...(r.transcode ? transcodeSection(r.transcode) : []),
     ...(r.ingest ? ingestSection(r.ingest, m.cores) : []),
+    ...(r.dispatch ? dispatchSection(r.dispatch, r.scaling) : []),
+    ...(r.dispatch || r.scaling ? idleGapSection(r.dispatch, r.scaling) : []),
+    ...(r.priority ? prioritySection(r.priority) : []),
+    ...(r.scaling ? scalingSection(r.scaling, m.cores) : []),
+    // Rendered by event-latency.ts itself, which also runs alone (`node bench/event-latency.ts`).
+    ...(r.events ? ['', renderEventLatency(r.events).trimEnd()] : []),
   ].join('\n') + '\n';
+}
+
+function goalsSection(r: BenchResults): string[] {
+  const afterJobSlow = r.dispatch?.afterJob !== undefined && r.dispatch.afterJob.dispatch.p50Ms >= GOALS.dispatchP50Ms;
+  const verdict = (pass: boolean | undefined) => (pass === undefined ? '—' : pass ? 'PASS' : '**MISS**');
+  return [
+    '',
+    '## Goals (issue 6)',
+    '',
+    markdownTable(
+      ['goal', 'target', 'measured', 'result'],
+      r.goals.map((g) => [g.goal, g.target, g.measured, verdict(g.pass)]),
+      { textColumns: 3 },
+    ),
+    ...(r.mode === 'quick' || afterJobSlow ? [''] : []),
+    ...(r.mode === 'quick'
+      ? ['- A quick run: an 8 s clip and a 256 MiB upload stand in for the 30 s clip and the 1 GiB upload the goals are stated for.']
+      : []),
+    ...(afterJobSlow
+      ? [
+          `- The dispatch goal holds for an idle poller whose long polls are all out; a \`low\` job arriving after a \`high\` one on a worker that ` +
+            `went idle waited ${fixed(r.dispatch!.afterJob!.dispatch.p50Ms, 1)} ms at the median (see Dispatch latency).`,
+        ]
+      : []),
+  ];
+}
+
+const ms = (x: number) => x.toFixed(1);
+const latencyCells = (s: LatencyStats) => [String(s.count), ms(s.p50Ms), ms(s.p90Ms), ms(s.p99Ms), ms(s.maxMs)];
+
+/** Why a job can wait for the next poll round (workers/transcode/tier-poller.ts as of this bench). */
+const ROUND_GAP =
+  'A new round starts only once every long poll out has ended: after a job the poller re-arms only the tier that delivered it, and a tier ' +
+  'whose older long poll ends empty stays unpolled until the others end too (TierPoller.longPollAll), so a job arriving in between waits ' +
+  'for that, up to one poll wait.';
+
+function dispatchSection(d: DispatchLatencyResult, scaling: ScalingResult | undefined): string[] {
+  const [minIdle, maxIdle] = d.settings.idleBeforeSendMs;
+  const pickups = scaling ? [scaling.throughput.one, scaling.throughput.two].map((run) => `${run.firstPickupMs} ms (${run.workers} idle)`) : [];
+  const { high, low } = d.idle;
+  const slowTail = Math.max(high.dispatch.p99Ms, low.dispatch.p99Ms) > 3 * Math.max(high.dispatch.p50Ms, low.dispatch.p50Ms) + 10;
+  return [
+    '',
+    '## Dispatch latency',
+    '',
+    `The real \`TierPoller\` (workers/transcode/tier-poller.ts), what every worker loop calls for its next job, idle and long-polling all three ` +
+      `tiers at once (wait ${d.settings.pollWaitSeconds} s), against the emulator in its own process. Tiny jobs, one at a time, each after a random ` +
+      `${minIdle}–${maxIdle} ms pause, alternating at random between \`high\` and \`low\`; timed from right before SendMessage to \`next()\` ` +
+      `returning the job, both in this process, so no cross-process clocks or status writes blur it. ms.`,
+    '',
+    markdownTable(
+      ['tier', 'jobs', 'p50', 'p90', 'p99', 'max', 'SendMessage round trip p50', 'round trip p99'],
+      (['high', 'low'] as const).map((tier) => [
+        tier,
+        ...latencyCells(d.idle[tier].dispatch),
+        ms(d.idle[tier].sendRoundTrip.p50Ms),
+        ms(d.idle[tier].sendRoundTrip.p99Ms),
+      ]),
+    ),
+    '',
+    `- Of the ${ms(high.dispatch.p50Ms)} ms median (high), SendMessage's own round trip is ${ms(high.sendRoundTrip.p50Ms)} ms: the long poll hands the job ` +
+      `over about when the sender's call returns.` +
+      (Math.abs(low.dispatch.p50Ms - high.dispatch.p50Ms) <= Math.max(2, 0.2 * high.dispatch.p50Ms)
+        ? ' The bottom tier is as fast as the top one: an idle poller long-polls every tier at once.'
+        : ` The bottom tier's median differs from the top one's by ${ms(low.dispatch.p50Ms - high.dispatch.p50Ms)} ms.`),
+    ...(slowTail && Math.max(high.dispatch.p99Ms - high.sendRoundTrip.p99Ms, low.dispatch.p99Ms - low.sendRoundTrip.p99Ms) <= Math.max(5, 0.2 * high.dispatch.p99Ms)
+      ? [
+          `- The slow tail is SendMessage's: its own round trip has about the same p99, so the emulator (or the machine) answered late, ` +
+            `not the poller.`,
+        ]
+      : []),
+    ...(['high', 'low'] as const).flatMap((tier) => {
+      const late = d.idle[tier].notLongPolled;
+      return late
+        ? [
+            `- ${late.count} of ${d.idle[tier].dispatch.count} \`${tier}\` jobs were not received by a long poll but by the immediate receives that ` +
+              `start a poll round (median ${ms(late.p50Ms)} ms, max ${ms(late.maxMs)} ms). ${ROUND_GAP}`,
+          ]
+        : [];
+    }),
+    ...(d.afterJob
+      ? [
+          `- A \`low\` job at a random point of the poll wait after a \`high\` one, each on a fresh poller (${d.afterJob.dispatch.count} samples, ` +
+            `as for a worker that finished a short job and went idle): p50 **${ms(d.afterJob.dispatch.p50Ms)} ms**, max **${ms(d.afterJob.dispatch.maxMs)} ms**; ` +
+            `${d.afterJob.notLongPolled} of them only a new poll round found.` +
+            (d.afterJob.notLongPolled > 0 ? ` ${ROUND_GAP}` : ''),
+        ]
+      : []),
+    ...(pickups.length > 0
+      ? [
+          `- Through a whole worker process (SendMessageBatch → the \`startedAt\` it writes after reading the status document, first job of a burst ` +
+            `on idle workers, see Scaling): ${pickups.join(', ')}.`,
+        ]
+      : []),
+    `- CPU during the series: bench process ${d.cpuPercent.bench.toFixed(0)}%, emulator ${d.cpuPercent.emulator.toFixed(0)}% of a core; other load ${fixed(d.otherLoadCores)} cores.`,
+  ];
+}
+
+function idleGapSection(d: DispatchLatencyResult | undefined, scaling: ScalingResult | undefined): string[] {
+  return [
+    '',
+    '## Idle time between jobs on a busy worker',
+    '',
+    'From the end of one job to the start of the next while a backlog waits, ms.',
+    '',
+    markdownTable(
+      ['measured on', 'gaps', 'p50', 'p90', 'p99', 'max'],
+      [
+        ...(d
+          ? [
+              [
+                `TierPoller, ${d.busy.jobs} tiny jobs on \`low\`: message deleted → next one received (immediate receives on high and normal first)`,
+                ...latencyCells(d.busy.gap),
+              ],
+            ]
+          : []),
+        ...(scaling
+          ? [
+              [
+                `one worker process, ${scaling.throughput.one.jobs} jobs of the 3 s sample: \`finishedAt\` → next \`startedAt\` (status write, ` +
+                  'SNS publish, delete, receive, status read)',
+                ...latencyCells(scaling.busyWorkerGapMs),
+              ],
+            ]
+          : []),
+      ],
+    ),
+  ];
+}
+
+function prioritySection(p: PriorityResult): string[] {
+  const missed = p.runs.filter((run) => run.jobsStartedBefore > 0);
+  const handedBackMissed = missed.filter((run) => run.handedBack > 0);
+  const handedBack = p.runs.flatMap((run, k) => (run.handedBack > 0 ? [k] : []));
+  return [
+    '',
+    '## Priority',
+    '',
+    `One worker process, idle, then ${p.lowBacklog} \`low\` jobs of ${p.sample} at once; while it runs one of them, a \`high\` job is ` +
+      `sent. Job order and times from the status documents, hand-backs from the worker's debug log. ` +
+      `Long-poll wait ${p.worker.pollWaitSeconds} s; one job in ${p.worker.fairnessEvery} starts from \`low\` (anti-starvation), which this run stays below. ` +
+      `Other load ${fixed(p.otherLoadCores)} cores.`,
+    '',
+    markdownTable(
+      ['high job', 'sent, s after the backlog', 'sent, ms into the job in hand (of)', 'jobs started before it', 'position', 'delay s', 'handed back'],
+      p.runs.map((run, k) => [
+        String(k + 1),
+        fixed(run.sinceBacklogSeconds),
+        `${run.sentAfterJobStartMs.toFixed(0)} (${(run.jobInHandSeconds * 1000).toFixed(0)})`,
+        String(run.jobsStartedBefore),
+        run.jobsStartedBefore === 0 ? '1 (next)' : `**${run.jobsStartedBefore + 1}**`,
+        fixed(run.delaySeconds),
+        String(run.handedBack),
+      ]),
+    ),
+    '',
+    missed.length === 0
+      ? '- Every high job was the very next to start: its delay is the rest of the job in hand plus the gap between jobs.'
+      : `- ${missed.length} of ${p.runs.length} high job${p.runs.length === 1 ? '' : 's'} did not start next.`,
+    ...(handedBack.length > 0
+      ? [
+          `- High job${handedBack.length === 1 ? '' : 's'} ${handedBack.map((k) => k + 1).join(', ')} arrived while the long polls of the worker's idle ` +
+            'moments were still out on `high` and `normal` (for up to the poll wait after it went busy): one of them received the job while the ' +
+            'worker was busy and handed it back with a 1 s visibility (not 0: the fauxqs bug). ' +
+            (handedBackMissed.length > 0
+              ? 'The job in hand ended before that second was over, so the worker took the next `low` job instead: a priority inversion.'
+              : 'The job in hand outlasted that second, so it still started next; a shorter job in hand would have let a `low` job go first.'),
+        ]
+      : []),
+  ];
+}
+
+function scalingSection(s: ScalingResult, cores: number): string[] {
+  const [u] = s.scaleUps;
+  const { one, two } = s.throughput;
+  const row = (run: ScalingResult['throughput']['one']) => [
+    String(run.workers),
+    String(run.jobs),
+    fixed(run.seconds),
+    fixed(run.jobsPerMinute, 1),
+    fixed(run.jobMs.p50Ms / 1000),
+    fixed(run.jobMs.maxMs / 1000),
+    run.firstPickupMs.toFixed(0),
+    run.cpuPercent.toFixed(0),
+    fixed(run.otherLoadCores),
+  ];
+  const seconds = (pick: (run: ScalingResult['scaleUps'][number]) => number | undefined) => s.scaleUps.map((run) => fixed(pick(run))).join(', ');
+  const loads = [one.otherLoadCores, two.otherLoadCores];
+  return [
+    '',
+    '## Scaling',
+    '',
+    `The supervisor (workers/supervisor/) in this process, forking real \`workers/transcode/main.ts\` processes against the emulator in its own ` +
+      `process; jobs are ${s.sample} at \`normal\`; x264 preset ${s.settings.preset}, ffmpeg -threads ${s.settings.threads}, nice ${s.settings.niceness} in every worker.`,
+    '',
+    ...(u
+      ? [
+          `**Scale-up**, supervisor poll **${u.pollSeconds} s**, ${u.minWorkers}–${u.maxWorkers} workers at ${u.jobsPerWorker} jobs per worker, a burst of ` +
+            `${u.burst} jobs on ${u.minWorkers} idle worker${u.minWorkers === 1 ? '' : 's'}, ${s.scaleUps.length === 1 ? 'once' : `${s.scaleUps.length} times`}, seconds after the burst:`,
+          '',
+          markdownTable(
+            ['supervisor decided to scale up', `all ${u.maxWorkers} workers running and polling`, 'first job on the new worker'],
+            [[seconds((run) => run.decidedSeconds), seconds((run) => run.allRunningSeconds), seconds((run) => run.newWorkerFirstJobSeconds)]],
+            { textColumns: 0 },
+          ),
+          '',
+          `- The decision falls anywhere within one poll interval of the burst (sent at a random point of it); then a worker process needs ` +
+            `about a second to start (Node, ` +
+            `resolving the queues) before it polls.`,
+          '',
+        ]
+      : []),
+    '**Throughput**, a burst on a fixed number of idle workers, until every video is ready:',
+    '',
+    markdownTable(
+      ['workers', 'jobs', 'wall s', 'jobs/min', 'job p50 s', 'job max s', 'first pickup ms', 'CPU % (all of ours)', 'other load, cores'],
+      [row(one), row(two)],
+      { textColumns: 0 },
+    ),
+    '',
+    `2 workers / 1 worker: **${times(s.throughput.twoToOne)}** jobs per minute.`,
+    '',
+    `- One worker alone kept ${(one.cpuPercent / 100).toFixed(2)} of the ${cores} cores busy (ffmpeg runs with -threads ${s.settings.threads}), so a second ` +
+      `worker can only use what is left` +
+      (Math.max(...loads) > NOISY_CORES
+        ? `, and other load took ${fixed(Math.min(...loads))}–${fixed(Math.max(...loads))} cores of the machine meanwhile: compare the ratio with care.`
+        : '.'),
+  ];
 }
 
 function transcodeSection(t: TranscodeOverheadResult): string[] {

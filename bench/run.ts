@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- [--quick] [--only transcode|ingest]]`: the markdown
+ * `npm run bench [-- [--quick] [--only transcode,ingest,dispatch,priority,scaling,events]]`: the markdown
  * report on stdout, progress on stderr, every figure as JSON in
  * bench/results/<date>-<commit>[-quick][-<only>].json.
  */
@@ -10,23 +10,52 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../core/config.ts';
 import { ConfigError, describeError } from '../core/errors.ts';
 import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
+import { runDispatchLatency } from './dispatch-latency.ts';
+import { runEventLatency } from './event-latency.ts';
+import { checkGoals } from './goals.ts';
 import { runIngestMemory } from './ingest-memory.ts';
-import { parseBenchArgs, type BenchArgs } from './lib/args.ts';
+import { parseBenchArgs, type BenchArgs, type BenchName } from './lib/args.ts';
 import { GiB, MiB } from './lib/byte-source.ts';
 import { runAllCleanups } from './lib/cleanup.ts';
 import { gitInfo, machineInfo } from './lib/machine.ts';
 import { progress } from './lib/progress.ts';
+import { runPriority } from './priority.ts';
 import { renderReport, type BenchResults } from './report.ts';
+import { runScaling } from './scaling.ts';
 import { runTranscodeOverhead } from './transcode-overhead.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
 const SIZES = {
-  full: { clipSeconds: 30, bigUploadBytes: GiB },
-  quick: { clipSeconds: 8, bigUploadBytes: 256 * MiB },
+  full: {
+    clipSeconds: 30,
+    bigUploadBytes: GiB,
+    dispatchJobsPerTier: 100,
+    backlogJobs: 50,
+    afterJobSamples: 8,
+    lowBacklog: 20,
+    laterHighSendShares: [0.5, 0.9],
+    burstJobs: 20,
+    scaleUps: 3,
+    events: 300,
+  },
+  quick: {
+    clipSeconds: 8,
+    bigUploadBytes: 256 * MiB,
+    dispatchJobsPerTier: 25,
+    backlogJobs: 15,
+    afterJobSamples: 0,
+    lowBacklog: 5,
+    laterHighSendShares: [0.5],
+    burstJobs: 4,
+    scaleUps: 1,
+    events: 60,
+  },
 } as const;
 const SMALL_UPLOAD_BYTES = 10 * MiB;
+/** Pause between two events of the event-latency benchmark (its own default). */
+const EVENT_GAP_MS = 10;
 
 async function main(args: BenchArgs): Promise<void> {
   const startedAt = new Date();
@@ -38,18 +67,24 @@ async function main(args: BenchArgs): Promise<void> {
   const [machine, git] = await Promise.all([machineInfo(binaries), gitInfo(REPO_ROOT)]);
   progress(`${mode} run on ${machine.cores} cores, node ${machine.node}, ffmpeg ${machine.ffmpeg.version} (${machine.ffmpeg.path})`);
 
-  const transcode =
-    args.only === 'ingest'
-      ? undefined
-      : await runTranscodeOverhead({
-          clipSeconds: sizes.clipSeconds,
-          binaries,
-          preset: config.ffmpeg.preset,
-          threads: config.ffmpeg.threads,
-          niceness: config.ffmpeg.niceness,
-        });
-  const ingest =
-    args.only === 'transcode' ? undefined : await runIngestMemory({ bigBytes: sizes.bigUploadBytes, smallBytes: SMALL_UPLOAD_BYTES });
+  const runs = (name: BenchName) => args.only === undefined || args.only.includes(name);
+
+  const transcode = runs('transcode')
+    ? await runTranscodeOverhead({
+        clipSeconds: sizes.clipSeconds,
+        binaries,
+        preset: config.ffmpeg.preset,
+        threads: config.ffmpeg.threads,
+        niceness: config.ffmpeg.niceness,
+      })
+    : undefined;
+  const ingest = runs('ingest') ? await runIngestMemory({ bigBytes: sizes.bigUploadBytes, smallBytes: SMALL_UPLOAD_BYTES }) : undefined;
+  const dispatch = runs('dispatch')
+    ? await runDispatchLatency({ jobsPerTier: sizes.dispatchJobsPerTier, backlogJobs: sizes.backlogJobs, afterJobSamples: sizes.afterJobSamples })
+    : undefined;
+  const priority = runs('priority') ? await runPriority({ lowBacklog: sizes.lowBacklog, laterSendShares: [...sizes.laterHighSendShares] }) : undefined;
+  const scaling = runs('scaling') ? await runScaling({ jobs: sizes.burstJobs, scaleUps: sizes.scaleUps }) : undefined;
+  const events = runs('events') ? await runEventLatency({ events: sizes.events, gapMs: EVENT_GAP_MS }) : undefined;
 
   const results: BenchResults = {
     schema: 1,
@@ -60,10 +95,15 @@ async function main(args: BenchArgs): Promise<void> {
     machine: { ...machine, loadAverageAtEnd: loadavg()[0] ?? 0 },
     ...(transcode ? { transcode } : {}),
     ...(ingest ? { ingest } : {}),
+    ...(dispatch ? { dispatch } : {}),
+    ...(priority ? { priority } : {}),
+    ...(scaling ? { scaling } : {}),
+    ...(events ? { events } : {}),
+    goals: checkGoals({ transcode, ingest, dispatch }),
   };
   const file = path.join(
     RESULTS_DIR,
-    `${results.startedAt.slice(0, 10)}-${git.commit}${args.quick ? '-quick' : ''}${args.only ? `-${args.only}` : ''}.json`,
+    `${results.startedAt.slice(0, 10)}-${git.commit}${args.quick ? '-quick' : ''}${args.only ? `-${args.only.join('-')}` : ''}.json`,
   );
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);

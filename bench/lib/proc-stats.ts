@@ -89,3 +89,16 @@ export function readSystemCpu(): SystemCpu {
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
   return { busySeconds: (user + nice + system + irq + softirq) / CLOCK_TICKS, stealSeconds: steal / CLOCK_TICKS };
 }
+
+/**
+ * CPU time (user + system) of a process plus every child it has reaped so far
+ * (a worker process and its finished ffmpeg/ffprobe runs); 0 once it is gone.
+ */
+export function cpuSecondsWithReapedChildren(pid: number): number {
+  try {
+    const f = statFields(pid);
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
