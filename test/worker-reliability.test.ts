@@ -82,6 +82,67 @@ describe('scheduling', () => {
   });
 });
 
+describe('polling without gaps or inversions', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const poller = () =>
+    new TierPoller({
+      sqs: stack.clients.sqs,
+      queueUrls: stack.resources.tierQueueUrl,
+      waitSeconds: 4,
+      visibilityTimeoutSeconds: 30,
+      fairnessEvery: 10,
+      logger: silentLogger(),
+    });
+  const send = (tier: PriorityTier, body: string) =>
+    stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl[tier], MessageBody: body }));
+  const done = (got: { queueUrl: string; message: { ReceiptHandle?: string } }) =>
+    stack.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle }));
+
+  it('a tier whose long poll came back empty is watched again at once', async () => {
+    const p = poller();
+    const abort = new AbortController();
+    const first = p.next(abort.signal);
+    await sleep(1000);
+    await send('high', 'h');
+    await done((await first)!);
+    // The low tier's first long poll ends empty at about 4 s while the high tier's new one runs on.
+    const second = p.next(abort.signal);
+    await sleep(3300);
+    const sent = Date.now();
+    await send('low', 'l');
+    const got = (await second)!;
+    const latency = Date.now() - sent;
+    await done(got);
+    expect(got.tier).toBe('low');
+    expect(latency).toBeLessThan(400);
+    abort.abort();
+    await p.close();
+  });
+
+  it('a high job handed back while the worker was busy is not overtaken by a waiting low job', async () => {
+    const p = poller();
+    const abort = new AbortController();
+    const first = p.next(abort.signal);
+    await sleep(300);
+    await send('low', 'low-1');
+    const job = (await first)!;
+    expect(job.tier).toBe('low');
+    // Busy with low-1: another low job waits, and the stale high poll catches a high job and hands it back.
+    await send('low', 'low-2');
+    await send('high', 'high-1');
+    await sleep(200);
+    await done(job);
+    const next = (await p.next(abort.signal))!;
+    expect(next.message.Body).toBe('high-1');
+    await done(next);
+    const last = (await p.next(abort.signal))!;
+    expect(last.message.Body).toBe('low-2');
+    await done(last);
+    abort.abort();
+    await p.close();
+  });
+});
+
 describe('delivery and failures', () => {
   it('a duplicate delivery of a finished job does no work and announces nothing again', async () => {
     worker = startTestWorker(stack);

@@ -53,6 +53,8 @@ export class TierPoller {
   /** Set while `next()` waits on the long polls: the first message found goes to it. */
   private waiter: ((got: ReceivedMessage | undefined) => void) | undefined;
   private onSettled: (() => void) | undefined;
+  /** The highest-tier message handed back while busy, and when it becomes visible again. */
+  private handedBack: { tier: PriorityTier; visibleAt: number } | undefined;
 
   constructor(opts: TierPollerOptions) {
     this.opts = opts;
@@ -66,6 +68,8 @@ export class TierPoller {
 
   /** Resolves with the next job, or undefined when `signal` aborts. */
   async next(signal: AbortSignal): Promise<ReceivedMessage | undefined> {
+    const reclaimed = await this.reclaimHandedBack(signal);
+    if (reclaimed) return this.took(reclaimed);
     while (!signal.aborted) {
       for (const tier of this.orderFor(this.cycle)) {
         if (signal.aborted) return undefined;
@@ -80,6 +84,24 @@ export class TierPoller {
       if (got) return this.took(got);
     }
     return undefined;
+  }
+
+  /**
+   * A message a stale long poll received while this worker was busy was handed back and is
+   * invisible for a moment: a lower tier must not overtake it meanwhile. Ask the tiers above
+   * it first, then wait on its tier until it is visible again (or another worker took it).
+   */
+  private async reclaimHandedBack(signal: AbortSignal): Promise<ReceivedMessage | undefined> {
+    const handedBack = this.handedBack;
+    this.handedBack = undefined;
+    if (!handedBack || signal.aborted) return undefined;
+    const remainingMs = handedBack.visibleAt + 500 - Date.now();
+    if (remainingMs <= 0) return undefined;
+    for (const tier of PRIORITY_TIERS.slice(0, PRIORITY_TIERS.indexOf(handedBack.tier))) {
+      const got = await this.receive(tier, 0, signal);
+      if (got) return got;
+    }
+    return this.receive(handedBack.tier, Math.min(20, Math.max(1, Math.ceil(remainingMs / 1000))), signal);
   }
 
   /** Cycles count jobs taken, not idle polls: the Nth job, not the Nth second, comes from the bottom. */
@@ -98,15 +120,7 @@ export class TierPoller {
   }
 
   private longPollAll(signal: AbortSignal): Promise<ReceivedMessage | undefined> {
-    for (const tier of PRIORITY_TIERS) {
-      if (this.pending.has(tier)) continue;
-      const poll = this.receive(tier, this.opts.waitSeconds, signal).then((got) => {
-        this.pending.delete(tier);
-        if (got) this.deliver(got);
-        this.onSettled?.();
-      });
-      this.pending.set(tier, poll);
-    }
+    for (const tier of PRIORITY_TIERS) this.startLongPoll(tier, signal);
     return new Promise((resolve) => {
       const finish = (got: ReceivedMessage | undefined) => {
         this.waiter = undefined;
@@ -124,13 +138,32 @@ export class TierPoller {
     });
   }
 
-  /** The first message goes to the waiting caller; any other is handed back at once (visibility 0). */
+  /**
+   * One long poll per tier at most. A poll that comes back empty while a caller still waits is
+   * started again at once, so no tier goes unwatched until the slowest poll ends.
+   */
+  private startLongPoll(tier: PriorityTier, signal: AbortSignal): void {
+    if (this.pending.has(tier)) return;
+    const poll = this.receive(tier, this.opts.waitSeconds, signal).then((got) => {
+      this.pending.delete(tier);
+      if (got) this.deliver(got);
+      else if (this.waiter && !signal.aborted) this.startLongPoll(tier, signal);
+      this.onSettled?.();
+    });
+    this.pending.set(tier, poll);
+  }
+
+  /** The first message goes to the waiting caller; any other is handed back at once (visibility ~0). */
   private deliver(got: ReceivedMessage): void {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
       waiter(got);
     } else {
+      const visibleAt = Date.now() + HAND_BACK_VISIBILITY_SECONDS * 1000;
+      if (!this.handedBack || PRIORITY_TIERS.indexOf(got.tier) < PRIORITY_TIERS.indexOf(this.handedBack.tier)) {
+        this.handedBack = { tier: got.tier, visibleAt };
+      }
       void this.release(got);
     }
   }
