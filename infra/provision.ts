@@ -1,4 +1,10 @@
-import { CreateBucketCommand, HeadBucketCommand, type BucketLocationConstraint, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketLifecycleConfigurationCommand,
+  type BucketLocationConstraint,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateTopicCommand,
   GetSubscriptionAttributesCommand,
@@ -61,6 +67,8 @@ export async function provision(
   const note = (name: string, created: boolean) => (created ? report.created : report.existing).push(name);
 
   for (const bucket of [names.rawBucket, names.mediaBucket]) note(bucket, await ensureBucket(clients.s3, bucket, settings.region));
+  // Multipart uploads that never completed (a crashed API) cost storage until aborted: S3 aborts them after a day.
+  for (const bucket of [names.rawBucket, names.mediaBucket]) await ensureAbortIncompleteUploads(clients.s3, bucket);
 
   const maxReceiveCount = String(redriveMaxReceiveCount(settings.maxAttempts));
   for (const tier of PRIORITY_TIERS) {
@@ -142,6 +150,24 @@ export function snsToSqsPolicy(queueArn: string, topicArns: string[]): string {
       },
     ],
   });
+}
+
+async function ensureAbortIncompleteUploads(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: bucket,
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            ID: 'reelay-abort-incomplete-multipart-uploads',
+            Status: 'Enabled',
+            Filter: { Prefix: '' },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
+      },
+    }),
+  );
 }
 
 async function ensureBucket(s3: S3Client, bucket: string, region: string): Promise<boolean> {

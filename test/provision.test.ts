@@ -1,3 +1,4 @@
+import { GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,8 @@ describe('provisioning (real emulator)', () => {
       maxReceiveCount: expect.anything(),
     });
     expect(Number(JSON.parse(Attributes!.RedrivePolicy!).maxReceiveCount)).toBe(4 + REDRIVE_SLACK);
+    const lifecycle = await stack.clients.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: `${prefix}-raw` }));
+    expect(lifecycle.Rules?.[0]).toMatchObject({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
   });
 
   it('a subscriber queue gets its filter policy, and a changed one is applied', async () => {

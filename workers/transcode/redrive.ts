@@ -29,11 +29,16 @@ export async function redriveDlq({
   logger: Logger;
 }): Promise<RedriveResult> {
   const result: RedriveResult = { moved: [], skipped: 0 };
-  for (;;) {
+  // A short receive on real SQS samples only some servers: stop after two empty 1-second long polls in a row.
+  for (let empty = 0; empty < 2; ) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
     );
-    if (Messages.length === 0) return result;
+    if (Messages.length === 0) {
+      empty++;
+      continue;
+    }
+    empty = 0;
     for (const message of Messages) {
       const parsed = transcodeJobSchema.safeParse(safeJson(message.Body));
       const current = parsed.success ? await store.get(parsed.data.videoId) : undefined;
@@ -61,6 +66,7 @@ export async function redriveDlq({
       logger.info({ videoId: job.videoId }, 'job redriven');
     }
   }
+  return result;
 }
 
 function safeJson(text: string | undefined): unknown {

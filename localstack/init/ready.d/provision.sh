@@ -110,6 +110,11 @@ ensure_subscription() { # TOPIC_ARN QUEUE_ARN; then sets the filter policy
 # Buckets: uploads, and renditions/thumbnails/status documents.
 ensure_bucket "$prefix-raw"
 ensure_bucket "$prefix-media"
+# As infra/provision.ts: incomplete multipart uploads are aborted after a day.
+for bucket in "$prefix-raw" "$prefix-media"; do
+  awslocal s3api put-bucket-lifecycle-configuration --bucket "$bucket" --lifecycle-configuration \
+    '{"Rules":[{"ID":"reelay-abort-incomplete-multipart-uploads","Status":"Enabled","Filter":{"Prefix":""},"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":1}}]}' >/dev/null
+done
 
 # Transcode queues, one per priority tier, each with its dead-letter queue.
 for tier in high normal low; do
