@@ -1,35 +1,8 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { ConditionalS3 } from '../test/support/conditional-s3.ts';
 import { JsonDocuments } from './json-documents.ts';
 
-/** An in-memory S3 stand-in that enforces If-Match / If-None-Match as S3 does (the emulator ignores them). */
-class ConditionalS3 {
-  objects = new Map<string, { body: string; etag: string }>();
-  private version = 0;
-  /** Runs once before the next conditional put: a concurrent writer slipping in. */
-  beforePut: (() => void) | undefined;
-
-  async send(command: unknown): Promise<unknown> {
-    if (command instanceof GetObjectCommand) {
-      const obj = this.objects.get(command.input.Key!);
-      if (!obj) throw Object.assign(new Error('no such key'), { name: 'NoSuchKey' });
-      return { ETag: obj.etag, Body: { transformToString: async () => obj.body } };
-    }
-    if (command instanceof PutObjectCommand) {
-      const { Key, Body, IfMatch, IfNoneMatch } = command.input;
-      const hook = this.beforePut;
-      this.beforePut = undefined;
-      hook?.();
-      const existing = this.objects.get(Key!);
-      if ((IfNoneMatch === '*' && existing) || (IfMatch && existing?.etag !== IfMatch)) {
-        throw Object.assign(new Error('precondition failed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
-      }
-      this.objects.set(Key!, { body: String(Body), etag: `"v${++this.version}"` });
-      return {};
-    }
-    throw new Error('unexpected command');
-  }
-}
 
 interface Channel {
   session: string;

@@ -1,45 +1,10 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { ConditionalS3 } from '../test/support/conditional-s3.ts';
 import { StatusStore } from './status-store.ts';
 import type { VideoStatus } from './video-status.ts';
 
-/**
- * The optimistic-concurrency loop, against an in-memory S3 stand-in that
- * enforces If-Match / If-None-Match the way S3 does (the emulator ignores
- * these headers, so this unit test is where the rule is checked).
- */
-class ConditionalS3 {
-  objects = new Map<string, { body: string; etag: string }>();
-  private version = 0;
-  /** Called before each conditional put: lets a test slip in a concurrent write. */
-  beforePut: (() => void) | undefined;
-
-  async send(command: unknown): Promise<unknown> {
-    if (command instanceof GetObjectCommand) {
-      const obj = this.objects.get(command.input.Key!);
-      if (!obj) throw Object.assign(new Error('no such key'), { name: 'NoSuchKey' });
-      return { ETag: obj.etag, Body: { transformToString: async () => obj.body } };
-    }
-    if (command instanceof PutObjectCommand) {
-      const { Key, Body, IfMatch, IfNoneMatch } = command.input;
-      const hook = this.beforePut;
-      this.beforePut = undefined;
-      hook?.();
-      const existing = this.objects.get(Key!);
-      if ((IfNoneMatch === '*' && existing) || (IfMatch && existing?.etag !== IfMatch)) {
-        throw Object.assign(new Error('precondition failed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
-      }
-      this.write(Key!, String(Body));
-      return {};
-    }
-    throw new Error('unexpected command');
-  }
-
-  write(key: string, body: string): void {
-    this.objects.set(key, { body, etag: `"v${++this.version}"` });
-  }
-}
-
+/** The optimistic-concurrency loop of status writes, against an S3 stand-in that enforces conditional writes. */
 const doc = (over: Partial<VideoStatus> = {}): VideoStatus => ({
   id: 'V1',
   status: 'queued',
