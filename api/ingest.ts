@@ -13,8 +13,15 @@ import { mediaType } from './media-type.ts';
 import type { ByteLimiter, FileInfo } from './upload-stream.ts';
 
 export const EVENT_SOURCE = '/reelay/api';
-/** Multipart part size: memory per upload is about partSize × queueSize. */
-export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+/**
+ * Multipart part size, S3's minimum. An upload holds about partSize × (queueSize + 2)
+ * (the parts in flight, the one being gathered from the body's chunks and its
+ * concatenated copy), plus finished parts until the next full GC: smaller parts keep
+ * the API's RSS lower (1 GiB upload: ~87 MiB peak growth vs ~114 MiB with 8 MiB parts)
+ * at the same throughput. 10,000 parts at most: objects up to ~48.8 GiB.
+ */
+export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
+/** Parts uploaded at once: 2 instead of 4 saves memory too but costs ~6 % throughput against the emulator. */
 export const UPLOAD_QUEUE_SIZE = 4;
 
 export interface IngestDeps {

@@ -81,7 +81,7 @@ describe('access control', () => {
 
 describe('abusive uploads', () => {
   it('a client that disconnects mid-upload leaves nothing behind, and the API stays up', async () => {
-    // 20 MiB of an announced 100 MiB: two 8 MiB parts reach S3 before the client vanishes.
+    // 20 MiB of an announced 100 MiB: several 5 MiB parts reach S3 before the client vanishes.
     const socket = await partialUpload(100 * 1024 * 1024, 20 * 1024 * 1024);
     // The parts really are in S3 (the emulator keeps them as files) before the client goes.
     await waitFor('parts to reach S3', async () => ((await leftovers()).parts.length > 0 ? true : undefined));
