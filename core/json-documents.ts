@@ -1,7 +1,11 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isWriteConflict } from './status-store.ts';
-
 const MAX_UPDATE_ATTEMPTS = 5;
+
+/** S3 answers 412 when If-Match/If-None-Match fails, 409 when two conditional writes race. */
+export function isWriteConflict(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
+}
 
 /** What `update` did: the document as it now is, and whether this call wrote it. */
 export interface UpdateResult<T> {
@@ -46,6 +50,11 @@ export class JsonDocuments<T> {
   /** Writes a new document; refuses to overwrite one that exists. */
   async create(id: string, doc: T): Promise<void> {
     await this.write(id, doc, { IfNoneMatch: '*' });
+  }
+
+  /** Writes a document whatever is there: for a writer that owns it outright. */
+  async put(id: string, doc: T): Promise<void> {
+    await this.write(id, doc, {});
   }
 
   /**
