@@ -1,17 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { serve } from '@hono/node-server';
-import { createApp } from '../../api/app.ts';
-import { Ingest } from '../../api/ingest.ts';
-import { eventFromSqsBody, EventPublisher, type ReelayEvent } from '../../core/events.ts';
+import { startApi } from '../../api/start-api.ts';
+import { eventFromSqsBody, type ReelayEvent } from '../../core/events.ts';
 import { resolveResources } from '../../core/resources.ts';
-import { StatusStore } from '../../core/status-store.ts';
 import type { VideoStatus } from '../../core/video-status.ts';
 import { ensureSubscriberQueue } from '../../infra/provision.ts';
 import { parentDeathLauncher } from '../../workers/transcode/ffmpeg/death-signal.ts';
 import type { FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
-import { TranscodeWorker } from '../../workers/transcode/worker.ts';
+import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
 import type { Cleanup } from './cleanup.ts';
 import { startEmbeddedEmulator } from './emulator.ts';
 import { LogMarks } from './log-marks.ts';
@@ -54,60 +50,20 @@ export async function startPipelineStack(
   const logger = marks.logger;
   const clients = await provisionedClients(cleanup, config, logger);
   const resources = await resolveResources(clients, config.prefix);
-  const store = new StatusStore(clients.s3, resources.names.mediaBucket);
-  const events = new EventPublisher(clients.sns, resources);
-
-  const ingest = new Ingest({
-    s3: clients.s3,
-    sqs: clients.sqs,
-    store,
-    events,
-    rawBucket: resources.names.rawBucket,
-    queueUrls: resources.tierQueueUrl,
-    logger,
-  });
-  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger });
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0, serverOptions: { requestTimeout: 0 } });
-  cleanup.defer('close the API server', () => new Promise<void>((resolve) => server.close(() => resolve())));
-  await new Promise<void>((resolve, reject) => {
-    if (server.listening) resolve();
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = await startApi({ config, clients, resources, logger, listen: { host: '127.0.0.1', port: 0 } });
+  cleanup.defer('stop the API', () => api.stop());
+  const apiUrl = api.url;
 
   const workDir = await makeTempDir(cleanup, 'worker');
   // As workers/transcode/main.ts: ffmpeg through the launcher that makes the kernel kill it with its parent.
   const launcher = await parentDeathLauncher(binaries.ffmpeg.path, workDir);
   const runBinaries = launcher ? { ...binaries, ffmpeg: { ...binaries.ffmpeg, path: launcher.path } } : binaries;
-  const worker = new TranscodeWorker({
-    sqs: clients.sqs,
-    queueUrls: resources.tierQueueUrl,
-    dlqUrls: resources.tierDlqUrl,
-    concurrency: config.worker.concurrency,
-    visibilityTimeoutMs: config.worker.visibilityTimeoutMs,
-    heartbeatMs: config.worker.heartbeatMs,
-    maxAttempts: config.worker.maxAttempts,
-    pollWaitSeconds: config.worker.pollWaitSeconds,
-    fairnessEvery: config.worker.fairnessEvery,
-    retryBaseDelayMs: config.worker.retryBaseDelayMs,
-    transcode: {
-      s3: clients.s3,
-      store,
-      events,
-      rawBucket: resources.names.rawBucket,
-      mediaBucket: resources.names.mediaBucket,
-      binaries: runBinaries,
-      preset: config.ffmpeg.preset,
-      threads: config.ffmpeg.threads,
-      niceness,
-      tmpDir: workDir,
-      stallTimeoutMs: config.worker.stallTimeoutMs,
-      jobTimeoutFactor: config.worker.jobTimeoutFactor,
-      jobTimeoutMinMs: config.worker.jobTimeoutMinMs,
-      workerId: `${hostname()}:${process.pid}:bench`,
-      logger,
-    },
+  const worker = createTranscodeWorker({
+    config: { ...config, worker: { ...config.worker, tmpDir: workDir }, ffmpeg: { ...config.ffmpeg, niceness } },
+    clients,
+    resources,
+    binaries: runBinaries,
+    workerId: `${hostname()}:${process.pid}:bench`,
     logger,
   }).start();
   cleanup.defer('stop the worker', () => worker.stop({ graceMs: 5000 }));
