@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.ts';
 import type { PriorityTier } from '../core/resources.ts';
 import type { StatusStore } from '../core/status-store.ts';
 import type { TranscodeJob } from '../core/transcode-job.ts';
-import type { VideoStatus } from '../core/video-status.ts';
+import { queuedVideo, type VideoStatus } from '../core/video-status.ts';
 import { mediaType } from './media-type.ts';
 import type { ByteLimiter, FileInfo } from './upload-stream.ts';
 
@@ -98,18 +98,7 @@ export class Ingest {
     { priority, title, channelId }: { priority: PriorityTier; title?: string; channelId?: string },
   ): Promise<VideoStatus> {
     const now = new Date().toISOString();
-    const doc: VideoStatus = {
-      id: source.id,
-      status: 'queued',
-      priority,
-      source: { key: source.key, bytes: source.bytes, contentType: source.info.contentType },
-      outputs: {},
-      skipped: [],
-      attempts: 0,
-      createdAt: now,
-      updatedAt: now,
-      queuedAt: now,
-    };
+    const doc = queuedVideo(source.id, priority, { key: source.key, bytes: source.bytes, contentType: source.info.contentType }, now);
     if (title) doc.title = title;
     if (channelId) doc.channelId = channelId;
     if (source.info.filename) doc.source.filename = source.info.filename;

@@ -64,3 +64,8 @@ export interface VideoStatus {
   startedAt?: string;
   finishedAt?: string;
 }
+
+/** The status document of a video just stored and about to be queued. */
+export function queuedVideo(id: string, priority: PriorityTier, source: SourceInfo, now = new Date().toISOString()): VideoStatus {
+  return { id, status: 'queued', priority, source, outputs: {}, skipped: [], attempts: 0, createdAt: now, updatedAt: now, queuedAt: now };
+}

@@ -8,7 +8,7 @@ import { newVideoId } from '../../core/ids.ts';
 import type { PriorityTier, ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
-import type { VideoStatus } from '../../core/video-status.ts';
+import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
 import { ensureSubscriberQueue } from '../../infra/provision.ts';
 import { benchStopping } from './cleanup.ts';
 
@@ -76,19 +76,7 @@ export class BenchJobs {
         await this.clients.s3.send(
           new PutObjectCommand({ Bucket: this.resources.names.rawBucket, Key: sourceKey, Body: this.sample.bytes, ContentType: this.sample.contentType }),
         );
-        const now = new Date().toISOString();
-        await this.store.create({
-          id: videoId,
-          status: 'queued',
-          priority,
-          source: { key: sourceKey, bytes: this.sample.bytes.length, contentType: this.sample.contentType },
-          outputs: {},
-          skipped: [],
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now,
-          queuedAt: now,
-        });
+        await this.store.create(queuedVideo(videoId, priority, { key: sourceKey, bytes: this.sample.bytes.length, contentType: this.sample.contentType }));
         return { videoId, priority, sourceKey };
       }),
     );
