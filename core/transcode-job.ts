@@ -9,3 +9,13 @@ export const transcodeJobSchema = z.object({
   enqueuedAt: z.string(),
 });
 export type TranscodeJob = z.infer<typeof transcodeJobSchema>;
+
+/** The job in an SQS message body, or undefined when the body is not a reelay transcode job. */
+export function parseTranscodeJob(body: string | undefined): TranscodeJob | undefined {
+  try {
+    const parsed = transcodeJobSchema.safeParse(JSON.parse(body ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

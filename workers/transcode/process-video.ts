@@ -61,10 +61,14 @@ const PROGRESS_WRITE_INTERVAL_MS = 2000;
 export async function transcodeVideo(
   job: TranscodeJob,
   deps: TranscodeDeps,
-  { signal, attempt }: { signal: AbortSignal; attempt: number },
+  {
+    signal,
+    attempt,
+    current: known,
+  }: { signal: AbortSignal; attempt: number; /** The status the caller just read, so it is not read twice. */ current?: VideoStatus | undefined },
 ): Promise<TranscodeOutcome> {
   const log = deps.logger.child({ videoId: job.videoId, attempt });
-  const current = await deps.store.get(job.videoId);
+  const current = known ?? (await deps.store.get(job.videoId));
   if (!current) throw new PermanentJobError('unknown_video', `no status document for video ${job.videoId}`);
   if (current.status === 'ready' || current.status === 'failed') {
     if (current.announced === false) {

@@ -1,7 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger.ts';
 import type { StatusStore } from '../../core/status-store.ts';
-import { transcodeJobSchema } from '../../core/transcode-job.ts';
+import { parseTranscodeJob } from '../../core/transcode-job.ts';
 
 export interface RedriveResult {
   moved: string[];
@@ -40,15 +40,14 @@ export async function redriveDlq({
     }
     empty = 0;
     for (const message of Messages) {
-      const parsed = transcodeJobSchema.safeParse(safeJson(message.Body));
-      const current = parsed.success ? await store.get(parsed.data.videoId) : undefined;
-      if (!parsed.success || !current) {
+      const job = parseTranscodeJob(message.Body);
+      const current = job ? await store.get(job.videoId) : undefined;
+      if (!job || !current) {
         // Left in the DLQ (it reappears after the visibility timeout) for a human to look at.
         logger.warn({ messageId: message.MessageId }, 'not redriven: not a reelay job, or its video is gone');
         result.skipped++;
         continue;
       }
-      const job = parsed.data;
       await store.update(job.videoId, (doc) => ({
         ...doc,
         status: 'queued',
@@ -67,12 +66,4 @@ export async function redriveDlq({
     }
   }
   return result;
-}
-
-function safeJson(text: string | undefined): unknown {
-  try {
-    return JSON.parse(text ?? '');
-  } catch {
-    return undefined;
-  }
 }

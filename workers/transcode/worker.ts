@@ -3,7 +3,7 @@ import { describeError, PermanentJobError } from '../../core/errors.ts';
 import { makeEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import { redriveMaxReceiveCount, type PriorityTier } from '../../core/resources.ts';
-import { transcodeJobSchema, type TranscodeJob } from '../../core/transcode-job.ts';
+import { parseTranscodeJob, type TranscodeJob } from '../../core/transcode-job.ts';
 import { announce } from './announce.ts';
 import { transcodeVideo, type TranscodeDeps } from './process-video.ts';
 import { HAND_BACK_VISIBILITY_SECONDS, TierPoller, type ReceivedMessage } from './tier-poller.ts';
@@ -105,13 +105,12 @@ export class TranscodeWorker {
   }
 
   private async handle(got: ReceivedMessage): Promise<void> {
-    const parsed = transcodeJobSchema.safeParse(safeJson(got.message.Body));
-    if (!parsed.success) {
+    const job = parseTranscodeJob(got.message.Body);
+    if (!job) {
       this.opts.logger.error({ tier: got.tier, body: got.message.Body?.slice(0, 200) }, 'malformed job message; dead-lettering it');
       await this.deadLetter(got, 'malformed_job', 'the job message is not a reelay transcode job');
       return;
     }
-    const job = parsed.data;
     const log = this.opts.logger.child({ videoId: job.videoId, jobId: got.message.MessageId, tier: got.tier });
     const abort = new AbortController();
     const key = got.message.MessageId ?? job.videoId;
@@ -140,7 +139,7 @@ export class TranscodeWorker {
         await this.fail(got, job, new PermanentJobError('attempts_exhausted', `gave up after ${attempt - 1} attempts`), attempt - 1, log);
         return;
       }
-      const outcome = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt });
+      const outcome = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt, current: status });
       if (outcome === 'announced-failed') {
         const failed = await this.opts.transcode.store.get(job.videoId);
         await this.deadLetter(got, failed?.error?.code ?? 'failed', failed?.error?.message ?? 'failed');
@@ -246,13 +245,5 @@ export class TranscodeWorker {
     await this.opts.sqs.send(
       new ChangeMessageVisibilityCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle, VisibilityTimeout: seconds }),
     );
-  }
-}
-
-function safeJson(text: string | undefined): unknown {
-  try {
-    return JSON.parse(text ?? '');
-  } catch {
-    return undefined;
   }
 }
