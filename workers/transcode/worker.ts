@@ -1,4 +1,5 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { backoffSeconds } from '../../core/backoff.ts';
 import { describeError, PermanentJobError } from '../../core/errors.ts';
 import { makeEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -27,8 +28,8 @@ export interface WorkerOptions {
   logger: Logger;
 }
 
-/** Longest back-off between attempts (SQS allows up to 12 hours). */
-const MAX_RETRY_DELAY_MS = 15 * 60_000;
+/** Longest back-off between attempts, seconds (SQS allows up to 12 hours). */
+const MAX_RETRY_DELAY_SECONDS = 15 * 60;
 
 /**
  * The transcode worker: `concurrency` loops, each taking one job at a time
@@ -164,7 +165,7 @@ export class TranscodeWorker {
       if (status?.status === 'ready' || status?.status === 'failed') {
         // Finished, but announcing it failed: never reopen a finished video; the next delivery announces it.
         log.warn({ err, status: status.status }, 'finished but the event could not be published; retrying with the next delivery');
-        await this.changeVisibility(got, Math.max(HAND_BACK_VISIBILITY_SECONDS, Math.ceil(this.opts.retryBaseDelayMs / 1000)));
+        await this.changeVisibility(got, backoffSeconds(1, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS));
         return;
       }
       if (interrupted) {
@@ -183,8 +184,8 @@ export class TranscodeWorker {
         await this.fail(got, job, err, attempts, log);
         return;
       }
-      const delayMs = Math.min(MAX_RETRY_DELAY_MS, this.opts.retryBaseDelayMs * 2 ** (attempts - 1));
-      log.warn({ err, attempts, retryInMs: delayMs }, 'attempt failed; will retry');
+      const delaySeconds = backoffSeconds(attempts, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS);
+      log.warn({ err, attempts, retryInSeconds: delaySeconds }, 'attempt failed; will retry');
       this.stats.retried++;
       await this.opts.transcode.store.update(job.videoId, (doc) => ({
         ...doc,
@@ -192,7 +193,7 @@ export class TranscodeWorker {
         progress: undefined,
         lastError: { code: 'transient', message: describeError(err) },
       }));
-      await this.changeVisibility(got, Math.max(HAND_BACK_VISIBILITY_SECONDS, Math.ceil(delayMs / 1000)));
+      await this.changeVisibility(got, delaySeconds);
     } catch (handlingErr) {
       // The message is left alone: it reappears after its visibility timeout and is tried again.
       log.error({ err: handlingErr, cause: describeError(err) }, 'could not record the failure; the job will be redelivered');

@@ -5,6 +5,7 @@ import { webhookHeaders } from '../../core/standard-webhooks.ts';
 import type { WebhookStore } from '../../core/webhook-store.ts';
 import { parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
 import { postWebhook, type PostOptions, type PostResult } from './http-post.ts';
+import { backoffSeconds } from '../../core/backoff.ts';
 
 export interface DeliverySettings {
   /** Attempts (the first one included) before a delivery is dead-lettered. */
@@ -21,9 +22,9 @@ export interface DeliverySettings {
  */
 export const MAX_RETRY_DELAY_SECONDS = 6 * 3600;
 
-/** base × 2^(attempt−1), whole seconds, at least 1 s (a 0 s hand-back loses messages on fauxqs). */
+/** A delivery's back-off before attempt `attempt + 1`. */
 export function retryDelaySeconds(attempt: number, baseMs: number): number {
-  return Math.max(1, Math.min(MAX_RETRY_DELAY_SECONDS, Math.ceil((baseMs * 2 ** (attempt - 1)) / 1000)));
+  return backoffSeconds(attempt, baseMs, MAX_RETRY_DELAY_SECONDS);
 }
 
 /**
