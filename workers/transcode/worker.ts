@@ -1,7 +1,6 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { backoffSeconds } from '../../core/backoff.ts';
 import { describeError, PermanentJobError } from '../../core/errors.ts';
-import { makeEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import { redriveMaxReceiveCount, type PriorityTier } from '../../core/resources.ts';
 import { parseTranscodeJob, type TranscodeJob } from '../../core/transcode-job.ts';
