@@ -1,55 +1,67 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { createAwsClients } from '../../core/aws.ts';
+import { createAwsClients, type AwsClients } from '../../core/aws.ts';
 import type { Config } from '../../core/config.ts';
 
+export interface FaultCounter {
+  remaining: number;
+  injected: number;
+}
+
 /**
- * A real S3 client to the emulator that fails chosen calls, for testing
- * retries: `remaining` calls matching `when` throw a 503-like error before
- * reaching the wire (the SDK's own retries do not see them).
+ * Real clients to the emulator, one of which fails chosen calls: the next
+ * `remaining` calls that `when` picks throw before reaching the wire (so the
+ * SDK's own retries do not see them). The other clients are closed.
  */
-export function faultyS3(
+function withFaults<K extends 's3' | 'sns'>(
   aws: Config['aws'],
-  { when, remaining }: { when: (command: string, input: { Key?: string }) => boolean; remaining: number },
-): { s3: S3Client; faults: { remaining: number; injected: number } } {
-  const faults = { remaining, injected: 0 };
-  const { s3, sqs, sns } = createAwsClients(aws);
-  sqs.destroy();
-  sns.destroy();
-  s3.middlewareStack.add(
+  service: K,
+  when: (command: string, input: Record<string, unknown>) => boolean,
+  remaining: number,
+  error: { message: string; name: string; status: number },
+): { client: AwsClients[K]; faults: FaultCounter } {
+  const faults: FaultCounter = { remaining, injected: 0 };
+  const clients = createAwsClients(aws);
+  for (const other of ['s3', 'sqs', 'sns'] as const) if (other !== service) clients[other].destroy();
+  const client = clients[service];
+  (client.middlewareStack as AwsClients['s3']['middlewareStack']).add(
     (next, context) => async (args) => {
-      if (faults.remaining > 0 && when(context.commandName ?? '', args.input as { Key?: string })) {
+      if (faults.remaining > 0 && when(context.commandName ?? '', args.input as Record<string, unknown>)) {
         faults.remaining--;
         faults.injected++;
-        throw Object.assign(new Error('injected fault: S3 is unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+        throw Object.assign(new Error(error.message), { name: error.name, $metadata: { httpStatusCode: error.status } });
       }
       return next(args);
     },
     { step: 'initialize', name: 'reelayFaultInjection' },
   );
-  return { s3, faults };
+  return { client, faults };
 }
 
-/** A real SNS client to the emulator whose first `remaining` publishes matching `when` fail before the wire. */
+/** An S3 client whose next `remaining` calls matching `when` fail with a 503. */
+export function faultyS3(
+  aws: Config['aws'],
+  { when, remaining }: { when: (command: string, input: { Key?: string }) => boolean; remaining: number },
+): { s3: S3Client; faults: FaultCounter } {
+  const { client, faults } = withFaults(aws, 's3', when, remaining, {
+    message: 'injected fault: S3 is unavailable',
+    name: 'ServiceUnavailable',
+    status: 503,
+  });
+  return { s3: client, faults };
+}
+
+/** An SNS client whose next `remaining` publishes whose message matches `when` fail with a 500. */
 export function faultySns(
   aws: Config['aws'],
   { when, remaining }: { when: (message: string) => boolean; remaining: number },
-): { sns: SNSClient; faults: { remaining: number; injected: number } } {
-  const faults = { remaining, injected: 0 };
-  const { s3, sqs, sns } = createAwsClients(aws);
-  s3.destroy();
-  sqs.destroy();
-  sns.middlewareStack.add(
-    (next, context) => async (args) => {
-      const message = (args.input as { Message?: string }).Message ?? '';
-      if (context.commandName === 'PublishCommand' && faults.remaining > 0 && when(message)) {
-        faults.remaining--;
-        faults.injected++;
-        throw Object.assign(new Error('injected fault: SNS is unavailable'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'reelaySnsFaultInjection' },
+): { sns: SNSClient; faults: FaultCounter } {
+  const { client, faults } = withFaults(
+    aws,
+    'sns',
+    (command, input) => command === 'PublishCommand' && when(String(input.Message ?? '')),
+    remaining,
+    { message: 'injected fault: SNS is unavailable', name: 'InternalError', status: 500 },
   );
-  return { sns, faults };
+  return { sns: client, faults };
 }
