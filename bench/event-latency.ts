@@ -36,7 +36,7 @@ import { resolveResources } from '../core/resources.ts';
 import { StatusStore } from '../core/status-store.ts';
 import { ensureSubscriberQueue, provision } from '../infra/provision.ts';
 import { SseClient } from '../test/support/sse-client.ts';
-import { QueueConsumer } from '../workers/queue-consumer.ts';
+import { QueueConsumer } from '../core/queue-consumer.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOST_AFTER_MS = 5000;

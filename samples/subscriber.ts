@@ -18,7 +18,7 @@ import { ConfigError } from '../core/errors.ts';
 import { EVENT_TYPES, eventFromSqsBody } from '../core/events.ts';
 import { resourceNames, topicArn } from '../core/resources.ts';
 import { ensureSubscriberQueue } from '../infra/provision.ts';
-import { QueueConsumer } from '../workers/queue-consumer.ts';
+import { QueueConsumer } from '../core/queue-consumer.ts';
 
 const VIDEO_EVENT_TYPES: readonly string[] = EVENT_TYPES.filter((type) => type.startsWith('video.'));
 
