@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { isChannelId } from '../core/ids.ts';
 import type { AppEnv } from './app-env.ts';
+import { parseChannelId } from './channel-id.ts';
 import { jsonBodyLimit, readJsonBody } from './json-body.ts';
 import type { LiveChannels } from './live-channels.ts';
-import { badRequest } from './problem.ts';
 
 const startBody = z.strictObject({
   title: z
@@ -15,13 +14,6 @@ const startBody = z.strictObject({
     .refine((title) => !/[\u0000-\u001f\u007f]/.test(title), 'control characters are not allowed')
     .optional(),
 });
-
-export function parseChannelId(value: string): string {
-  if (!isChannelId(value)) {
-    throw badRequest(`channel id ${JSON.stringify(value.slice(0, 80))} is invalid: use letters, digits, "_" and "-", at most 64 characters`);
-  }
-  return value;
-}
 
 /**
  * `/v1/channels/:channelId/live`: POST starts a live session (optional JSON

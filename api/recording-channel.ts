@@ -1,4 +1,4 @@
-import { parseChannelId } from './channels-routes.ts';
+import { parseChannelId } from './channel-id.ts';
 import type { LiveChannels } from './live-channels.ts';
 import { badRequest } from './problem.ts';
 
