@@ -53,6 +53,46 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the supervisor', () => {
+  it('has defaults that suit a 2-core machine', () => {
+    expect(loadConfig({}).supervisor).toEqual({
+      minWorkers: 1,
+      maxWorkers: 2,
+      jobsPerWorker: 2,
+      pollMs: 5000,
+      scaleDownCooldownMs: 60_000,
+      port: 9464,
+    });
+  });
+
+  it('converts seconds to ms and accepts fractions of a second for the loop timings', () => {
+    const { supervisor } = loadConfig({ REELAY_SUPERVISOR_POLL_SECONDS: '0.5', REELAY_SCALE_DOWN_COOLDOWN_SECONDS: '2' });
+    expect(supervisor.pollMs).toBe(500);
+    expect(supervisor.scaleDownCooldownMs).toBe(2000);
+  });
+
+  it('names every bad variable, and checks min against max', () => {
+    const bad = () =>
+      loadConfig({ REELAY_WORKERS_MIN: '3', REELAY_WORKERS_MAX: '2', REELAY_JOBS_PER_WORKER: 'two', REELAY_SUPERVISOR_PORT: '70000' });
+    expect(bad).toThrow(ConfigError);
+    const problems = (() => {
+      try {
+        bad();
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    })();
+    expect(problems).toEqual([
+      'REELAY_JOBS_PER_WORKER="two" is invalid: expected a whole number from 1 to 1000',
+      'REELAY_SUPERVISOR_PORT="70000" is invalid: expected a whole number from 0 to 65535',
+      'REELAY_WORKERS_MIN (3) must not be greater than REELAY_WORKERS_MAX (2)',
+    ]);
+    expect(() => loadConfig({ REELAY_WORKERS_MAX: '0' })).toThrow(/REELAY_WORKERS_MAX="0"/);
+    expect(() => loadConfig({ REELAY_SUPERVISOR_POLL_SECONDS: '0' })).toThrow(/REELAY_SUPERVISOR_POLL_SECONDS/);
+  });
+});
+
 describe('parseBytes', () => {
   it.each([
     ['1048576', 1048576],

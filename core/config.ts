@@ -26,6 +26,8 @@ export interface Config {
     port: number;
     /** Largest accepted upload body, bytes. */
     maxUploadBytes: number;
+    /** Whether REELAY_MAX_UPLOAD_BYTES was set (the dev stack lowers the default for the embedded emulator). */
+    maxUploadBytesSet: boolean;
     /** `redirect` to a presigned URL, or `stream` the object through the API. */
     outputDelivery: 'redirect' | 'stream';
     presignTtlSeconds: number;
@@ -98,9 +100,32 @@ export interface Config {
     /** A realtime queue whose owner has not refreshed its heartbeat tag for this long is deleted, ms. */
     orphanAfterMs: number;
   };
+  /**
+   * The supervisor's knobs. The same numbers feed the cloud definitions
+   * (infra/cloud/generate.ts), so local and cloud scaling agree.
+   */
+  supervisor: SupervisorSettings;
+}
+
+export interface SupervisorSettings {
+  /** `REELAY_WORKERS_MIN` (default 1): worker processes kept running even with an empty queue. */
+  minWorkers: number;
+  /** `REELAY_WORKERS_MAX` (default 2, one per core here): never more worker processes than this. */
+  maxWorkers: number;
+  /** `REELAY_JOBS_PER_WORKER` (default 2): queued + in-flight jobs one worker is expected to carry. */
+  jobsPerWorker: number;
+  /** `REELAY_SUPERVISOR_POLL_SECONDS` (default 5): how often the queue depth is read, ms. */
+  pollMs: number;
+  /** `REELAY_SCALE_DOWN_COOLDOWN_SECONDS` (default 60): how long fewer workers must suffice before one is stopped, ms. */
+  scaleDownCooldownMs: number;
+  /** `REELAY_SUPERVISOR_PORT` (default 9464, 0 = any free port): `/metrics` and `/healthz`, on 127.0.0.1. */
+  port: number;
 }
 
 type Env = Record<string, string | undefined>;
+
+/** The defaults of REELAY_MAX_DURATION_SECONDS, REELAY_MAX_PIXELS and REELAY_MAX_FRAME_RATE. */
+export const DEFAULT_MEDIA_LIMITS: Config['limits'] = { maxDurationSeconds: 4 * 3600, maxPixels: 8192 * 4320, maxFrameRate: 120 };
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 
@@ -133,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
       host: r.str('HOST', '127.0.0.1'),
       port: r.int('PORT', 3000, 0, 65_535),
       maxUploadBytes: r.bytes('REELAY_MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
+      maxUploadBytesSet: r.optional('REELAY_MAX_UPLOAD_BYTES') !== undefined,
       outputDelivery: r.oneOf('REELAY_OUTPUT_DELIVERY', 'redirect', ['redirect', 'stream'] as const),
       presignTtlSeconds: r.int('REELAY_PRESIGN_TTL_SECONDS', 300, 1, 604_800),
       auth: readAuth(r, problems),
@@ -141,9 +167,9 @@ export function loadConfig(env: Env = process.env): Config {
       idleTimeoutMs: r.int('REELAY_IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
     },
     limits: {
-      maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', 4 * 3600, 1, 7 * 24 * 3600),
-      maxPixels: r.int('REELAY_MAX_PIXELS', 8192 * 4320, 1, 1_000_000_000),
-      maxFrameRate: r.int('REELAY_MAX_FRAME_RATE', 120, 1, 10_000),
+      maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', DEFAULT_MEDIA_LIMITS.maxDurationSeconds, 1, 7 * 24 * 3600),
+      maxPixels: r.int('REELAY_MAX_PIXELS', DEFAULT_MEDIA_LIMITS.maxPixels, 1, 1_000_000_000),
+      maxFrameRate: r.int('REELAY_MAX_FRAME_RATE', DEFAULT_MEDIA_LIMITS.maxFrameRate, 1, 10_000),
     },
     worker: {
       concurrency: r.int('REELAY_WORKER_CONCURRENCY', 1, 1, 64),
@@ -177,6 +203,14 @@ export function loadConfig(env: Env = process.env): Config {
       bufferSize: r.int('REELAY_EVENT_BUFFER_SIZE', 1000, 10, 100_000),
       orphanAfterMs: r.int('REELAY_REALTIME_ORPHAN_MINUTES', 15, 2, 1440) * 60_000,
     },
+    supervisor: {
+      minWorkers: r.int('REELAY_WORKERS_MIN', 1, 0, 64),
+      maxWorkers: r.int('REELAY_WORKERS_MAX', 2, 1, 64),
+      jobsPerWorker: r.int('REELAY_JOBS_PER_WORKER', 2, 1, 1000),
+      pollMs: Math.round(r.decimal('REELAY_SUPERVISOR_POLL_SECONDS', 5, 0.1, 3600) * 1000),
+      scaleDownCooldownMs: Math.round(r.decimal('REELAY_SCALE_DOWN_COOLDOWN_SECONDS', 60, 0, 86_400) * 1000),
+      port: r.int('REELAY_SUPERVISOR_PORT', 9464, 0, 65_535),
+    },
   };
 
   if (config.realtime.heartbeatMs === 0) {
@@ -186,8 +220,37 @@ export function loadConfig(env: Env = process.env): Config {
       `REELAY_SSE_HEARTBEAT_SECONDS (${config.realtime.heartbeatMs / 1000}) must be shorter than REELAY_IDLE_TIMEOUT_SECONDS (${config.api.idleTimeoutMs / 1000}), or idle event streams are cut`,
     );
   }
+  if (config.supervisor.minWorkers > config.supervisor.maxWorkers) {
+    problems.push(
+      `REELAY_WORKERS_MIN (${config.supervisor.minWorkers}) must not be greater than REELAY_WORKERS_MAX (${config.supervisor.maxWorkers})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * `loadConfig` for an entry point: the one place a bad configuration is
+ * printed (`<program>: invalid configuration: …`, every problem at once) and
+ * the process exits with status 2.
+ */
+export function loadConfigOrExit(program: string, env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${program}: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+/**
+ * How long stopping the supervisor waits for its workers before killing them,
+ * ms: a worker finishes its job for up to half the visibility timeout (then
+ * hands it back), waits out its long polls, and needs a moment to exit.
+ */
+export function workerStopTimeoutMs(worker: { visibilityTimeoutMs: number; pollWaitSeconds: number }): number {
+  return worker.visibilityTimeoutMs / 2 + worker.pollWaitSeconds * 1000 + 10_000;
 }
 
 /** A key shorter than this is refused: keys are secrets, not passwords to remember. */
@@ -248,6 +311,18 @@ class Reader {
     const n = Number(value);
     if (!/^-?\d+$/.test(value) || n < min || n > max) {
       this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** A number of seconds that may have decimals (0.5). */
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected a number from ${min} to ${max}`);
       return fallback;
     }
     return n;
