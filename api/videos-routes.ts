@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hono } from 'hono';
+import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
 import type { Config } from '../core/config.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { isVideoId } from '../core/ids.ts';
@@ -132,7 +133,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       throw notFound(`video ${doc.id} has no output named ${JSON.stringify(name.slice(0, 50))}; it has ${Object.keys(doc.outputs).join(', ')}`);
     }
     if (api.outputDelivery === 'redirect') {
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key }), {
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }), {
         expiresIn: api.presignTtlSeconds,
       });
       return c.redirect(url, 302);
@@ -142,7 +143,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       headers: {
         'content-type': output.contentType,
         'content-length': String(output.bytes),
-        'cache-control': 'private, max-age=3600',
+        'cache-control': PRIVATE_OUTPUT_CACHE_CONTROL,
       },
     });
   });

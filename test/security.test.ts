@@ -1,4 +1,8 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newVideoId } from '../core/ids.ts';
+import { outputKey } from '../core/status-store.ts';
+import { queuedVideo } from '../core/video-status.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 /**
@@ -58,5 +62,34 @@ describe('webhook URLs (SSRF guard)', () => {
     expect(detail).toMatch(/webhook-signature/);
     expect(detail).not.toContain('hunter2');
     expect(await webhookCount()).toBe(before);
+  });
+});
+
+describe('caching of access-controlled outputs', () => {
+  it('a presigned output link asks S3 for private caching, even for an object stored with public caching', async () => {
+    // A ready video whose output was written before this rule (public, a year): its links must still say private.
+    const id = newVideoId();
+    const key = outputKey(id, 'thumbnail.jpg');
+    await stack.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.resources.names.mediaBucket,
+        Key: key,
+        Body: Buffer.from('not really a jpeg'),
+        ContentType: 'image/jpeg',
+        CacheControl: 'public, max-age=31536000, immutable',
+      }),
+    );
+    const doc = queuedVideo(id, 'normal', { key: `uploads/${id}`, bytes: 1, contentType: 'video/mp4' });
+    await stack.store.create({ ...doc, status: 'ready', outputs: { thumbnail: { key, contentType: 'image/jpeg', bytes: 17, width: 1, height: 1 } } });
+
+    const redirect = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/thumbnail`, { headers: auth, redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    const link = new URL(redirect.headers.get('location')!);
+    expect(link.hostname).toBe('127.0.0.1');
+    // S3 answers a signed response-cache-control with that Cache-Control (fauxqs ignores the override, so
+    // the parameter is what can be checked here; the stored header of new outputs is checked in pipeline.test.ts).
+    expect(link.searchParams.get('response-cache-control')).toMatch(/^private\b/);
+    expect(link.searchParams.get('X-Amz-SignedHeaders')).toBeTruthy();
+    expect((await fetch(link)).status).toBe(200);
   });
 });

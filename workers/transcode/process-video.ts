@@ -20,6 +20,7 @@ import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.t
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
+import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../../core/cache-control.ts';
 
 
 export interface TranscodeDeps {
@@ -255,7 +256,7 @@ async function uploadOutputs(
           Key: o.key,
           Body: createReadStream(path.join(outDir, path.basename(o.key))),
           ContentType: o.contentType,
-          CacheControl: 'public, max-age=31536000, immutable',
+          CacheControl: PRIVATE_OUTPUT_CACHE_CONTROL,
         },
         partSize: 16 * 1024 * 1024,
         queueSize: 2,
