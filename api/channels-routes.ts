@@ -27,20 +27,20 @@ export function channelRoutes(channels: LiveChannels): Hono<AppEnv> {
   app.post('/:channelId/live', jsonBodyLimit(), async (c) => {
     const channelId = parseChannelId(c.req.param('channelId'));
     const { title } = await readJsonBody(c, startBody, { optional: true });
-    const { channel, started } = await channels.start(channelId, title ? { title } : {});
+    const { channel, started } = await channels.start(c.get('tenant'), channelId, title ? { title } : {});
     if (started) c.header('location', channel.links.self);
     return c.json(channel, started ? 201 : 200);
   });
 
   app.delete('/:channelId/live', async (c) => {
     const channelId = parseChannelId(c.req.param('channelId'));
-    const { channel } = await channels.end(channelId);
+    const { channel } = await channels.end(c.get('tenant'), channelId);
     return c.json(channel, 200);
   });
 
   app.get('/:channelId/live', async (c) => {
     const channelId = parseChannelId(c.req.param('channelId'));
-    return c.json(await channels.get(channelId));
+    return c.json(await channels.get(c.get('tenant'), channelId));
   });
 
   return app;

@@ -66,7 +66,8 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     }
     const queryPriority = parsePriority(c.req.query('priority'));
     const queryTitle = parseTitle(c.req.query('title'));
-    const queryChannel = await recordingChannel(channels, c.req.query('channelId'));
+    const tenant = c.get('tenant');
+    const queryChannel = await recordingChannel(channels, tenant, c.req.query('channelId'));
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > api.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(api.maxUploadBytes);
     if (c.req.header('content-length') === '0') throw badRequest('the request body is empty');
@@ -88,7 +89,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     let channelId: string | undefined;
     try {
       if (stored.bytes === 0) throw badRequest('the uploaded file is empty');
-      channelId = (await recordingChannel(channels, fields.channelId)) ?? queryChannel;
+      channelId = (await recordingChannel(channels, tenant, fields.channelId)) ?? queryChannel;
       // DESIGN: live recordings → high.
       priority = parsePriority(fields.priority) ?? queryPriority ?? (channelId ? 'high' : 'normal');
       title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? titleFromFilename(stored.info.filename) : undefined);
@@ -96,7 +97,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       await ingest.discard(stored);
       throw err;
     }
-    const doc = await ingest.enqueue(stored, { priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
+    const doc = await ingest.enqueue(stored, { tenant, priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
     c.header('location', `/v1/videos/${doc.id}`);
     return c.json(videoView(doc), 202);
   });
@@ -106,8 +107,9 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     const limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) throw badRequest('limit must be a whole number from 1 to 100');
     const cursor = c.req.query('cursor');
-    if (cursor !== undefined && decodeCursor(cursor) === undefined) throw badRequest('cursor is not one this API returned');
-    const page = await store.list({ limit, ...(cursor ? { cursor } : {}) });
+    const tenant = c.get('tenant');
+    if (cursor !== undefined && decodeCursor(cursor, tenant) === undefined) throw badRequest('cursor is not one this API returned');
+    const page = await store.list({ tenant, limit, ...(cursor ? { cursor } : {}) });
     return c.json({
       items: page.items.map(videoView),
       ...(page.nextCursor ? { nextCursor: page.nextCursor, next: `/v1/videos?limit=${limit}&cursor=${page.nextCursor}` } : {}),
@@ -115,12 +117,12 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
   });
 
   app.get('/:id', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'));
+    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
     return c.json(videoView(doc));
   });
 
   app.get('/:id/outputs/:name', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'));
+    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
     const name = c.req.param('name');
     // Own properties only: `constructor` or `__proto__` are not outputs.
     const output = Object.hasOwn(doc.outputs, name) ? doc.outputs[name] : undefined;
@@ -151,9 +153,10 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
   return app;
 }
 
-async function getVideo(store: StatusStore, id: string) {
+/** The caller's video; another tenant's is a 404 like an unknown id (its existence is not revealed). */
+async function getVideo(store: StatusStore, id: string, tenant: string) {
   if (!isVideoId(id)) throw notFound(`no video with id ${JSON.stringify(id.slice(0, 50))}`);
-  const doc = await store.get(id);
+  const doc = await store.getOwned(id, tenant);
   if (!doc) throw notFound(`no video with id ${id}`);
   return doc;
 }

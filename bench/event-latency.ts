@@ -147,7 +147,7 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
 
     const videoId = newVideoId();
     const event = (attempt: number) =>
-      makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/bench', subject: videoId });
+      makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/bench', subject: videoId, tenant: 'default' });
     // Warm-up: connections, the first long polls.
     for (let i = 1; i <= 5; i++) {
       const warm = event(100_000 + i);

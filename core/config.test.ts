@@ -116,10 +116,15 @@ describe('API keys', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(`${tmpdir()}/reelay-keys-`);
     const file = `${dir}/keys`;
-    writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\n\n`);
-    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , ${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file }).api.auth).toEqual({
+    writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\nglobex:${'g'.repeat(20)}\n\n`);
+    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , acme-2:${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file }).api.auth).toEqual({
       mode: 'keys',
-      keys: [key, 'x'.repeat(32), 'f'.repeat(20)],
+      keys: [
+        { tenant: 'default', key },
+        { tenant: 'acme-2', key: 'x'.repeat(32) },
+        { tenant: 'default', key: 'f'.repeat(20) },
+        { tenant: 'globex', key: 'g'.repeat(20) },
+      ],
     });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -130,6 +135,9 @@ describe('API keys', () => {
 
   it.each([
     [{ REELAY_API_KEYS: 'short' }, /shorter than 16/],
+    [{ REELAY_API_KEYS: `Acme:${'k'.repeat(16)}` }, /tenant name\(s\) "Acme" invalid/],
+    [{ REELAY_API_KEYS: `${'t'.repeat(33)}:${'k'.repeat(16)}` }, /tenant name/],
+    [{ REELAY_API_KEYS: `a:${'k'.repeat(16)},b:${'k'.repeat(16)}` }, /one key is given to two tenants/],
     [{ REELAY_AUTH: 'keys' }, /REELAY_AUTH=keys needs REELAY_API_KEYS/],
     [{ REELAY_AUTH: 'none', REELAY_API_KEYS: 'k'.repeat(16) }, /contradicts/],
     [{ REELAY_AUTH: 'maybe' }, /REELAY_AUTH="maybe" is invalid/],

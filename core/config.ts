@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_TENANT, isTenant } from './tenants.ts';
 
 /**
  * The one place that reads the environment. Everything else receives a typed
@@ -35,7 +36,7 @@ export interface Config {
      * `keys`: every route but /healthz needs `Authorization: Bearer <key>`. `none`: open, chosen
      * explicitly with REELAY_AUTH=none. `unconfigured`: no keys and no choice; the API refuses to start.
      */
-    auth: { mode: 'keys' | 'none' | 'unconfigured'; keys: string[] };
+    auth: { mode: 'keys' | 'none' | 'unconfigured'; keys: ApiKey[] };
     /** Uploads per minute per API key (token bucket, per API process); 0 = no limit. */
     uploadRatePerMinute: number;
     /** Uploads a key may make at once before the rate applies. */
@@ -126,6 +127,12 @@ type Env = Record<string, string | undefined>;
 
 /** The defaults of REELAY_MAX_DURATION_SECONDS, REELAY_MAX_PIXELS and REELAY_MAX_FRAME_RATE. */
 export const DEFAULT_MEDIA_LIMITS: Config['limits'] = { maxDurationSeconds: 4 * 3600, maxPixels: 8192 * 4320, maxFrameRate: 120 };
+
+/** One API key and the tenant it acts for (`tenant:key`; a bare key is tenant `default`'s). */
+export interface ApiKey {
+  tenant: string;
+  key: string;
+}
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 
@@ -256,19 +263,39 @@ export function workerStopTimeoutMs(worker: { visibilityTimeoutMs: number; pollW
 /** A key shorter than this is refused: keys are secrets, not passwords to remember. */
 const MIN_KEY_LENGTH = 16;
 
-/** API keys from REELAY_API_KEYS (comma-separated) and/or REELAY_API_KEYS_FILE (one a line, # comments). */
+/**
+ * API keys from REELAY_API_KEYS (comma-separated) and/or REELAY_API_KEYS_FILE (one a line, # comments).
+ * An entry `tenant:key` acts for that tenant; a bare key for `default`.
+ */
 function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
-  const keys = (r.optional('REELAY_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const entries = (r.optional('REELAY_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   const file = r.optional('REELAY_API_KEYS_FILE');
   if (file) {
     try {
-      keys.push(...readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+      entries.push(...readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
     } catch (err) {
       problems.push(`REELAY_API_KEYS_FILE=${JSON.stringify(file)} cannot be read: ${(err as Error).message}`);
     }
   }
-  const short = keys.filter((k) => k.length < MIN_KEY_LENGTH || /\s/.test(k));
+  const keys: ApiKey[] = [];
+  const badTenants = new Set<string>();
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    const tenant = colon < 0 ? DEFAULT_TENANT : entry.slice(0, colon);
+    if (!isTenant(tenant)) badTenants.add(tenant.slice(0, 40));
+    keys.push({ tenant, key: colon < 0 ? entry : entry.slice(colon + 1) });
+  }
+  if (badTenants.size > 0) {
+    problems.push(`REELAY_API_KEYS: tenant name(s) ${[...badTenants].map((t) => JSON.stringify(t)).join(', ')} invalid: expected lowercase letters, digits and "-", at most 32 characters (write tenant:key)`);
+  }
+  const short = keys.filter(({ key }) => key.length < MIN_KEY_LENGTH || /\s/.test(key));
   if (short.length > 0) problems.push(`REELAY_API_KEYS: ${short.length} key(s) shorter than ${MIN_KEY_LENGTH} characters or containing spaces`);
+  const unique = new Map<string, ApiKey>();
+  for (const entry of keys) {
+    const seen = unique.get(entry.key);
+    if (seen && seen.tenant !== entry.tenant) problems.push(`REELAY_API_KEYS: one key is given to two tenants (${seen.tenant} and ${entry.tenant})`);
+    unique.set(entry.key, entry);
+  }
   const chosen = r.optional('REELAY_AUTH');
   if (chosen !== undefined && chosen !== 'keys' && chosen !== 'none') {
     problems.push(`REELAY_AUTH=${JSON.stringify(chosen)} is invalid: expected keys or none`);
@@ -276,7 +303,7 @@ function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
   if (chosen === 'keys' && keys.length === 0) problems.push('REELAY_AUTH=keys needs REELAY_API_KEYS or REELAY_API_KEYS_FILE');
   if (chosen === 'none' && keys.length > 0) problems.push('REELAY_AUTH=none contradicts the REELAY_API_KEYS that are set');
   if (chosen === 'none') return { mode: 'none', keys: [] };
-  return { mode: keys.length > 0 ? 'keys' : 'unconfigured', keys: [...new Set(keys)] };
+  return { mode: keys.length > 0 ? 'keys' : 'unconfigured', keys: [...unique.values()] };
 }
 
 /** Collects every problem instead of stopping at the first, so one start-up names them all. */

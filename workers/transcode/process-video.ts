@@ -8,6 +8,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { DEFAULT_MEDIA_LIMITS } from '../../core/config.ts';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
+import { tenantOf } from '../../core/tenants.ts';
 import { announce, EVENT_SOURCE } from './announce.ts';
 import type { Logger } from '../../core/logger.ts';
 import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
@@ -91,7 +92,7 @@ export async function transcodeVideo(
     makeEvent(
       'video.processing',
       { videoId: job.videoId, priority: job.priority, attempt, ...(started.channelId ? { channelId: started.channelId } : {}) },
-      { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId },
+      { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId, tenant: tenantOf(started) },
     ),
   );
 
