@@ -79,7 +79,7 @@ describe('caching of access-controlled outputs', () => {
         CacheControl: 'public, max-age=31536000, immutable',
       }),
     );
-    const doc = queuedVideo(id, 'normal', { key: `uploads/${id}`, bytes: 1, contentType: 'video/mp4' });
+    const doc = queuedVideo(id, 'default', 'normal', { key: `uploads/${id}`, bytes: 1, contentType: 'video/mp4' });
     await stack.store.create({ ...doc, status: 'ready', outputs: { thumbnail: { key, contentType: 'image/jpeg', bytes: 17, width: 1, height: 1 } } });
 
     const redirect = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/thumbnail`, { headers: auth, redirect: 'manual' });
