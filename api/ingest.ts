@@ -104,7 +104,13 @@ export class Ingest {
     if (source.info.filename) doc.source.filename = source.info.filename;
     const job: TranscodeJob = { videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now };
 
-    await this.deps.store.create(doc);
+    try {
+      await this.deps.store.create(doc);
+    } catch (err) {
+      // No video points at the file: nothing would ever process or remove it.
+      await this.discard(source);
+      throw new HttpProblem(503, 'Service Unavailable', `the video could not be recorded: ${(err as Error).message}`, { cause: err });
+    }
     try {
       await this.deps.sqs.send(
         new SendMessageCommand({

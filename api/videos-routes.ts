@@ -83,6 +83,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
         }
         return ingest.store(file, info);
       },
+      discard: (stored) => ingest.discard(stored),
     });
     let priority: PriorityTier;
     let title: string | undefined;

@@ -1,6 +1,10 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { connect } from 'node:net';
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrphanUploadSweeper } from '../api/orphan-uploads.ts';
 import { newVideoId } from '../core/ids.ts';
+import { silentLogger } from '../core/logger.ts';
 import { outputKey } from '../core/status-store.ts';
 import { queuedVideo } from '../core/video-status.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
@@ -91,5 +95,92 @@ describe('caching of access-controlled outputs', () => {
     expect(link.searchParams.get('response-cache-control')).toMatch(/^private\b/);
     expect(link.searchParams.get('X-Amz-SignedHeaders')).toBeTruthy();
     expect((await fetch(link)).status).toBe(200);
+  });
+});
+
+/** Every raw object key (the raw bucket holds nothing but uploads). */
+async function rawKeys(): Promise<Set<string>> {
+  const keys = new Set<string>();
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: stack.resources.names.rawBucket, ContinuationToken }));
+    for (const o of page.Contents ?? []) keys.add(o.Key!);
+    ContinuationToken = page.NextContinuationToken;
+  } while (ContinuationToken);
+  return keys;
+}
+
+/** Sends `head` and `body` on a fresh socket and returns everything the server wrote until it closed. */
+async function rawRequest(head: string, body: Buffer | string): Promise<string> {
+  const { port } = new URL(stack.baseUrl);
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let answer = '';
+  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.on('error', () => undefined);
+  socket.write(head);
+  socket.write(body);
+  await closed;
+  return answer;
+}
+
+const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+
+describe('rejected uploads leave no raw object', () => {
+  it('a multipart body whose closing boundary never comes: 400 and the stored file is deleted', async () => {
+    const before = await rawKeys();
+    const file = Buffer.alloc(6 * 1024 * 1024, 7); // more than one 5 MiB part
+    const body = Buffer.concat([
+      Buffer.from('--B\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\nContent-Type: video/mp4\r\n\r\n'),
+      file,
+      Buffer.from('\r\n--B\r\nContent-Disposition: form-data; name="x"\r\n\r\nabc'),
+    ]);
+    const res = await fetch(`${stack.baseUrl}/v1/videos`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'multipart/form-data; boundary=B' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/malformed multipart/);
+    const after = await rawKeys();
+    expect([...after].filter((k) => !before.has(k))).toEqual([]);
+  });
+
+  it('the safety net deletes raw uploads that no video points at, once old enough, and keeps the others', async () => {
+    const { rawBucket } = stack.resources.names;
+    const put = (id: string) =>
+      stack.clients.s3.send(new PutObjectCommand({ Bucket: rawBucket, Key: `uploads/${id}`, Body: Buffer.from('left behind') }));
+    const now = Date.now();
+    const orphan = ulid(now - 2 * 3600_000);
+    const recorded = ulid(now - 2 * 3600_000);
+    const recent = ulid(now - 60_000);
+    const ancient = ulid(now - 30 * 24 * 3600_000);
+    await Promise.all([orphan, recorded, recent, ancient].map(put));
+    await stack.store.create(queuedVideo(recorded, 'low', { key: `uploads/${recorded}`, bytes: 11, contentType: 'video/mp4' }));
+
+    const sweeper = new OrphanUploadSweeper({ s3: stack.clients.s3, rawBucket, store: stack.store, logger: silentLogger() });
+    const { removed } = await sweeper.sweep({ minAgeMs: 3600_000, windowMs: 7 * 24 * 3600_000, now });
+    expect(removed).toEqual([orphan]);
+    const left = await rawKeys();
+    expect(left.has(`uploads/${orphan}`)).toBe(false);
+    // With a video; younger than the minimum age (may still be on its way to a video); outside the window.
+    for (const id of [recorded, recent, ancient]) expect(left.has(`uploads/${id}`), id).toBe(true);
+  });
+
+  it('a request whose Content-Length is shorter than its body: the complete upload is answered 202, not the parser\'s 400', async () => {
+    const before = await rawKeys();
+    const body = Buffer.alloc(4096, 9);
+    const answer = await rawRequest(
+      `POST /v1/videos HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: video/mp4\r\n` +
+        `Content-Length: 1000\r\nConnection: close\r\n\r\n`,
+      body,
+    );
+    const created = [...(await rawKeys())].filter((k) => !before.has(k));
+    // The first 1000 bytes are a complete upload: it is stored, queued and answered 202 with its id.
+    expect(statusOf(answer), answer.slice(0, 200)).toBe(202);
+    const id = /"id":"([0-9A-Z]{26})"/.exec(answer)?.[1];
+    expect(created).toEqual([`uploads/${id}`]);
+    expect((await stack.store.get(id!))?.source.bytes).toBe(1000);
   });
 });
