@@ -157,7 +157,7 @@ describe('rejected uploads leave no raw object', () => {
     const recent = ulid(now - 60_000);
     const ancient = ulid(now - 30 * 24 * 3600_000);
     await Promise.all([orphan, recorded, recent, ancient].map(put));
-    await stack.store.create(queuedVideo(recorded, 'low', { key: `uploads/${recorded}`, bytes: 11, contentType: 'video/mp4' }));
+    await stack.store.create(queuedVideo(recorded, 'default', 'low', { key: `uploads/${recorded}`, bytes: 11, contentType: 'video/mp4' }));
 
     const sweeper = new OrphanUploadSweeper({ s3: stack.clients.s3, rawBucket, store: stack.store, logger: silentLogger() });
     const { removed } = await sweeper.sweep({ minAgeMs: 3600_000, windowMs: 7 * 24 * 3600_000, now });
