@@ -1,7 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hono } from 'hono';
-import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
 import type { Config } from '../core/config.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { isVideoId } from '../core/ids.ts';
@@ -66,8 +65,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     }
     const queryPriority = parsePriority(c.req.query('priority'));
     const queryTitle = parseTitle(c.req.query('title'));
-    const tenant = c.get('tenant');
-    const queryChannel = await recordingChannel(channels, tenant, c.req.query('channelId'));
+    const queryChannel = await recordingChannel(channels, c.req.query('channelId'));
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > api.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(api.maxUploadBytes);
     if (c.req.header('content-length') === '0') throw badRequest('the request body is empty');
@@ -83,14 +81,13 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
         }
         return ingest.store(file, info);
       },
-      discard: (stored) => ingest.discard(stored),
     });
     let priority: PriorityTier;
     let title: string | undefined;
     let channelId: string | undefined;
     try {
       if (stored.bytes === 0) throw badRequest('the uploaded file is empty');
-      channelId = (await recordingChannel(channels, tenant, fields.channelId)) ?? queryChannel;
+      channelId = (await recordingChannel(channels, fields.channelId)) ?? queryChannel;
       // DESIGN: live recordings → high.
       priority = parsePriority(fields.priority) ?? queryPriority ?? (channelId ? 'high' : 'normal');
       title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? titleFromFilename(stored.info.filename) : undefined);
@@ -98,7 +95,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       await ingest.discard(stored);
       throw err;
     }
-    const doc = await ingest.enqueue(stored, { tenant, priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
+    const doc = await ingest.enqueue(stored, { priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
     c.header('location', `/v1/videos/${doc.id}`);
     return c.json(videoView(doc), 202);
   });
@@ -108,9 +105,8 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     const limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) throw badRequest('limit must be a whole number from 1 to 100');
     const cursor = c.req.query('cursor');
-    const tenant = c.get('tenant');
-    if (cursor !== undefined && decodeCursor(cursor, tenant) === undefined) throw badRequest('cursor is not one this API returned');
-    const page = await store.list({ tenant, limit, ...(cursor ? { cursor } : {}) });
+    if (cursor !== undefined && decodeCursor(cursor) === undefined) throw badRequest('cursor is not one this API returned');
+    const page = await store.list({ limit, ...(cursor ? { cursor } : {}) });
     return c.json({
       items: page.items.map(videoView),
       ...(page.nextCursor ? { nextCursor: page.nextCursor, next: `/v1/videos?limit=${limit}&cursor=${page.nextCursor}` } : {}),
@@ -118,12 +114,12 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
   });
 
   app.get('/:id', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
+    const doc = await getVideo(store, c.req.param('id'));
     return c.json(videoView(doc));
   });
 
   app.get('/:id/outputs/:name', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
+    const doc = await getVideo(store, c.req.param('id'));
     const name = c.req.param('name');
     // Own properties only: `constructor` or `__proto__` are not outputs.
     const output = Object.hasOwn(doc.outputs, name) ? doc.outputs[name] : undefined;
@@ -136,7 +132,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       throw notFound(`video ${doc.id} has no output named ${JSON.stringify(name.slice(0, 50))}; it has ${Object.keys(doc.outputs).join(', ')}`);
     }
     if (api.outputDelivery === 'redirect') {
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }), {
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key }), {
         expiresIn: api.presignTtlSeconds,
       });
       return c.redirect(url, 302);
@@ -146,7 +142,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       headers: {
         'content-type': output.contentType,
         'content-length': String(output.bytes),
-        'cache-control': PRIVATE_OUTPUT_CACHE_CONTROL,
+        'cache-control': 'private, max-age=3600',
       },
     });
   });
@@ -154,10 +150,9 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
   return app;
 }
 
-/** The caller's video; another tenant's is a 404 like an unknown id (its existence is not revealed). */
-async function getVideo(store: StatusStore, id: string, tenant: string) {
+async function getVideo(store: StatusStore, id: string) {
   if (!isVideoId(id)) throw notFound(`no video with id ${JSON.stringify(id.slice(0, 50))}`);
-  const doc = await store.getOwned(id, tenant);
+  const doc = await store.get(id);
   if (!doc) throw notFound(`no video with id ${id}`);
   return doc;
 }

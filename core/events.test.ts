@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eventFromSqsBody, makeEvent, parseEvent } from './events.ts';
 
 const queued = () =>
-  makeEvent('video.queued', { videoId: 'V1', priority: 'high', sourceBytes: 10 }, { id: 'video.queued:V1', source: '/reelay/api', subject: 'V1', tenant: 'acme' });
+  makeEvent('video.queued', { videoId: 'V1', priority: 'high', sourceBytes: 10 }, { id: 'video.queued:V1', source: '/reelay/api', subject: 'V1' });
 
 describe('events', () => {
   it('builds a CloudEvents 1.0 envelope', () => {
@@ -14,7 +14,6 @@ describe('events', () => {
       type: 'video.queued',
       subject: 'V1',
       datacontenttype: 'application/json',
-      tenant: 'acme',
       data: { videoId: 'V1', priority: 'high', sourceBytes: 10 },
     });
     expect(new Date(event.time).toISOString()).toBe(event.time);
@@ -22,7 +21,7 @@ describe('events', () => {
 
   it('refuses to build an event whose data does not match its type', () => {
     expect(() =>
-      makeEvent('video.failed', { videoId: 'V1' } as never, { id: 'x', source: '/reelay/worker', subject: 'V1', tenant: 'default' }),
+      makeEvent('video.failed', { videoId: 'V1' } as never, { id: 'x', source: '/reelay/worker', subject: 'V1' }),
     ).toThrow();
   });
 
@@ -31,12 +30,6 @@ describe('events', () => {
     const sns = JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn', Message: JSON.stringify(event) });
     expect(eventFromSqsBody(sns)).toEqual(event);
     expect(eventFromSqsBody(JSON.stringify(event))).toEqual(event);
-  });
-
-  it('an event stored before tenants existed is default\'s; a malformed tenant is refused', () => {
-    const { tenant: _t, ...old } = queued();
-    expect(parseEvent(old).tenant).toBe('default');
-    expect(() => parseEvent({ ...queued(), tenant: 'Not A Tenant' })).toThrow();
   });
 
   it('rejects what is not a reelay event', () => {

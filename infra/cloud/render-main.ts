@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../../core/config.ts';
+import { loadConfig } from '../../core/config.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { loadSupervisorSettings } from '../../workers/supervisor/settings.ts';
 import { cloudScaling, ecsScalingTemplate, kedaManifests } from './generate.ts';
 
 const USAGE = `usage: npm run cloud:render -- keda --account <12-digit id> [--namespace reelay] [--deployment reelay-worker] [--role-arn <arn>]
@@ -36,8 +38,14 @@ if (values.help) {
   process.exit(0);
 }
 
-const config = loadConfigOrExit('reelay cloud:render');
-const scaling = cloudScaling(config.supervisor, { prefix: config.prefix, region: config.aws.region });
+let scaling;
+try {
+  const config = loadConfig();
+  scaling = cloudScaling(loadSupervisorSettings(), { prefix: config.prefix, region: config.aws.region });
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message, { usage: false });
+  throw err;
+}
 
 const target = positionals[0];
 let output: Record<string, unknown>;

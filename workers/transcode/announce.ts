@@ -1,7 +1,6 @@
 import { makeEvent, type EventPublisher, type ReelayEvent } from '../../core/events.ts';
 import { displaySize } from '../../core/renditions.ts';
 import type { StatusStore } from '../../core/status-store.ts';
-import { tenantOf } from '../../core/tenants.ts';
 import type { VideoStatus } from '../../core/video-status.ts';
 
 export const EVENT_SOURCE = '/reelay/worker';
@@ -20,7 +19,7 @@ export function finalEvent(doc: VideoStatus): ReelayEvent {
         attempts: doc.attempts,
         ...channel,
       },
-      { id: `video.failed:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant: tenantOf(doc) },
+      { id: `video.failed:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
     );
   }
   const display = displaySize({
@@ -39,7 +38,7 @@ export function finalEvent(doc: VideoStatus): ReelayEvent {
       outputs: doc.outputs,
       skipped: doc.skipped,
     },
-    { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant: tenantOf(doc) },
+    { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
   );
 }
 
