@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
+import type { ApiKey } from '../core/config.ts';
 import type { AppEnv } from './app-env.ts';
 import { apiKeyAuth, keyId, sameSecret } from './auth.ts';
 import { errorHandler } from './problem.ts';
@@ -9,13 +10,13 @@ import { TokenBuckets, uploadRateLimit } from './rate-limit.ts';
 const KEY_A = 'a'.repeat(24);
 const KEY_B = 'b'.repeat(40);
 
-function app(keys: string[], rate?: { perMinute: number; burst: number }) {
+function app(keys: (string | ApiKey)[], rate?: { perMinute: number; burst: number }) {
   const hono = new Hono<AppEnv>();
   hono.onError(errorHandler(silentLogger()));
-  hono.use(apiKeyAuth({ keys }));
+  hono.use(apiKeyAuth({ keys: keys.map((key) => (typeof key === 'string' ? { tenant: 'default', key } : key)) }));
   if (rate) hono.use('/v1/videos', uploadRateLimit(rate));
   hono.get('/healthz', (c) => c.text('ok'));
-  hono.get('/v1/videos', (c) => c.json({ caller: c.get('caller') }));
+  hono.get('/v1/videos', (c) => c.json({ caller: c.get('caller'), tenant: c.get('tenant') }));
   hono.post('/v1/videos', (c) => c.json({ caller: c.get('caller') }, 202));
   return hono;
 }
@@ -38,12 +39,19 @@ describe('apiKeyAuth', () => {
   it('accepts any configured key and names the caller by a hash, never the key', async () => {
     const res = await app([KEY_A, KEY_B]).request('/v1/videos', { headers: { authorization: `Bearer ${KEY_B}` } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ caller: keyId(KEY_B) });
+    expect(await res.json()).toEqual({ caller: keyId(KEY_B), tenant: 'default' });
     expect(keyId(KEY_B)).toMatch(/^[0-9a-f]{12}$/);
   });
 
+  it('a key acts for its own tenant', async () => {
+    const hono = app([{ tenant: 'acme', key: KEY_A }, { tenant: 'globex', key: KEY_B }]);
+    const as = async (key: string) => (await hono.request('/v1/videos', { headers: { authorization: `Bearer ${key}` } })).json();
+    expect(await as(KEY_A)).toEqual({ caller: keyId(KEY_A), tenant: 'acme' });
+    expect(await as(KEY_B)).toEqual({ caller: keyId(KEY_B), tenant: 'globex' });
+  });
+
   it('with no keys configured (REELAY_AUTH=none) everyone is anonymous', async () => {
-    expect(await (await app([]).request('/v1/videos')).json()).toEqual({ caller: 'anonymous' });
+    expect(await (await app([]).request('/v1/videos')).json()).toEqual({ caller: 'anonymous', tenant: 'default' });
   });
 
   it('sameSecret compares whole secrets', () => {

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { isChannelId } from '../core/ids.ts';
 import type { AppEnv } from './app-env.ts';
+import { parseChannelId } from './channel-id.ts';
 import { jsonBodyLimit, readJsonBody } from './json-body.ts';
 import type { LiveChannels } from './live-channels.ts';
-import { badRequest } from './problem.ts';
 
 const startBody = z.strictObject({
   title: z
@@ -15,13 +14,6 @@ const startBody = z.strictObject({
     .refine((title) => !/[\u0000-\u001f\u007f]/.test(title), 'control characters are not allowed')
     .optional(),
 });
-
-export function parseChannelId(value: string): string {
-  if (!isChannelId(value)) {
-    throw badRequest(`channel id ${JSON.stringify(value.slice(0, 80))} is invalid: use letters, digits, "_" and "-", at most 64 characters`);
-  }
-  return value;
-}
 
 /**
  * `/v1/channels/:channelId/live`: POST starts a live session (optional JSON
@@ -35,20 +27,20 @@ export function channelRoutes(channels: LiveChannels): Hono<AppEnv> {
   app.post('/:channelId/live', jsonBodyLimit(), async (c) => {
     const channelId = parseChannelId(c.req.param('channelId'));
     const { title } = await readJsonBody(c, startBody, { optional: true });
-    const { channel, started } = await channels.start(channelId, title ? { title } : {});
+    const { channel, started } = await channels.start(c.get('tenant'), channelId, title ? { title } : {});
     if (started) c.header('location', channel.links.self);
     return c.json(channel, started ? 201 : 200);
   });
 
   app.delete('/:channelId/live', async (c) => {
     const channelId = parseChannelId(c.req.param('channelId'));
-    const { channel } = await channels.end(channelId);
+    const { channel } = await channels.end(c.get('tenant'), channelId);
     return c.json(channel, 200);
   });
 
   app.get('/:channelId/live', async (c) => {
     const channelId = parseChannelId(c.req.param('channelId'));
-    return c.json(await channels.get(channelId));
+    return c.json(await channels.get(c.get('tenant'), channelId));
   });
 
   return app;

@@ -4,15 +4,17 @@ import { badRequest } from './problem.ts';
 
 /** Which events a client wants: all given conditions must hold. */
 export interface EventFilter {
+  /** The caller's tenant: no stream ever carries another tenant's events. */
+  tenant: string;
   videoId?: string;
   /** Live events of the channel, and the video events of its recordings. */
   channelId?: string;
   types?: ReadonlySet<EventType>;
 }
 
-/** `?videoId=&channelId=&type=video.ready,video.failed`; a malformed value is a 400. */
-export function parseEventFilter(query: Record<string, string | undefined>): EventFilter {
-  const filter: EventFilter = {};
+/** The caller's `tenant` and `?videoId=&channelId=&type=video.ready,video.failed`; a malformed value is a 400. */
+export function parseEventFilter(tenant: string, query: Record<string, string | undefined>): EventFilter {
+  const filter: EventFilter = { tenant };
   const { videoId, channelId, type } = query;
   if (videoId !== undefined) {
     if (!isVideoId(videoId)) throw badRequest(`videoId ${JSON.stringify(videoId.slice(0, 50))} is not a video id`);
@@ -35,6 +37,7 @@ export function parseEventFilter(query: Record<string, string | undefined>): Eve
 
 export function matchesFilter(filter: EventFilter, event: ReelayEvent): boolean {
   const data = event.data as { videoId?: string; channelId?: string };
+  if (event.tenant !== filter.tenant) return false;
   if (filter.videoId !== undefined && data.videoId !== filter.videoId) return false;
   if (filter.channelId !== undefined && data.channelId !== filter.channelId) return false;
   if (filter.types !== undefined && !filter.types.has(event.type)) return false;

@@ -31,7 +31,7 @@ export function eventsRoutes({ hub, heartbeatMs }: EventsRoutesDeps): Hono<AppEn
   const app = new Hono<AppEnv>();
 
   app.get('/', (c) => {
-    const filter = parseEventFilter(c.req.query());
+    const filter = parseEventFilter(c.get('tenant'), c.req.query());
     const lastEventId = c.req.header('last-event-id') ?? c.req.query('lastEventId');
     if (hub.isClosed) throw new HttpProblem(503, 'Service Unavailable', 'this API process is shutting down; reconnect', { headers: { 'retry-after': '1' } });
 

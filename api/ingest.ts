@@ -95,16 +95,22 @@ export class Ingest {
   /** Records the video as queued, sends the job to its tier and announces it. */
   async enqueue(
     source: StoredSource,
-    { priority, title, channelId }: { priority: PriorityTier; title?: string; channelId?: string },
+    { tenant, priority, title, channelId }: { tenant: string; priority: PriorityTier; title?: string; channelId?: string },
   ): Promise<VideoStatus> {
     const now = new Date().toISOString();
-    const doc = queuedVideo(source.id, priority, { key: source.key, bytes: source.bytes, contentType: source.info.contentType }, now);
+    const doc = queuedVideo(source.id, tenant, priority, { key: source.key, bytes: source.bytes, contentType: source.info.contentType }, now);
     if (title) doc.title = title;
     if (channelId) doc.channelId = channelId;
     if (source.info.filename) doc.source.filename = source.info.filename;
     const job: TranscodeJob = { videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now };
 
-    await this.deps.store.create(doc);
+    try {
+      await this.deps.store.create(doc);
+    } catch (err) {
+      // No video points at the file: nothing would ever process or remove it.
+      await this.discard(source);
+      throw new HttpProblem(503, 'Service Unavailable', `the video could not be recorded: ${(err as Error).message}`, { cause: err });
+    }
     try {
       await this.deps.sqs.send(
         new SendMessageCommand({
@@ -122,7 +128,7 @@ export class Ingest {
     }
     try {
       const data = { videoId: doc.id, priority, sourceBytes: source.bytes, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) };
-      await this.deps.events.publish(makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id }));
+      await this.deps.events.publish(makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant }));
     } catch (err) {
       // The job is queued and will run; only the announcement is missing.
       this.deps.logger.error({ err, videoId: doc.id }, 'could not publish video.queued');

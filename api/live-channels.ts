@@ -4,6 +4,7 @@ import { HttpProblem } from '../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../core/events.ts';
 import { JsonDocuments } from '../core/json-documents.ts';
 import type { Logger } from '../core/logger.ts';
+import { tenantFolder } from '../core/tenants.ts';
 import { EVENT_SOURCE } from './ingest.ts';
 
 export interface LiveSession {
@@ -13,7 +14,11 @@ export interface LiveSession {
   endedAt?: string;
 }
 
-/** `channels/<channelId>.json` in the media bucket: the session in progress, or the last one. */
+/**
+ * `channels/<channelId>.json` in the media bucket (`tenants/<tenant>/channels/…` for tenants other than
+ * `default`): the session in progress, or the last one. Channel ids are chosen by clients, so each
+ * tenant has its own namespace of them.
+ */
 interface StoredChannel {
   channelId: string;
   status: 'live' | 'offline';
@@ -45,28 +50,34 @@ export interface ChannelView {
  * announced once, with an id stable per session (`live.started:<channel>:<session>`).
  */
 export class LiveChannels {
-  private readonly docs: JsonDocuments<StoredChannel>;
+  private readonly s3: S3Client;
+  private readonly mediaBucket: string;
   private readonly events: EventPublisher;
   private readonly logger: Logger;
   constructor({ s3, mediaBucket, events, logger }: { s3: S3Client; mediaBucket: string; events: EventPublisher; logger: Logger }) {
-    this.docs = new JsonDocuments(s3, mediaBucket, 'channels');
+    this.s3 = s3;
+    this.mediaBucket = mediaBucket;
     this.events = events;
     this.logger = logger;
   }
 
-  async get(channelId: string): Promise<ChannelView> {
-    return view(channelId, await this.docs.get(channelId));
+  private docs(tenant: string): JsonDocuments<StoredChannel> {
+    return new JsonDocuments(this.s3, this.mediaBucket, tenantFolder(tenant, 'channels'));
   }
 
-  /** True once the channel has had a live session: its recordings are queued at `high`. */
-  async exists(channelId: string): Promise<boolean> {
-    return (await this.docs.get(channelId)) !== undefined;
+  async get(tenant: string, channelId: string): Promise<ChannelView> {
+    return view(channelId, await this.docs(tenant).get(channelId));
+  }
+
+  /** True once the tenant's channel has had a live session: its recordings are queued at `high`. */
+  async exists(tenant: string, channelId: string): Promise<boolean> {
+    return (await this.docs(tenant).get(channelId)) !== undefined;
   }
 
   /** Starts a session unless one is in progress; `started` says whether this call started it. */
-  async start(channelId: string, { title }: { title?: string } = {}): Promise<{ channel: ChannelView; started: boolean }> {
+  async start(tenant: string, channelId: string, { title }: { title?: string } = {}): Promise<{ channel: ChannelView; started: boolean }> {
     const now = new Date().toISOString();
-    const { doc, changed } = await this.docs.update(channelId, (current) => {
+    const { doc, changed } = await this.docs(tenant).update(channelId, (current) => {
       if (current?.status === 'live') return undefined;
       return {
         channelId,
@@ -76,29 +87,29 @@ export class LiveChannels {
         updatedAt: now,
       };
     });
-    return { channel: view(channelId, await this.announcePending(doc!)), started: changed };
+    return { channel: view(channelId, await this.announcePending(tenant, doc!)), started: changed };
   }
 
   /** Ends the session in progress, if any; `ended` says whether this call ended it. */
-  async end(channelId: string): Promise<{ channel: ChannelView; ended: boolean }> {
+  async end(tenant: string, channelId: string): Promise<{ channel: ChannelView; ended: boolean }> {
     const now = new Date().toISOString();
-    const { doc, changed } = await this.docs.update(channelId, (current) => {
+    const { doc, changed } = await this.docs(tenant).update(channelId, (current) => {
       if (current?.status !== 'live' || !current.session) return undefined;
       return { ...current, status: 'offline', session: { ...current.session, endedAt: now }, updatedAt: now };
     });
-    return { channel: view(channelId, doc && (await this.announcePending(doc))), ended: changed };
+    return { channel: view(channelId, doc && (await this.announcePending(tenant, doc))), ended: changed };
   }
 
   /**
    * Publishes the session's events not yet announced (normally the one just
    * caused; after a failed publish, also the earlier one), in order.
    */
-  private async announcePending(doc: StoredChannel): Promise<StoredChannel> {
+  private async announcePending(tenant: string, doc: StoredChannel): Promise<StoredChannel> {
     const session = doc.session;
     if (!session) return doc;
     const { channelId } = doc;
     const { sessionId } = session;
-    const options = (type: string) => ({ id: `${type}:${channelId}:${sessionId}`, source: EVENT_SOURCE, subject: channelId });
+    const options = (type: string) => ({ id: `${type}:${channelId}:${sessionId}`, source: EVENT_SOURCE, subject: channelId, tenant });
     const pending = [
       !session.startedAnnounced &&
         makeEvent('live.started', { channelId, sessionId, ...(session.title ? { title: session.title } : {}) }, options('live.started')),
@@ -120,7 +131,7 @@ export class LiveChannels {
     }
     const announced = (s: NonNullable<StoredChannel['session']>) => ({ ...s, startedAnnounced: true, endedAnnounced: s.endedAt !== undefined });
     try {
-      const { doc: marked } = await this.docs.update(channelId, (current) =>
+      const { doc: marked } = await this.docs(tenant).update(channelId, (current) =>
         current?.session?.sessionId === sessionId ? { ...current, session: announced(current.session) } : undefined,
       );
       return marked ?? doc;

@@ -17,7 +17,7 @@ export function notificationRoutes(hub: EventHub): Hono<AppEnv> {
     const limitText = c.req.query('limit') ?? '50';
     const limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > hub.capacity) throw badRequest(`limit must be a whole number from 1 to ${hub.capacity}`);
-    const filter = parseEventFilter(c.req.query());
+    const filter = parseEventFilter(c.get('tenant'), c.req.query());
     const items = hub
       .all()
       .filter((event) => matchesFilter(filter, event))

@@ -7,6 +7,7 @@ import { StatusStore } from '../core/status-store.ts';
 import { createApp } from './app.ts';
 import { startEventFeatures, type EventFeatures } from './event-features.ts';
 import { Ingest } from './ingest.ts';
+import { OrphanUploadSweeper } from './orphan-uploads.ts';
 import { startApiServer } from './server.ts';
 
 export interface RunningApi {
@@ -48,12 +49,14 @@ export async function startApi({
   const features = await startEventFeatures({ clients, resources, config, events, logger });
   const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...features.deps });
   const server = await startApiServer(app, { ...config.api, ...listen });
+  const stopSweeping = new OrphanUploadSweeper({ s3: clients.s3, rawBucket: resources.names.rawBucket, store, logger }).start();
   return {
     url: server.url,
     store,
     features,
     async stop() {
       // SSE streams never end by themselves: end them, so that closing the server can finish.
+      stopSweeping();
       const closed = server.close();
       await features.stop();
       await closed;

@@ -53,7 +53,16 @@ function limited(source: Readable, maxBytes: number): ByteLimiter {
  */
 export async function receiveUpload<T>(
   request: Request,
-  { maxBytes, onFile }: { maxBytes: number; onFile: (file: ByteLimiter, info: FileInfo) => Promise<T> },
+  {
+    maxBytes,
+    onFile,
+    discard,
+  }: {
+    maxBytes: number;
+    onFile: (file: ByteLimiter, info: FileInfo) => Promise<T>;
+    /** Undoes `onFile`'s result when the request fails after the file was stored (e.g. the form never ends). */
+    discard: (result: T) => Promise<void>;
+  },
 ): Promise<ReceivedUpload<T>> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!request.body) throw new HttpProblem(400, 'Bad Request', 'the request has no body: send the video as multipart field `file` or as the raw body');
@@ -87,8 +96,10 @@ export async function receiveUpload<T>(
       body.destroy();
       // The file stream must fail too: otherwise the S3 upload reading it waits forever and is never aborted.
       file?.destroy(problem);
-      // Answer once the upload has let go of what it stored (its multipart upload aborted).
-      void (filePromise ?? Promise.resolve()).catch(() => undefined).then(() => reject(problem));
+      // Answer once the upload has let go of what it stored: its multipart upload aborted, or the file,
+      // complete before the rest of the form failed, deleted.
+      const released = filePromise ? filePromise.then(discard, () => undefined) : Promise.resolve();
+      void released.catch(() => undefined).then(() => reject(problem));
     };
 
     parser.on('field', (name, value, info) => {

@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hono } from 'hono';
+import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
 import type { Config } from '../core/config.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { isVideoId } from '../core/ids.ts';
@@ -65,7 +66,8 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     }
     const queryPriority = parsePriority(c.req.query('priority'));
     const queryTitle = parseTitle(c.req.query('title'));
-    const queryChannel = await recordingChannel(channels, c.req.query('channelId'));
+    const tenant = c.get('tenant');
+    const queryChannel = await recordingChannel(channels, tenant, c.req.query('channelId'));
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > api.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(api.maxUploadBytes);
     if (c.req.header('content-length') === '0') throw badRequest('the request body is empty');
@@ -81,13 +83,14 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
         }
         return ingest.store(file, info);
       },
+      discard: (stored) => ingest.discard(stored),
     });
     let priority: PriorityTier;
     let title: string | undefined;
     let channelId: string | undefined;
     try {
       if (stored.bytes === 0) throw badRequest('the uploaded file is empty');
-      channelId = (await recordingChannel(channels, fields.channelId)) ?? queryChannel;
+      channelId = (await recordingChannel(channels, tenant, fields.channelId)) ?? queryChannel;
       // DESIGN: live recordings → high.
       priority = parsePriority(fields.priority) ?? queryPriority ?? (channelId ? 'high' : 'normal');
       title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? titleFromFilename(stored.info.filename) : undefined);
@@ -95,7 +98,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       await ingest.discard(stored);
       throw err;
     }
-    const doc = await ingest.enqueue(stored, { priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
+    const doc = await ingest.enqueue(stored, { tenant, priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
     c.header('location', `/v1/videos/${doc.id}`);
     return c.json(videoView(doc), 202);
   });
@@ -105,8 +108,9 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     const limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) throw badRequest('limit must be a whole number from 1 to 100');
     const cursor = c.req.query('cursor');
-    if (cursor !== undefined && decodeCursor(cursor) === undefined) throw badRequest('cursor is not one this API returned');
-    const page = await store.list({ limit, ...(cursor ? { cursor } : {}) });
+    const tenant = c.get('tenant');
+    if (cursor !== undefined && decodeCursor(cursor, tenant) === undefined) throw badRequest('cursor is not one this API returned');
+    const page = await store.list({ tenant, limit, ...(cursor ? { cursor } : {}) });
     return c.json({
       items: page.items.map(videoView),
       ...(page.nextCursor ? { nextCursor: page.nextCursor, next: `/v1/videos?limit=${limit}&cursor=${page.nextCursor}` } : {}),
@@ -114,12 +118,12 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
   });
 
   app.get('/:id', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'));
+    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
     return c.json(videoView(doc));
   });
 
   app.get('/:id/outputs/:name', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'));
+    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
     const name = c.req.param('name');
     // Own properties only: `constructor` or `__proto__` are not outputs.
     const output = Object.hasOwn(doc.outputs, name) ? doc.outputs[name] : undefined;
@@ -132,7 +136,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       throw notFound(`video ${doc.id} has no output named ${JSON.stringify(name.slice(0, 50))}; it has ${Object.keys(doc.outputs).join(', ')}`);
     }
     if (api.outputDelivery === 'redirect') {
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key }), {
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }), {
         expiresIn: api.presignTtlSeconds,
       });
       return c.redirect(url, 302);
@@ -142,7 +146,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       headers: {
         'content-type': output.contentType,
         'content-length': String(output.bytes),
-        'cache-control': 'private, max-age=3600',
+        'cache-control': PRIVATE_OUTPUT_CACHE_CONTROL,
       },
     });
   });
@@ -150,9 +154,10 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
   return app;
 }
 
-async function getVideo(store: StatusStore, id: string) {
+/** The caller's video; another tenant's is a 404 like an unknown id (its existence is not revealed). */
+async function getVideo(store: StatusStore, id: string, tenant: string) {
   if (!isVideoId(id)) throw notFound(`no video with id ${JSON.stringify(id.slice(0, 50))}`);
-  const doc = await store.get(id);
+  const doc = await store.getOwned(id, tenant);
   if (!doc) throw notFound(`no video with id ${id}`);
   return doc;
 }

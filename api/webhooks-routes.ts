@@ -49,6 +49,7 @@ export function webhookRoutes({ store, allowPrivate, resolve }: WebhookRoutesDep
     const now = new Date().toISOString();
     const webhook: Webhook = {
       id: newWebhookId(),
+      tenant: c.get('tenant'),
       url: url.href,
       events: [...new Set(body.events)],
       secret: newWebhookSecret(),
@@ -61,21 +62,21 @@ export function webhookRoutes({ store, allowPrivate, resolve }: WebhookRoutesDep
     return c.json({ ...webhookView(webhook), secret: webhook.secret }, 201);
   });
 
-  app.get('/', async (c) => c.json({ items: (await store.list()).map(webhookView) }));
+  app.get('/', async (c) => c.json({ items: (await store.list(c.get('tenant'))).map(webhookView) }));
 
-  app.get('/:id', async (c) => c.json(webhookView(await getWebhook(store, c.req.param('id')))));
+  app.get('/:id', async (c) => c.json(webhookView(await getWebhook(store, c.req.param('id'), c.get('tenant')))));
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
-    if (!isWebhookId(id) || !(await store.delete(id))) throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
+    if (!isWebhookId(id) || !(await store.delete(id, c.get('tenant')))) throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
     return c.body(null, 204);
   });
 
   return app;
 }
 
-async function getWebhook(store: WebhookStore, id: string): Promise<Webhook> {
-  const webhook = isWebhookId(id) ? await store.get(id) : undefined;
+async function getWebhook(store: WebhookStore, id: string, tenant: string): Promise<Webhook> {
+  const webhook = isWebhookId(id) ? await store.getOwned(id, tenant) : undefined;
   if (!webhook) throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
   return webhook;
 }

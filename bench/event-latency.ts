@@ -36,7 +36,7 @@ import { resolveResources } from '../core/resources.ts';
 import { StatusStore } from '../core/status-store.ts';
 import { ensureSubscriberQueue, provision } from '../infra/provision.ts';
 import { SseClient } from '../test/support/sse-client.ts';
-import { QueueConsumer } from '../workers/queue-consumer.ts';
+import { QueueConsumer } from '../core/queue-consumer.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOST_AFTER_MS = 5000;
@@ -147,7 +147,7 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
 
     const videoId = newVideoId();
     const event = (attempt: number) =>
-      makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/bench', subject: videoId });
+      makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/bench', subject: videoId, tenant: 'default' });
     // Warm-up: connections, the first long polls.
     for (let i = 1; i <= 5; i++) {
       const warm = event(100_000 + i);

@@ -5,7 +5,7 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { resolveResources, type ResolvedResources } from '../core/resources.ts';
 import { sqsDepthSource } from '../workers/supervisor/queue-depth.ts';
-import { loadSupervisorSettings, workerStopTimeoutMs, type SupervisorSettings } from '../workers/supervisor/settings.ts';
+import { loadConfig, workerStopTimeoutMs, type SupervisorSettings } from '../core/config.ts';
 import { Supervisor } from '../workers/supervisor/supervisor.ts';
 import { BenchJobs, SHORT_SAMPLE } from './lib/bench-jobs.ts';
 import { withCleanup, type Cleanup } from './lib/cleanup.ts';
@@ -97,7 +97,7 @@ export async function runScaling({ jobs: burst, scaleUps: scaleUpRuns }: Scaling
     const jobs = await BenchJobs.create(clients, resources, { prefix, sample: SHORT_SAMPLE });
     const env = benchWorkerEnv(emulator.endpoint, prefix);
     const base: SupervisorSettings = {
-      ...loadSupervisorSettings(env),
+      ...loadConfig(env).supervisor,
       pollMs: SUPERVISOR_POLL_SECONDS * 1000,
       scaleDownCooldownMs: SCALE_DOWN_COOLDOWN_SECONDS * 1000,
       port: 0,

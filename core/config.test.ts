@@ -53,6 +53,46 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the supervisor', () => {
+  it('has defaults that suit a 2-core machine', () => {
+    expect(loadConfig({}).supervisor).toEqual({
+      minWorkers: 1,
+      maxWorkers: 2,
+      jobsPerWorker: 2,
+      pollMs: 5000,
+      scaleDownCooldownMs: 60_000,
+      port: 9464,
+    });
+  });
+
+  it('converts seconds to ms and accepts fractions of a second for the loop timings', () => {
+    const { supervisor } = loadConfig({ REELAY_SUPERVISOR_POLL_SECONDS: '0.5', REELAY_SCALE_DOWN_COOLDOWN_SECONDS: '2' });
+    expect(supervisor.pollMs).toBe(500);
+    expect(supervisor.scaleDownCooldownMs).toBe(2000);
+  });
+
+  it('names every bad variable, and checks min against max', () => {
+    const bad = () =>
+      loadConfig({ REELAY_WORKERS_MIN: '3', REELAY_WORKERS_MAX: '2', REELAY_JOBS_PER_WORKER: 'two', REELAY_SUPERVISOR_PORT: '70000' });
+    expect(bad).toThrow(ConfigError);
+    const problems = (() => {
+      try {
+        bad();
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    })();
+    expect(problems).toEqual([
+      'REELAY_JOBS_PER_WORKER="two" is invalid: expected a whole number from 1 to 1000',
+      'REELAY_SUPERVISOR_PORT="70000" is invalid: expected a whole number from 0 to 65535',
+      'REELAY_WORKERS_MIN (3) must not be greater than REELAY_WORKERS_MAX (2)',
+    ]);
+    expect(() => loadConfig({ REELAY_WORKERS_MAX: '0' })).toThrow(/REELAY_WORKERS_MAX="0"/);
+    expect(() => loadConfig({ REELAY_SUPERVISOR_POLL_SECONDS: '0' })).toThrow(/REELAY_SUPERVISOR_POLL_SECONDS/);
+  });
+});
+
 describe('parseBytes', () => {
   it.each([
     ['1048576', 1048576],
@@ -76,10 +116,15 @@ describe('API keys', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(`${tmpdir()}/reelay-keys-`);
     const file = `${dir}/keys`;
-    writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\n\n`);
-    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , ${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file }).api.auth).toEqual({
+    writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\nglobex:${'g'.repeat(20)}\n\n`);
+    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , acme-2:${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file }).api.auth).toEqual({
       mode: 'keys',
-      keys: [key, 'x'.repeat(32), 'f'.repeat(20)],
+      keys: [
+        { tenant: 'default', key },
+        { tenant: 'acme-2', key: 'x'.repeat(32) },
+        { tenant: 'default', key: 'f'.repeat(20) },
+        { tenant: 'globex', key: 'g'.repeat(20) },
+      ],
     });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -90,6 +135,9 @@ describe('API keys', () => {
 
   it.each([
     [{ REELAY_API_KEYS: 'short' }, /shorter than 16/],
+    [{ REELAY_API_KEYS: `Acme:${'k'.repeat(16)}` }, /tenant name\(s\) "Acme" invalid/],
+    [{ REELAY_API_KEYS: `${'t'.repeat(33)}:${'k'.repeat(16)}` }, /tenant name/],
+    [{ REELAY_API_KEYS: `a:${'k'.repeat(16)},b:${'k'.repeat(16)}` }, /one key is given to two tenants/],
     [{ REELAY_AUTH: 'keys' }, /REELAY_AUTH=keys needs REELAY_API_KEYS/],
     [{ REELAY_AUTH: 'none', REELAY_API_KEYS: 'k'.repeat(16) }, /contradicts/],
     [{ REELAY_AUTH: 'maybe' }, /REELAY_AUTH="maybe" is invalid/],

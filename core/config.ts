@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_TENANT, isTenant } from './tenants.ts';
 
 /**
  * The one place that reads the environment. Everything else receives a typed
@@ -26,6 +27,8 @@ export interface Config {
     port: number;
     /** Largest accepted upload body, bytes. */
     maxUploadBytes: number;
+    /** Whether REELAY_MAX_UPLOAD_BYTES was set (the dev stack lowers the default for the embedded emulator). */
+    maxUploadBytesSet: boolean;
     /** `redirect` to a presigned URL, or `stream` the object through the API. */
     outputDelivery: 'redirect' | 'stream';
     presignTtlSeconds: number;
@@ -33,7 +36,7 @@ export interface Config {
      * `keys`: every route but /healthz needs `Authorization: Bearer <key>`. `none`: open, chosen
      * explicitly with REELAY_AUTH=none. `unconfigured`: no keys and no choice; the API refuses to start.
      */
-    auth: { mode: 'keys' | 'none' | 'unconfigured'; keys: string[] };
+    auth: { mode: 'keys' | 'none' | 'unconfigured'; keys: ApiKey[] };
     /** Uploads per minute per API key (token bucket, per API process); 0 = no limit. */
     uploadRatePerMinute: number;
     /** Uploads a key may make at once before the rate applies. */
@@ -98,9 +101,38 @@ export interface Config {
     /** A realtime queue whose owner has not refreshed its heartbeat tag for this long is deleted, ms. */
     orphanAfterMs: number;
   };
+  /**
+   * The supervisor's knobs. The same numbers feed the cloud definitions
+   * (infra/cloud/generate.ts), so local and cloud scaling agree.
+   */
+  supervisor: SupervisorSettings;
+}
+
+export interface SupervisorSettings {
+  /** `REELAY_WORKERS_MIN` (default 1): worker processes kept running even with an empty queue. */
+  minWorkers: number;
+  /** `REELAY_WORKERS_MAX` (default 2, one per core here): never more worker processes than this. */
+  maxWorkers: number;
+  /** `REELAY_JOBS_PER_WORKER` (default 2): queued + in-flight jobs one worker is expected to carry. */
+  jobsPerWorker: number;
+  /** `REELAY_SUPERVISOR_POLL_SECONDS` (default 5): how often the queue depth is read, ms. */
+  pollMs: number;
+  /** `REELAY_SCALE_DOWN_COOLDOWN_SECONDS` (default 60): how long fewer workers must suffice before one is stopped, ms. */
+  scaleDownCooldownMs: number;
+  /** `REELAY_SUPERVISOR_PORT` (default 9464, 0 = any free port): `/metrics` and `/healthz`, on 127.0.0.1. */
+  port: number;
 }
 
 type Env = Record<string, string | undefined>;
+
+/** The defaults of REELAY_MAX_DURATION_SECONDS, REELAY_MAX_PIXELS and REELAY_MAX_FRAME_RATE. */
+export const DEFAULT_MEDIA_LIMITS: Config['limits'] = { maxDurationSeconds: 4 * 3600, maxPixels: 8192 * 4320, maxFrameRate: 120 };
+
+/** One API key and the tenant it acts for (`tenant:key`; a bare key is tenant `default`'s). */
+export interface ApiKey {
+  tenant: string;
+  key: string;
+}
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 
@@ -133,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
       host: r.str('HOST', '127.0.0.1'),
       port: r.int('PORT', 3000, 0, 65_535),
       maxUploadBytes: r.bytes('REELAY_MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
+      maxUploadBytesSet: r.optional('REELAY_MAX_UPLOAD_BYTES') !== undefined,
       outputDelivery: r.oneOf('REELAY_OUTPUT_DELIVERY', 'redirect', ['redirect', 'stream'] as const),
       presignTtlSeconds: r.int('REELAY_PRESIGN_TTL_SECONDS', 300, 1, 604_800),
       auth: readAuth(r, problems),
@@ -141,9 +174,9 @@ export function loadConfig(env: Env = process.env): Config {
       idleTimeoutMs: r.int('REELAY_IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
     },
     limits: {
-      maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', 4 * 3600, 1, 7 * 24 * 3600),
-      maxPixels: r.int('REELAY_MAX_PIXELS', 8192 * 4320, 1, 1_000_000_000),
-      maxFrameRate: r.int('REELAY_MAX_FRAME_RATE', 120, 1, 10_000),
+      maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', DEFAULT_MEDIA_LIMITS.maxDurationSeconds, 1, 7 * 24 * 3600),
+      maxPixels: r.int('REELAY_MAX_PIXELS', DEFAULT_MEDIA_LIMITS.maxPixels, 1, 1_000_000_000),
+      maxFrameRate: r.int('REELAY_MAX_FRAME_RATE', DEFAULT_MEDIA_LIMITS.maxFrameRate, 1, 10_000),
     },
     worker: {
       concurrency: r.int('REELAY_WORKER_CONCURRENCY', 1, 1, 64),
@@ -177,6 +210,14 @@ export function loadConfig(env: Env = process.env): Config {
       bufferSize: r.int('REELAY_EVENT_BUFFER_SIZE', 1000, 10, 100_000),
       orphanAfterMs: r.int('REELAY_REALTIME_ORPHAN_MINUTES', 15, 2, 1440) * 60_000,
     },
+    supervisor: {
+      minWorkers: r.int('REELAY_WORKERS_MIN', 1, 0, 64),
+      maxWorkers: r.int('REELAY_WORKERS_MAX', 2, 1, 64),
+      jobsPerWorker: r.int('REELAY_JOBS_PER_WORKER', 2, 1, 1000),
+      pollMs: Math.round(r.decimal('REELAY_SUPERVISOR_POLL_SECONDS', 5, 0.1, 3600) * 1000),
+      scaleDownCooldownMs: Math.round(r.decimal('REELAY_SCALE_DOWN_COOLDOWN_SECONDS', 60, 0, 86_400) * 1000),
+      port: r.int('REELAY_SUPERVISOR_PORT', 9464, 0, 65_535),
+    },
   };
 
   if (config.realtime.heartbeatMs === 0) {
@@ -186,26 +227,75 @@ export function loadConfig(env: Env = process.env): Config {
       `REELAY_SSE_HEARTBEAT_SECONDS (${config.realtime.heartbeatMs / 1000}) must be shorter than REELAY_IDLE_TIMEOUT_SECONDS (${config.api.idleTimeoutMs / 1000}), or idle event streams are cut`,
     );
   }
+  if (config.supervisor.minWorkers > config.supervisor.maxWorkers) {
+    problems.push(
+      `REELAY_WORKERS_MIN (${config.supervisor.minWorkers}) must not be greater than REELAY_WORKERS_MAX (${config.supervisor.maxWorkers})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * `loadConfig` for an entry point: the one place a bad configuration is
+ * printed (`<program>: invalid configuration: …`, every problem at once) and
+ * the process exits with status 2.
+ */
+export function loadConfigOrExit(program: string, env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${program}: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+/**
+ * How long stopping the supervisor waits for its workers before killing them,
+ * ms: a worker finishes its job for up to half the visibility timeout (then
+ * hands it back), waits out its long polls, and needs a moment to exit.
+ */
+export function workerStopTimeoutMs(worker: { visibilityTimeoutMs: number; pollWaitSeconds: number }): number {
+  return worker.visibilityTimeoutMs / 2 + worker.pollWaitSeconds * 1000 + 10_000;
 }
 
 /** A key shorter than this is refused: keys are secrets, not passwords to remember. */
 const MIN_KEY_LENGTH = 16;
 
-/** API keys from REELAY_API_KEYS (comma-separated) and/or REELAY_API_KEYS_FILE (one a line, # comments). */
+/**
+ * API keys from REELAY_API_KEYS (comma-separated) and/or REELAY_API_KEYS_FILE (one a line, # comments).
+ * An entry `tenant:key` acts for that tenant; a bare key for `default`.
+ */
 function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
-  const keys = (r.optional('REELAY_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const entries = (r.optional('REELAY_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
   const file = r.optional('REELAY_API_KEYS_FILE');
   if (file) {
     try {
-      keys.push(...readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+      entries.push(...readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
     } catch (err) {
       problems.push(`REELAY_API_KEYS_FILE=${JSON.stringify(file)} cannot be read: ${(err as Error).message}`);
     }
   }
-  const short = keys.filter((k) => k.length < MIN_KEY_LENGTH || /\s/.test(k));
+  const keys: ApiKey[] = [];
+  const badTenants = new Set<string>();
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    const tenant = colon < 0 ? DEFAULT_TENANT : entry.slice(0, colon);
+    if (!isTenant(tenant)) badTenants.add(tenant.slice(0, 40));
+    keys.push({ tenant, key: colon < 0 ? entry : entry.slice(colon + 1) });
+  }
+  if (badTenants.size > 0) {
+    problems.push(`REELAY_API_KEYS: tenant name(s) ${[...badTenants].map((t) => JSON.stringify(t)).join(', ')} invalid: expected lowercase letters, digits and "-", at most 32 characters (write tenant:key)`);
+  }
+  const short = keys.filter(({ key }) => key.length < MIN_KEY_LENGTH || /\s/.test(key));
   if (short.length > 0) problems.push(`REELAY_API_KEYS: ${short.length} key(s) shorter than ${MIN_KEY_LENGTH} characters or containing spaces`);
+  const unique = new Map<string, ApiKey>();
+  for (const entry of keys) {
+    const seen = unique.get(entry.key);
+    if (seen && seen.tenant !== entry.tenant) problems.push(`REELAY_API_KEYS: one key is given to two tenants (${seen.tenant} and ${entry.tenant})`);
+    unique.set(entry.key, entry);
+  }
   const chosen = r.optional('REELAY_AUTH');
   if (chosen !== undefined && chosen !== 'keys' && chosen !== 'none') {
     problems.push(`REELAY_AUTH=${JSON.stringify(chosen)} is invalid: expected keys or none`);
@@ -213,7 +303,7 @@ function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
   if (chosen === 'keys' && keys.length === 0) problems.push('REELAY_AUTH=keys needs REELAY_API_KEYS or REELAY_API_KEYS_FILE');
   if (chosen === 'none' && keys.length > 0) problems.push('REELAY_AUTH=none contradicts the REELAY_API_KEYS that are set');
   if (chosen === 'none') return { mode: 'none', keys: [] };
-  return { mode: keys.length > 0 ? 'keys' : 'unconfigured', keys: [...new Set(keys)] };
+  return { mode: keys.length > 0 ? 'keys' : 'unconfigured', keys: [...unique.values()] };
 }
 
 /** Collects every problem instead of stopping at the first, so one start-up names them all. */
@@ -248,6 +338,18 @@ class Reader {
     const n = Number(value);
     if (!/^-?\d+$/.test(value) || n < min || n > max) {
       this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** A number of seconds that may have decimals (0.5). */
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected a number from ${min} to ${max}`);
       return fallback;
     }
     return n;

@@ -1,11 +1,14 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { PRIORITY_TIERS } from './resources.ts';
+import { DEFAULT_TENANT } from './tenants.ts';
 
 /**
  * CloudEvents 1.0 (JSON) published as the SNS message body; the SNS message
  * attribute `type` repeats the event type so subscribers can use filter
- * policies. Ids are stable per fact (`video.ready:<videoId>`), so a retried
+ * policies. The tenant the event belongs to is the CloudEvents extension
+ * attribute `tenant` and the SNS message attribute `tenant` (an event stored
+ * before tenants existed has none and is `default`'s). Ids are stable per fact (`video.ready:<videoId>`), so a retried
  * publish is recognisable and subscribers can drop duplicates.
  */
 export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.ready', 'video.failed', 'live.started', 'live.ended'] as const;
@@ -50,6 +53,8 @@ export interface ReelayEvent<T extends EventType = EventType> {
   time: string;
   subject: string;
   datacontenttype: 'application/json';
+  /** CloudEvents extension attribute: the tenant the event belongs to. */
+  tenant: string;
   data: EventData<T>;
 }
 
@@ -61,13 +66,14 @@ const envelopeSchema = z.object({
   time: z.string(),
   subject: z.string(),
   datacontenttype: z.literal('application/json'),
+  tenant: z.string().regex(/^[a-z0-9-]{1,32}$/).default(DEFAULT_TENANT),
   data: z.unknown(),
 });
 
 export function makeEvent<T extends EventType>(
   type: T,
   data: EventData<T>,
-  { id, source, subject, time = new Date() }: { id: string; source: string; subject: string; time?: Date },
+  { id, source, subject, tenant, time = new Date() }: { id: string; source: string; subject: string; tenant: string; time?: Date },
 ): ReelayEvent<T> {
   const event: ReelayEvent<T> = {
     specversion: '1.0',
@@ -77,6 +83,7 @@ export function makeEvent<T extends EventType>(
     time: time.toISOString(),
     subject,
     datacontenttype: 'application/json',
+    tenant,
     data,
   };
   return parseEvent(event) as ReelayEvent<T>;
@@ -124,6 +131,7 @@ export class EventPublisher {
         MessageAttributes: {
           type: { DataType: 'String', StringValue: event.type },
           subject: { DataType: 'String', StringValue: event.subject },
+          tenant: { DataType: 'String', StringValue: event.tenant },
         },
       }),
     );

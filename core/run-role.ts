@@ -1,5 +1,4 @@
-import { loadConfig, type Config } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { loadConfigOrExit, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface RunningRole {
@@ -17,16 +16,7 @@ export async function runRole(
   start: (ctx: { config: Config; logger: Logger }) => Promise<RunningRole>,
   { shutdownTimeoutMs = 60_000 }: { shutdownTimeoutMs?: number } = {},
 ): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`reelay ${role}: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(`reelay ${role}`);
   const logger = createLogger(role, config.logLevel);
   // Say where the AWS calls go: a command run without AWS_ENDPOINT_URL talks to real AWS.
   logger.info(

@@ -1,15 +1,21 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { JsonDocuments } from './json-documents.ts';
+import { tenantFolder, tenantOf } from './tenants.ts';
 import type { VideoStatus } from './video-status.ts';
 
 /** Keys in the media bucket. */
 const STATUS_FOLDER = 'status';
 export const outputKey = (id: string, file: string) => `videos/${id}/${file}`;
 
-/** Newest first: S3 lists keys in ascending order, so the index key holds the inverted creation time. */
+/**
+ * Newest first: S3 lists keys in ascending order, so the index key holds the inverted creation time.
+ * One index per tenant (`index/` for `default`, as before tenants; `tenants/<t>/index/` for others),
+ * so a tenant's pages hold only its own videos.
+ */
 const MAX_TIME = 9_999_999_999_999;
-const indexKey = (id: string, createdAt: string) =>
-  `index/${String(MAX_TIME - Date.parse(createdAt)).padStart(13, '0')}-${id}`;
+const indexPrefix = (tenant: string) => `${tenantFolder(tenant, 'index')}/`;
+const indexKey = (doc: VideoStatus) =>
+  `${indexPrefix(tenantOf(doc))}${String(MAX_TIME - Date.parse(doc.createdAt)).padStart(13, '0')}-${doc.id}`;
 
 export interface StatusPage {
   items: VideoStatus[];
@@ -35,7 +41,7 @@ export class StatusStore {
   /** Writes a new document; refuses to overwrite one that exists (`If-None-Match: *`). */
   async create(doc: VideoStatus): Promise<void> {
     await this.docs.create(doc.id, doc);
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: indexKey(doc.id, doc.createdAt), Body: '', ContentLength: 0 }));
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: indexKey(doc), Body: '', ContentLength: 0 }));
   }
 
   /** Writes a document unconditionally (its only writer so far, e.g. the API right after creating it). */
@@ -45,6 +51,12 @@ export class StatusStore {
 
   async get(id: string): Promise<VideoStatus | undefined> {
     return this.docs.get(id);
+  }
+
+  /** The video if it belongs to `tenant`; another tenant's video is as absent as an unknown one. */
+  async getOwned(id: string, tenant: string): Promise<VideoStatus | undefined> {
+    const doc = await this.docs.get(id);
+    return doc && tenantOf(doc) === tenant ? doc : undefined;
   }
 
   /**
@@ -61,13 +73,14 @@ export class StatusStore {
     return doc!;
   }
 
-  async list({ limit, cursor }: { limit: number; cursor?: string }): Promise<StatusPage> {
-    const startAfter = cursor ? decodeCursor(cursor) : undefined;
+  /** One tenant's videos, newest first. */
+  async list({ tenant, limit, cursor }: { tenant: string; limit: number; cursor?: string }): Promise<StatusPage> {
+    const startAfter = cursor ? decodeCursor(cursor, tenant) : undefined;
     const res = await this.s3.send(
-      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'index/', MaxKeys: limit, StartAfter: startAfter }),
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: indexPrefix(tenant), MaxKeys: limit, StartAfter: startAfter }),
     );
     const keys = (res.Contents ?? []).map((o) => o.Key!).filter(Boolean);
-    const docs = await Promise.all(keys.map((key) => this.get(key.slice(key.lastIndexOf('-') + 1))));
+    const docs = await Promise.all(keys.map((key) => this.getOwned(key.slice(key.lastIndexOf('-') + 1), tenant)));
     const items = docs.filter((d): d is VideoStatus => d !== undefined);
     const last = keys.at(-1);
     return res.IsTruncated && last ? { items, nextCursor: encodeCursor(last) } : { items };
@@ -78,8 +91,9 @@ export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
-/** Returns the index key a cursor stands for, or undefined when it is not one of ours. */
-export function decodeCursor(cursor: string): string | undefined {
+/** Returns the index key a cursor stands for, or undefined when it is not one of ours (for this tenant). */
+export function decodeCursor(cursor: string, tenant: string): string | undefined {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  return /^index\/\d{13}-[0-9A-Z]{26}$/.test(key) ? key : undefined;
+  const prefix = indexPrefix(tenant);
+  return key.startsWith(prefix) && /^\d{13}-[0-9A-Z]{26}$/.test(key.slice(prefix.length)) ? key : undefined;
 }

@@ -36,6 +36,8 @@ export interface OutputInfo {
 
 export interface VideoStatus {
   id: string;
+  /** The tenant the video belongs to; absent on documents written before tenants existed (`default`'s). */
+  tenant?: string;
   status: VideoState;
   priority: PriorityTier;
   title?: string;
@@ -66,6 +68,12 @@ export interface VideoStatus {
 }
 
 /** The status document of a video just stored and about to be queued. */
-export function queuedVideo(id: string, priority: PriorityTier, source: SourceInfo, now = new Date().toISOString()): VideoStatus {
-  return { id, status: 'queued', priority, source, outputs: {}, skipped: [], attempts: 0, createdAt: now, updatedAt: now, queuedAt: now };
+export function queuedVideo(
+  id: string,
+  tenant: string,
+  priority: PriorityTier,
+  source: SourceInfo,
+  now = new Date().toISOString(),
+): VideoStatus {
+  return { id, tenant, status: 'queued', priority, source, outputs: {}, skipped: [], attempts: 0, createdAt: now, updatedAt: now, queuedAt: now };
 }

@@ -2,10 +2,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import type { EventType } from './events.ts';
 import { JsonDocuments } from './json-documents.ts';
+import { tenantOf } from './tenants.ts';
 
 /** One registered endpoint, `webhooks/<id>.json` in the media bucket (private: it holds the signing secret). */
 export interface Webhook {
   id: string;
+  /** The tenant whose events it receives; absent on webhooks registered before tenants existed (`default`'s). */
+  tenant?: string;
   url: string;
   /** Event types delivered to it. */
   events: EventType[];
@@ -53,13 +56,21 @@ export class WebhookStore {
     return this.docs.get(id);
   }
 
-  /** Oldest first (ids are ULIDs). */
-  async list(): Promise<Webhook[]> {
-    return (await this.docs.list()).sort((a, b) => a.id.localeCompare(b.id));
+  /** The webhook if it belongs to `tenant`; another tenant's is as absent as an unknown one. */
+  async getOwned(id: string, tenant: string): Promise<Webhook | undefined> {
+    const webhook = await this.docs.get(id);
+    return webhook && tenantOf(webhook) === tenant ? webhook : undefined;
   }
 
-  async delete(id: string): Promise<boolean> {
-    if (!(await this.docs.get(id))) return false;
+  /** One tenant's webhooks (every tenant's when `tenant` is undefined), oldest first (ids are ULIDs). */
+  async list(tenant?: string): Promise<Webhook[]> {
+    const all = await this.docs.list();
+    return all.filter((webhook) => tenant === undefined || tenantOf(webhook) === tenant).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Deletes the tenant's webhook; false when it has none with that id. */
+  async delete(id: string, tenant: string): Promise<boolean> {
+    if (!(await this.getOwned(id, tenant))) return false;
     await this.docs.delete(id);
     return true;
   }

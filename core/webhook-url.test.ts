@@ -54,11 +54,19 @@ describe('webhook URL validation', () => {
       'http://[::ffff:127.0.0.1]/x',
       'http://[::ffff:a00:1]/x',
       'http://224.0.0.1/x',
+      'http://[::127.0.0.1]:9/',
+      'http://[::a9fe:a9fe]/x',
+      'http://[2606:4700::5efe:a00:1]/x',
       'http://internal.example.com/x',
       'http://metadata.example.com/x',
     ]) {
       await refused(url);
     }
+  });
+
+  it('refuses credentials embedded in the URL', async () => {
+    await expect(checkWebhookUrl('https://user:pass@hooks.example.com/x', { allowPrivate: true, resolve })).rejects.toThrow(/credentials/);
+    await expect(checkWebhookUrl('https://token@hooks.example.com/x', { allowPrivate: false, resolve })).rejects.toThrow(/credentials/);
   });
 
   it('refuses a host when any one of its addresses is private', async () => {
@@ -77,6 +85,11 @@ describe('webhook URL validation', () => {
   it('classifies addresses', () => {
     expect(isPublicAddress('8.8.8.8')).toBe(true);
     expect(isPublicAddress('2001:4860:4860::8888')).toBe(true);
+    // ISATAP around a public IPv4 is public; ::/96 never is (deprecated, and some stacks route it to the IPv4).
+    expect(isPublicAddress('2606:4700::5efe:808:808')).toBe(true);
+    for (const address of ['::7f00:1', '::a9fe:a9fe', '::808:808', '2606:4700::200:5efe:c0a8:101']) {
+      expect(isPublicAddress(address), address).toBe(false);
+    }
     for (const address of ['127.0.0.1', '10.0.0.1', '::1', 'fe80::1', '::ffff:192.168.1.1', '64:ff9b::a00:1', '2002:a00:1::1', '192.0.2.1', 'nonsense']) {
       expect(isPublicAddress(address), address).toBe(false);
     }

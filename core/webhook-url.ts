@@ -21,12 +21,31 @@ export const resolveAll: ResolveAll = (hostname) =>
  * True for a public unicast address. Loopback, private (RFC 1918, unique
  * local), link-local (the cloud metadata service lives there), carrier-grade
  * NAT, unspecified, multicast, reserved and documentation ranges, and IPv6
- * forms that embed an IPv4 address (NAT64, 6to4, Teredo) are not; an
- * IPv4-mapped IPv6 address is judged as the IPv4 address it is.
+ * forms that embed an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible
+ * `::/96`, ISATAP around a non-public IPv4) are not; an IPv4-mapped IPv6
+ * address is judged as the IPv4 address it is.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  if (parsed.range() !== 'unicast') return false;
+  return parsed.kind() === 'ipv4' || !embedsIPv4((parsed as ipaddr.IPv6).parts);
+}
+
+/**
+ * IPv6 forms that ipaddr.js calls plain unicast but that carry an IPv4 address
+ * in their low 32 bits: the deprecated IPv4-compatible `::/96` (`::127.0.0.1`,
+ * `::a9fe:a9fe` = 169.254.169.254; some stacks still route them to the IPv4
+ * host) is refused outright, an ISATAP interface id (`…:0:5efe:a.b.c.d`,
+ * `…:200:5efe:a.b.c.d`) when the IPv4 it embeds is not public.
+ */
+function embedsIPv4(parts: number[]): boolean {
+  if (parts.slice(0, 6).every((p) => p === 0)) return true;
+  if ((parts[4] === 0 || parts[4] === 0x200) && parts[5] === 0x5efe) {
+    const v4 = [parts[6]! >> 8, parts[6]! & 0xff, parts[7]! >> 8, parts[7]! & 0xff].join('.');
+    return !isPublicAddress(v4);
+  }
+  return false;
 }
 
 /** The host of a URL as a resolver or `isIP` wants it (no IPv6 brackets). */
@@ -47,6 +66,12 @@ export function parseWebhookUrl(text: string): URL {
     throw new WebhookUrlError(`only http and https URLs can receive webhooks; got ${url.protocol.replace(/:$/, '')}`);
   }
   if (!url.hostname) throw new WebhookUrlError('the URL has no host');
+  if (url.username || url.password) {
+    // They would be stored and shown in plain text, and sent on every delivery.
+    throw new WebhookUrlError(
+      'the URL carries credentials (user:password@): they are not stored; authenticate deliveries by their webhook-signature (Standard Webhooks) instead',
+    );
+  }
   return url;
 }
 

@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
-import { loadConfig } from '../core/config.ts';
-import { ConfigError } from '../core/errors.ts';
+import { loadConfig, loadConfigOrExit, workerStopTimeoutMs } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { loadSupervisorSettings, workerStopTimeoutMs } from '../workers/supervisor/settings.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
 import { provision, provisionSettings } from './provision.ts';
 
@@ -22,23 +20,15 @@ const ROLES = [
   { role: 'api', script: '../api/main.ts' },
 ] as const;
 
-let config;
-try {
-  config = loadConfig();
-  // Checked here too, so a bad value stops `npm start` at once instead of the supervisor restarting in a loop.
-  loadSupervisorSettings();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`reelay: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+// Every role's variables are checked here, so a bad value stops `npm start` at once (all of them named)
+// instead of one role restarting in a loop.
+const config = loadConfigOrExit('reelay');
 const logger = createLogger('dev-stack', config.logLevel);
 // The supervisor bounds its own stop; killing it earlier would orphan its workers.
 const supervisorStopMs = workerStopTimeoutMs(config.worker) + 10_000;
 
 let emulator: RunningEmulator | undefined;
+// The roles inherit this process's environment, plus what the stack decides below.
 const env: NodeJS.ProcessEnv = { ...process.env };
 if (config.api.auth.mode === 'unconfigured') {
   // The all-in-one dev stack may run open, but then only on this machine.
@@ -57,7 +47,7 @@ try {
     emulator = await startEmulator({ port: config.emulatorPort, dataDir: config.dataDir });
     env.AWS_ENDPOINT_URL = emulator.endpoint;
     // The embedded emulator reads stored objects whole (readFileSync), which stops just short of 2 GiB.
-    if (!process.env.REELAY_MAX_UPLOAD_BYTES) {
+    if (!config.api.maxUploadBytesSet) {
       env.REELAY_MAX_UPLOAD_BYTES = '2000MiB';
       logger.info('uploads limited to 2000 MiB on the embedded emulator (set REELAY_MAX_UPLOAD_BYTES to change)');
     }

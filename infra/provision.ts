@@ -24,6 +24,7 @@ import { EVENT_TYPES } from '../core/events.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { PRIORITY_TIERS, redriveMaxReceiveCount, resourceNames, topicArn } from '../core/resources.ts';
+import { snsToSqsPolicy } from '../core/sns-sqs-policy.ts';
 
 export interface ProvisionSettings {
   prefix: string;
@@ -134,22 +135,6 @@ export async function ensureSubscriberQueue(
     report.push([`${name} <- ${topicArn.split(':').pop()}`, await ensureSubscription(clients.sns, topicArn, queue.arn, attributes)]);
   }
   return { url: queue.url, arn: queue.arn, report };
-}
-
-export function snsToSqsPolicy(queueArn: string, topicArns: string[]): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'reelay-sns-delivery',
-        Effect: 'Allow',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': topicArns } },
-      },
-    ],
-  });
 }
 
 async function ensureAbortIncompleteUploads(s3: S3Client, bucket: string): Promise<void> {

@@ -13,12 +13,11 @@
  */
 import { pino } from 'pino';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
-import { loadConfig, type Config } from '../core/config.ts';
-import { ConfigError } from '../core/errors.ts';
+import { loadConfigOrExit } from '../core/config.ts';
 import { EVENT_TYPES, eventFromSqsBody } from '../core/events.ts';
 import { resourceNames, topicArn } from '../core/resources.ts';
 import { ensureSubscriberQueue } from '../infra/provision.ts';
-import { QueueConsumer } from '../workers/queue-consumer.ts';
+import { QueueConsumer } from '../core/queue-consumer.ts';
 
 const VIDEO_EVENT_TYPES: readonly string[] = EVENT_TYPES.filter((type) => type.startsWith('video.'));
 
@@ -35,14 +34,7 @@ if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(name) || unknown.length > 0) {
   process.exit(2);
 }
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`subscriber: ${err.message}\n`);
-  process.exit(2);
-}
+const config = loadConfigOrExit('subscriber');
 
 // Logs go to stderr so that stdout carries nothing but events.
 const logger = pino({ base: { role: `subscriber:${name}` }, level: config.logLevel }, pino.destination(2));

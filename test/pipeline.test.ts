@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffprobe, isFastStart, meanLuma } from './support/media.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
 
 /**
  * The whole pipeline against the real emulator and real ffmpeg: HTTP upload →
@@ -84,6 +85,8 @@ async function upload(sample: Sample, mode: 'multipart' | 'raw', priority: strin
 async function download(id: string, name: string, ext: string): Promise<string> {
   const res = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/${name}`);
   expect(res.status).toBe(200);
+  // Outputs are access-controlled: no shared cache may keep them past their link's expiry.
+  expect(res.headers.get('cache-control')).toBe(PRIVATE_OUTPUT_CACHE_CONTROL);
   const file = path.join(downloads, `${id}-${name}${ext}`);
   await writeFile(file, Buffer.from(await res.arrayBuffer()));
   return file;

@@ -41,9 +41,9 @@ async function connect(base: string, query = '', headers: Record<string, string>
 }
 
 const processing = (videoId: string, attempt: number) =>
-  makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/test', subject: videoId });
+  makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/test', subject: videoId, tenant: 'default' });
 const liveStarted = (channelId: string, sessionId: string) =>
-  makeEvent('live.started', { channelId, sessionId }, { id: `live.started:${channelId}:${sessionId}`, source: '/test', subject: channelId });
+  makeEvent('live.started', { channelId, sessionId }, { id: `live.started:${channelId}:${sessionId}`, source: '/test', subject: channelId, tenant: 'default' });
 
 const byId = (id: string) => (event: SseEvent) => event.id === id;
 const payload = (event: SseEvent): ReelayEvent => parseEvent(JSON.parse(event.data));

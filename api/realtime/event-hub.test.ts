@@ -5,7 +5,7 @@ import { EventInbox } from './event-inbox.ts';
 
 const VIDEO = '01KAAAAAAAAAAAAAAAAAAAAAAA';
 const processing = (attempt: number, videoId = VIDEO) =>
-  makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/t', subject: videoId });
+  makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/t', subject: videoId, tenant: 'default' });
 
 describe('EventHub', () => {
   it('keeps the last `capacity` events, drops duplicates, and replays after a known id', () => {
@@ -23,7 +23,7 @@ describe('EventHub', () => {
 
   it('hands new events to listeners, filtered, and closes them on shutdown', async () => {
     const hub = new EventHub({ capacity: 10 });
-    const inbox = new EventInbox({ videoId: VIDEO }, { maxPending: 10 });
+    const inbox = new EventInbox({ tenant: 'default', videoId: VIDEO }, { maxPending: 10 });
     const unsubscribe = hub.subscribe(inbox);
     expect(hub.connections).toBe(1);
     hub.add(processing(1, '01KBBBBBBBBBBBBBBBBBBBBBBB'));
@@ -35,13 +35,13 @@ describe('EventHub', () => {
     unsubscribe();
     expect(hub.connections).toBe(0);
     // A connection arriving after shutdown is closed at once.
-    const late = new EventInbox({}, { maxPending: 10 });
+    const late = new EventInbox({ tenant: 'default' }, { maxPending: 10 });
     hub.subscribe(late);
     expect(late.closed).toBe(true);
   });
 
   it('drops a connection that falls too far behind instead of buffering without end', () => {
-    const inbox = new EventInbox({}, { maxPending: 2 });
+    const inbox = new EventInbox({ tenant: 'default' }, { maxPending: 2 });
     for (const n of [1, 2, 3]) inbox.event(processing(n));
     expect(inbox.overflowed).toBe(true);
     expect(inbox.closed).toBe(true);

@@ -3,7 +3,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { eventFromSqsBody } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
-import { QueueConsumer } from '../../workers/queue-consumer.ts';
+import { QueueConsumer } from '../../core/queue-consumer.ts';
 import type { EventHub } from './event-hub.ts';
 import { createRealtimeQueue, deleteRealtimeQueue, touchRealtimeQueue, type RealtimeQueue } from './realtime-queue.ts';
 

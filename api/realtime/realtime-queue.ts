@@ -8,7 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { EVENT_TYPES } from '../../core/events.ts';
-import { snsToSqsPolicy } from '../../infra/provision.ts';
+import { snsToSqsPolicy } from '../../core/sns-sqs-policy.ts';
 
 /** Tags on a realtime queue: what it is, and when its owner last said it is alive. */
 export const ROLE_TAG = 'reelay:role';

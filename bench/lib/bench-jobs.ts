@@ -8,6 +8,7 @@ import { newVideoId } from '../../core/ids.ts';
 import type { PriorityTier, ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
+import { DEFAULT_TENANT } from '../../core/tenants.ts';
 import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
 import { ensureSubscriberQueue } from '../../infra/provision.ts';
 import { benchStopping } from './cleanup.ts';
@@ -76,7 +77,7 @@ export class BenchJobs {
         await this.clients.s3.send(
           new PutObjectCommand({ Bucket: this.resources.names.rawBucket, Key: sourceKey, Body: this.sample.bytes, ContentType: this.sample.contentType }),
         );
-        await this.store.create(queuedVideo(videoId, priority, { key: sourceKey, bytes: this.sample.bytes.length, contentType: this.sample.contentType }));
+        await this.store.create(queuedVideo(videoId, DEFAULT_TENANT, priority, { key: sourceKey, bytes: this.sample.bytes.length, contentType: this.sample.contentType }));
         return { videoId, priority, sourceKey };
       }),
     );

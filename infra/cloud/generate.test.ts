@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PRIORITY_TIERS, resourceNames } from '../../core/resources.ts';
-import { loadSupervisorSettings } from '../../workers/supervisor/settings.ts';
+import { loadConfig } from '../../core/config.ts';
 import { cloudScaling, ecsScalingTemplate, kedaManifests } from './generate.ts';
 
-const settings = loadSupervisorSettings({
+const { supervisor: settings } = loadConfig({
   REELAY_WORKERS_MIN: '2',
   REELAY_WORKERS_MAX: '12',
   REELAY_JOBS_PER_WORKER: '3',

@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../core/config.ts';
-import { ConfigError } from '../../core/errors.ts';
-import { loadSupervisorSettings } from '../../workers/supervisor/settings.ts';
+import { loadConfigOrExit } from '../../core/config.ts';
 import { cloudScaling, ecsScalingTemplate, kedaManifests } from './generate.ts';
 
 const USAGE = `usage: npm run cloud:render -- keda --account <12-digit id> [--namespace reelay] [--deployment reelay-worker] [--role-arn <arn>]
@@ -38,14 +36,8 @@ if (values.help) {
   process.exit(0);
 }
 
-let scaling;
-try {
-  const config = loadConfig();
-  scaling = cloudScaling(loadSupervisorSettings(), { prefix: config.prefix, region: config.aws.region });
-} catch (err) {
-  if (err instanceof ConfigError) fail(err.message, { usage: false });
-  throw err;
-}
+const config = loadConfigOrExit('reelay cloud:render');
+const scaling = cloudScaling(config.supervisor, { prefix: config.prefix, region: config.aws.region });
 
 const target = positionals[0];
 let output: Record<string, unknown>;

@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseEvent, type ReelayEvent } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { ensureSubscriberQueue } from '../../infra/provision.ts';
-import { QueueConsumer } from '../../workers/queue-consumer.ts';
+import { QueueConsumer } from '../../core/queue-consumer.ts';
 
 /** One message as a subscriber got it: the SNS envelope, and the event checked against its schema. */
 export interface TappedEvent {

@@ -13,7 +13,7 @@ import { StatusStore } from '../../core/status-store.ts';
 import { startEmulator, type RunningEmulator } from '../../infra/emulator.ts';
 import { provision, provisionSettings } from '../../infra/provision.ts';
 import { Notifier } from '../../workers/notifier/notifier.ts';
-import { QueueConsumer } from '../../workers/queue-consumer.ts';
+import { QueueConsumer } from '../../core/queue-consumer.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
 import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
 import type { TranscodeWorker } from '../../workers/transcode/worker.ts';

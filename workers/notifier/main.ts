@@ -1,7 +1,7 @@
 import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
 import { queueUrl, resourceNames } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
-import { QueueConsumer } from '../queue-consumer.ts';
+import { QueueConsumer } from '../../core/queue-consumer.ts';
 import { Notifier } from './notifier.ts';
 
 await runRole('notifier', async ({ config, logger }) => {

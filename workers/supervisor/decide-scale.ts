@@ -1,4 +1,4 @@
-import type { SupervisorSettings } from './settings.ts';
+import type { SupervisorSettings } from '../../core/config.ts';
 
 export interface ScaleInput {
   /** Jobs on the tier queues, visible + in flight; undefined when the depth could not be read. */

@@ -1,31 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
-import { ConfigError } from '../../core/errors.ts';
 import { resolveResources } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { sqsDepthSource } from './queue-depth.ts';
-import { loadSupervisorSettings, workerStopTimeoutMs, type SupervisorSettings } from './settings.ts';
+import { workerStopTimeoutMs } from '../../core/config.ts';
 import { Supervisor } from './supervisor.ts';
 
 /** `npm run supervisor`: scales transcode worker processes with the tier queues' depth (what `npm start` runs). */
-let settings: SupervisorSettings;
-try {
-  settings = loadSupervisorSettings();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`reelay supervisor: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-}
-
 await runRole(
   'supervisor',
   async ({ config, logger }) => {
     const clients = createAwsClients(config.aws, logger);
     const resources = await resolveResources(clients, config.prefix);
     const supervisor = await new Supervisor({
-      settings,
+      settings: config.supervisor,
       depth: sqsDepthSource(clients.sqs, resources.tierQueueUrl),
       // Workers inherit the environment (same endpoint, prefix and worker settings) and log to the same stdout.
       worker: {

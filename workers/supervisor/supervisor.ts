@@ -3,7 +3,7 @@ import type { Logger } from '../../core/logger.ts';
 import { decideScale, plural, type ScaleDecision } from './decide-scale.ts';
 import { startMetricsServer, SupervisorMetrics, type MetricsServer } from './metrics.ts';
 import { totalDepth, type DepthSource, type TierDepth } from './queue-depth.ts';
-import type { SupervisorSettings } from './settings.ts';
+import type { SupervisorSettings } from '../../core/config.ts';
 import { WorkerPool, type WorkerExit, type WorkerProcess } from './worker-pool.ts';
 
 export interface SupervisorOptions {

@@ -1,6 +1,7 @@
 import { makeEvent, type EventPublisher, type ReelayEvent } from '../../core/events.ts';
 import { displaySize } from '../../core/renditions.ts';
 import type { StatusStore } from '../../core/status-store.ts';
+import { tenantOf } from '../../core/tenants.ts';
 import type { VideoStatus } from '../../core/video-status.ts';
 
 export const EVENT_SOURCE = '/reelay/worker';
@@ -19,7 +20,7 @@ export function finalEvent(doc: VideoStatus): ReelayEvent {
         attempts: doc.attempts,
         ...channel,
       },
-      { id: `video.failed:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
+      { id: `video.failed:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant: tenantOf(doc) },
     );
   }
   const display = displaySize({
@@ -38,7 +39,7 @@ export function finalEvent(doc: VideoStatus): ReelayEvent {
       outputs: doc.outputs,
       skipped: doc.skipped,
     },
-    { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id },
+    { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant: tenantOf(doc) },
   );
 }
 

@@ -5,9 +5,6 @@ import type { ProbeResult } from './ffmpeg/probe.ts';
 
 export type MediaLimits = Config['limits'];
 
-/** The defaults of REELAY_MAX_DURATION_SECONDS, REELAY_MAX_PIXELS and REELAY_MAX_FRAME_RATE. */
-export const DEFAULT_MEDIA_LIMITS: MediaLimits = { maxDurationSeconds: 4 * 3600, maxPixels: 8192 * 4320, maxFrameRate: 120 };
-
 /**
  * Checks a probed upload against the limits before any decoding starts. A
  * header can claim anything (100000×100000 pixels, a ten-day duration), and

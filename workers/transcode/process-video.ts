@@ -5,8 +5,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { DEFAULT_MEDIA_LIMITS } from '../../core/config.ts';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
+import { tenantOf } from '../../core/tenants.ts';
 import { announce, EVENT_SOURCE } from './announce.ts';
 import type { Logger } from '../../core/logger.ts';
 import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
@@ -15,10 +17,11 @@ import type { TranscodeJob } from '../../core/transcode-job.ts';
 import type { OutputInfo, SourceInfo, VideoStatus } from '../../core/video-status.ts';
 import { buildTranscodeCommand } from './ffmpeg/command.ts';
 import { FfmpegWatchdog, transcodeTimeLimitMs } from './ffmpeg-watchdog.ts';
-import { checkMediaLimits, DEFAULT_MEDIA_LIMITS, demuxerFor, type MediaLimits } from './media-limits.ts';
+import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
+import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../../core/cache-control.ts';
 
 
 export interface TranscodeDeps {
@@ -89,7 +92,7 @@ export async function transcodeVideo(
     makeEvent(
       'video.processing',
       { videoId: job.videoId, priority: job.priority, attempt, ...(started.channelId ? { channelId: started.channelId } : {}) },
-      { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId },
+      { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId, tenant: tenantOf(started) },
     ),
   );
 
@@ -254,7 +257,7 @@ async function uploadOutputs(
           Key: o.key,
           Body: createReadStream(path.join(outDir, path.basename(o.key))),
           ContentType: o.contentType,
-          CacheControl: 'public, max-age=31536000, immutable',
+          CacheControl: PRIVATE_OUTPUT_CACHE_CONTROL,
         },
         partSize: 16 * 1024 * 1024,
         queueSize: 2,

@@ -2,6 +2,7 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, type Message, type 
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { webhookHeaders } from '../../core/standard-webhooks.ts';
+import { tenantOf } from '../../core/tenants.ts';
 import type { WebhookStore } from '../../core/webhook-store.ts';
 import { parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
 import { postWebhook, type PostOptions, type PostResult } from './http-post.ts';
@@ -76,6 +77,11 @@ export class WebhookDelivery {
     const webhook = await this.store.get(webhookId);
     if (!webhook) {
       log.info('the webhook was deleted; delivery dropped');
+      return;
+    }
+    if (tenantOf(webhook) !== event.tenant) {
+      // Fan-out only pairs an event with its own tenant's endpoints; a message saying otherwise is not ours to send.
+      log.error({ tenant: event.tenant }, 'delivery for another tenant\'s webhook dropped');
       return;
     }
 

@@ -12,7 +12,7 @@ const REMEMBERED = 10_000;
 
 /**
  * Turns each event from the webhooks subscriber queue into one delivery
- * message per endpoint subscribed to its type, so each endpoint is retried
+ * message per endpoint of the event's tenant subscribed to its type, so each endpoint is retried
  * (and dead-lettered) on its own: a failing endpoint never causes another to
  * get the event twice. If sending some deliveries fails, the event comes back
  * and is fanned out again; receivers drop the repeats by `webhook-id`.
@@ -35,7 +35,8 @@ export class WebhookFanOut {
   handle = async (message: Message): Promise<void> => {
     const event = eventFromSqsBody(message.Body ?? '');
     if (this.seen.has(event.id)) return;
-    const targets = (await this.store.list()).filter((webhook) => webhook.events.includes(event.type));
+    // Only the event's own tenant's endpoints: a webhook never receives another tenant's events.
+    const targets = (await this.store.list(event.tenant)).filter((webhook) => webhook.events.includes(event.type));
     for (let i = 0; i < targets.length; i += BATCH) {
       const entries = targets.slice(i, i + BATCH).map((webhook, n) => {
         const delivery: DeliveryMessage = { webhookId: webhook.id, event };

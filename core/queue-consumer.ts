@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from './logger.ts';
 
 export interface QueueConsumerOptions {
   sqs: SQSClient;

@@ -1,0 +1,186 @@
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { connect } from 'node:net';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrphanUploadSweeper } from '../api/orphan-uploads.ts';
+import { newVideoId } from '../core/ids.ts';
+import { silentLogger } from '../core/logger.ts';
+import { outputKey } from '../core/status-store.ts';
+import { queuedVideo } from '../core/video-status.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+/**
+ * Issue #15 against the real API and emulator, with API keys on and the
+ * private-address guard on (only IP literals are registered here, so no DNS
+ * is asked; nothing is ever sent to them).
+ */
+const KEY = 'security-key-0123456789abcdef';
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({ withWorker: false, env: { REELAY_API_KEYS: KEY } });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const auth = { authorization: `Bearer ${KEY}` };
+
+async function registerWebhook(url: string): Promise<Response> {
+  return fetch(`${stack.baseUrl}/v1/webhooks`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ url, events: ['video.ready'] }),
+  });
+}
+
+async function webhookCount(): Promise<number> {
+  const res = await fetch(`${stack.baseUrl}/v1/webhooks`, { headers: auth });
+  return ((await res.json()) as { items: unknown[] }).items.length;
+}
+
+describe('webhook URLs (SSRF guard)', () => {
+  it('refuses IPv4-compatible IPv6 (::/96) and IPv6 that embeds a private IPv4', async () => {
+    const before = await webhookCount();
+    for (const url of [
+      'http://[::127.0.0.1]:9/',
+      'http://[::a9fe:a9fe]/latest/meta-data',
+      'http://[::10.0.0.1]/x',
+      'http://[::8.8.8.8]/x',
+      'http://[2606:4700::5efe:a00:1]/x',
+      'http://[2606:4700::200:5efe:a9fe:a9fe]/x',
+    ]) {
+      const res = await registerWebhook(url);
+      expect(res.status, url).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail, url).toMatch(/non-public address/);
+    }
+    expect(await webhookCount()).toBe(before);
+  });
+
+  it('refuses credentials in the URL with a 400 pointing to signatures, and stores nothing', async () => {
+    const before = await webhookCount();
+    const res = await registerWebhook('https://user:hunter2@93.184.215.14/hooks');
+    expect(res.status).toBe(400);
+    const { detail } = (await res.json()) as { detail: string };
+    expect(detail).toMatch(/credentials/);
+    expect(detail).toMatch(/webhook-signature/);
+    expect(detail).not.toContain('hunter2');
+    expect(await webhookCount()).toBe(before);
+  });
+});
+
+describe('caching of access-controlled outputs', () => {
+  it('a presigned output link asks S3 for private caching, even for an object stored with public caching', async () => {
+    // A ready video whose output was written before this rule (public, a year): its links must still say private.
+    const id = newVideoId();
+    const key = outputKey(id, 'thumbnail.jpg');
+    await stack.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.resources.names.mediaBucket,
+        Key: key,
+        Body: Buffer.from('not really a jpeg'),
+        ContentType: 'image/jpeg',
+        CacheControl: 'public, max-age=31536000, immutable',
+      }),
+    );
+    const doc = queuedVideo(id, 'default', 'normal', { key: `uploads/${id}`, bytes: 1, contentType: 'video/mp4' });
+    await stack.store.create({ ...doc, status: 'ready', outputs: { thumbnail: { key, contentType: 'image/jpeg', bytes: 17, width: 1, height: 1 } } });
+
+    const redirect = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/thumbnail`, { headers: auth, redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    const link = new URL(redirect.headers.get('location')!);
+    expect(link.hostname).toBe('127.0.0.1');
+    // S3 answers a signed response-cache-control with that Cache-Control (fauxqs ignores the override, so
+    // the parameter is what can be checked here; the stored header of new outputs is checked in pipeline.test.ts).
+    expect(link.searchParams.get('response-cache-control')).toMatch(/^private\b/);
+    expect(link.searchParams.get('X-Amz-SignedHeaders')).toBeTruthy();
+    expect((await fetch(link)).status).toBe(200);
+  });
+});
+
+/** Every raw object key (the raw bucket holds nothing but uploads). */
+async function rawKeys(): Promise<Set<string>> {
+  const keys = new Set<string>();
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: stack.resources.names.rawBucket, ContinuationToken }));
+    for (const o of page.Contents ?? []) keys.add(o.Key!);
+    ContinuationToken = page.NextContinuationToken;
+  } while (ContinuationToken);
+  return keys;
+}
+
+/** Sends `head` and `body` on a fresh socket and returns everything the server wrote until it closed. */
+async function rawRequest(head: string, body: Buffer | string): Promise<string> {
+  const { port } = new URL(stack.baseUrl);
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let answer = '';
+  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.on('error', () => undefined);
+  socket.write(head);
+  socket.write(body);
+  await closed;
+  return answer;
+}
+
+const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+
+describe('rejected uploads leave no raw object', () => {
+  it('a multipart body whose closing boundary never comes: 400 and the stored file is deleted', async () => {
+    const before = await rawKeys();
+    const file = Buffer.alloc(6 * 1024 * 1024, 7); // more than one 5 MiB part
+    const body = Buffer.concat([
+      Buffer.from('--B\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\nContent-Type: video/mp4\r\n\r\n'),
+      file,
+      Buffer.from('\r\n--B\r\nContent-Disposition: form-data; name="x"\r\n\r\nabc'),
+    ]);
+    const res = await fetch(`${stack.baseUrl}/v1/videos`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'multipart/form-data; boundary=B' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/malformed multipart/);
+    const after = await rawKeys();
+    expect([...after].filter((k) => !before.has(k))).toEqual([]);
+  });
+
+  it('the safety net deletes raw uploads that no video points at, once old enough, and keeps the others', async () => {
+    const { rawBucket } = stack.resources.names;
+    const put = (id: string) =>
+      stack.clients.s3.send(new PutObjectCommand({ Bucket: rawBucket, Key: `uploads/${id}`, Body: Buffer.from('left behind') }));
+    const now = Date.now();
+    const orphan = ulid(now - 2 * 3600_000);
+    const recorded = ulid(now - 2 * 3600_000);
+    const recent = ulid(now - 60_000);
+    const ancient = ulid(now - 30 * 24 * 3600_000);
+    await Promise.all([orphan, recorded, recent, ancient].map(put));
+    await stack.store.create(queuedVideo(recorded, 'default', 'low', { key: `uploads/${recorded}`, bytes: 11, contentType: 'video/mp4' }));
+
+    const sweeper = new OrphanUploadSweeper({ s3: stack.clients.s3, rawBucket, store: stack.store, logger: silentLogger() });
+    const { removed } = await sweeper.sweep({ minAgeMs: 3600_000, windowMs: 7 * 24 * 3600_000, now });
+    expect(removed).toEqual([orphan]);
+    const left = await rawKeys();
+    expect(left.has(`uploads/${orphan}`)).toBe(false);
+    // With a video; younger than the minimum age (may still be on its way to a video); outside the window.
+    for (const id of [recorded, recent, ancient]) expect(left.has(`uploads/${id}`), id).toBe(true);
+  });
+
+  it('a request whose Content-Length is shorter than its body: the complete upload is answered 202, not the parser\'s 400', async () => {
+    const before = await rawKeys();
+    const body = Buffer.alloc(4096, 9);
+    const answer = await rawRequest(
+      `POST /v1/videos HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: video/mp4\r\n` +
+        `Content-Length: 1000\r\nConnection: close\r\n\r\n`,
+      body,
+    );
+    const created = [...(await rawKeys())].filter((k) => !before.has(k));
+    // The first 1000 bytes are a complete upload: it is stored, queued and answered 202 with its id.
+    expect(statusOf(answer), answer.slice(0, 200)).toBe(202);
+    const id = /"id":"([0-9A-Z]{26})"/.exec(answer)?.[1];
+    expect(created).toEqual([`uploads/${id}`]);
+    expect((await stack.store.get(id!))?.source.bytes).toBe(1000);
+  });
+});
