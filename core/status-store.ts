@@ -1,7 +1,19 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ReelayError } from './errors.ts';
 import { JsonDocuments } from './json-documents.ts';
 import { tenantFolder, tenantOf } from './tenants.ts';
 import type { VideoStatus } from './video-status.ts';
+import { mayTake, VIDEO_STEPS, type VideoStep } from './video-transitions.ts';
+
+/** A job or request names a video that has no status document (never created, or deleted). */
+export class UnknownVideoError extends ReelayError {
+  override name = 'UnknownVideoError';
+  readonly videoId: string;
+  constructor(videoId: string) {
+    super(`no status document for video ${videoId}`);
+    this.videoId = videoId;
+  }
+}
 
 /** Keys in the media bucket. */
 const STATUS_FOLDER = 'status';
@@ -67,10 +79,34 @@ export class StatusStore {
    */
   async update(id: string, change: (doc: VideoStatus) => VideoStatus): Promise<VideoStatus> {
     const { doc } = await this.docs.update(id, (current) => {
-      if (!current) throw new Error(`no status document for video ${id}`);
-      return { ...change(current), updatedAt: new Date().toISOString() };
+      if (!current) throw new UnknownVideoError(id);
+      const next = change(current);
+      // A change of status is a named, guarded step: `transition`.
+      if (next.status !== current.status) throw new Error(`update() cannot change the status of ${id}; use transition()`);
+      return { ...next, updatedAt: new Date().toISOString() };
     });
     return doc!;
+  }
+
+  /**
+   * Takes one step of the status machine (core/video-transitions.ts) with a
+   * conditional write: `change` fills in what goes with it, the step sets the
+   * status. Resolves to the new document, or to `undefined` without writing
+   * when the current status does not allow the step (the video moved on, e.g.
+   * another worker finished it). Throws UnknownVideoError when there is no
+   * document.
+   */
+  async transition(
+    id: string,
+    step: VideoStep,
+    change: (doc: VideoStatus) => Partial<VideoStatus> = () => ({}),
+  ): Promise<VideoStatus | undefined> {
+    const { doc, changed } = await this.docs.update(id, (current) => {
+      if (!current) throw new UnknownVideoError(id);
+      if (!mayTake(step, current.status)) return undefined;
+      return { ...current, ...change(current), status: VIDEO_STEPS[step].to, updatedAt: new Date().toISOString() };
+    });
+    return changed ? doc : undefined;
   }
 
   /** One tenant's videos, newest first. */

@@ -84,9 +84,7 @@ export async function transcodeVideo(
   }
 
   const startedAt = new Date().toISOString();
-  const started = await deps.store
-    .update(job.videoId, (doc) => ({ ...unfinished(doc), status: 'processing', attempts: attempt, progress: 0, startedAt, worker: deps.workerId }))
-    .catch(finishedElsewhere);
+  const started = await deps.store.transition(job.videoId, 'start', () => ({ attempts: attempt, progress: 0, startedAt, worker: deps.workerId }));
   if (!started) return 'already-done';
   await deps.events.publish(
     makeEvent(
@@ -138,10 +136,7 @@ export async function transcodeVideo(
     await uploadOutputs(deps.s3, deps.mediaBucket, outDir, outputs, signal);
 
     const source = sourceFromProbe(current.source, probe);
-    const ready = await deps.store
-      .update(job.videoId, (doc) => ({
-      ...unfinished(doc),
-      status: 'ready',
+    const ready = await deps.store.transition(job.videoId, 'finish', () => ({
       source,
       outputs,
       skipped: plan.skipped,
@@ -150,8 +145,7 @@ export async function transcodeVideo(
       error: undefined,
       lastError: undefined,
       announced: false,
-    }))
-      .catch(finishedElsewhere);
+    }));
     if (!ready) {
       log.warn('another worker finished this video first; not announcing it again');
       return 'already-done';
@@ -162,21 +156,6 @@ export async function transcodeVideo(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-}
-
-/** Thrown inside a status update when the video was finished by someone else meanwhile. */
-class FinishedElsewhere extends Error {
-  override name = 'FinishedElsewhere';
-}
-
-function unfinished(doc: VideoStatus): VideoStatus {
-  if (doc.status === 'ready' || doc.status === 'failed') throw new FinishedElsewhere(doc.status);
-  return doc;
-}
-
-function finishedElsewhere(err: unknown): undefined {
-  if (err instanceof FinishedElsewhere) return undefined;
-  throw err;
 }
 
 async function download(s3: S3Client, bucket: string, key: string, file: string, signal: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@ import { parseTranscodeJob } from '../../core/transcode-job.ts';
 
 export interface RedriveResult {
   moved: string[];
-  /** Messages left in the DLQ: not a reelay job, or the video no longer exists. */
+  /** Messages left in the DLQ: not a reelay job, the video no longer exists, or it is not failed. */
   skipped: number;
 }
 
@@ -48,9 +48,8 @@ export async function redriveDlq({
         result.skipped++;
         continue;
       }
-      await store.update(job.videoId, (doc) => ({
-        ...doc,
-        status: 'queued',
+      // Only a failed video is given a fresh start: a ready one is never reopened.
+      const redriven = await store.transition(job.videoId, 'redrive', (doc) => ({
         attempts: 0,
         progress: undefined,
         error: undefined,
@@ -59,6 +58,11 @@ export async function redriveDlq({
         queuedAt: new Date().toISOString(),
         ...(doc.error ? { lastError: doc.error } : {}),
       }));
+      if (!redriven) {
+        logger.warn({ videoId: job.videoId, status: current.status }, 'not redriven: the video is not failed');
+        result.skipped++;
+        continue;
+      }
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...job, enqueuedAt: new Date().toISOString() }) }));
       await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
       result.moved.push(job.videoId);

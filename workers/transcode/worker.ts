@@ -126,7 +126,11 @@ export class TranscodeWorker {
     }).start();
     try {
       const status = await this.opts.transcode.store.get(job.videoId);
-      const attempt = (status?.attempts ?? 0) + 1;
+      if (!status) {
+        await this.unknownVideo(got, log);
+        return;
+      }
+      const attempt = status.attempts + 1;
       if (got.receiveCount >= redriveMaxReceiveCount(this.opts.maxAttempts) - 1 && attempt <= this.opts.maxAttempts) {
         // Hand-backs count as receives too: before SQS's redrive dead-letters a job that still has
         // attempts left (and leaves its video queued for ever), start it afresh as a new message.
@@ -134,7 +138,7 @@ export class TranscodeWorker {
         await this.requeueFresh(got);
         return;
       }
-      if (attempt > this.opts.maxAttempts && status?.status !== 'ready' && status?.status !== 'failed') {
+      if (attempt > this.opts.maxAttempts && status.status !== 'ready' && status.status !== 'failed') {
         // Earlier attempts died without reporting (e.g. the worker was killed): stop here.
         await this.fail(got, job, new PermanentJobError('attempts_exhausted', `gave up after ${attempt - 1} attempts`), attempt - 1, log);
         return;
@@ -169,10 +173,8 @@ export class TranscodeWorker {
       }
       if (interrupted) {
         log.warn('job interrupted by shutdown; handing it back');
-        // A shutdown is not the job's failure: give the attempt back.
-        await this.opts.transcode.store.update(job.videoId, (doc) => ({
-          ...doc,
-          status: 'queued',
+        // A shutdown is not the job's failure: give the attempt back (unless the video finished meanwhile).
+        await this.opts.transcode.store.transition(job.videoId, 'requeue', (doc) => ({
           progress: undefined,
           attempts: Math.max(0, doc.attempts - 1),
         }));
@@ -186,12 +188,12 @@ export class TranscodeWorker {
       const delaySeconds = backoffSeconds(attempts, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS);
       log.warn({ err, attempts, retryInSeconds: delaySeconds }, 'attempt failed; will retry');
       this.stats.retried++;
-      await this.opts.transcode.store.update(job.videoId, (doc) => ({
-        ...doc,
-        status: 'queued',
+      const requeued = await this.opts.transcode.store.transition(job.videoId, 'requeue', () => ({
         progress: undefined,
         lastError: { code: 'transient', message: describeError(err) },
       }));
+      // Finished by another worker meanwhile: the next delivery of this message finds it done.
+      if (!requeued) log.info('the video finished elsewhere meanwhile; not requeueing it');
       await this.changeVisibility(got, delaySeconds);
     } catch (handlingErr) {
       // The message is left alone: it reappears after its visibility timeout and is tried again.
@@ -205,16 +207,39 @@ export class TranscodeWorker {
     const message = describeError(err);
     log.error({ code, reason: message, attempts }, 'video failed');
     this.stats.failed++;
-    const failed = await this.opts.transcode.store.update(job.videoId, (doc) => ({
-      ...doc,
-      status: 'failed',
+    const failed = await this.opts.transcode.store.transition(job.videoId, 'fail', () => ({
       progress: undefined,
       error: { code, message },
       finishedAt: new Date().toISOString(),
       announced: false,
     }));
+    if (!failed) {
+      // Another worker finished the video meanwhile: never reopen or re-fail it; this copy of the job is spent.
+      log.warn({ code }, 'the video finished elsewhere meanwhile; dropping this copy of its job');
+      await this.deleteMessage(got);
+      return;
+    }
     await announce(failed, this.opts.transcode);
     await this.deadLetter(got, code, message);
+  }
+
+  /**
+   * A job whose video has no status document (never created, or removed):
+   * nothing can be recorded for it, so the receive count is its attempt count.
+   * It is retried with back-off like any attempt (a document written late
+   * still gets its transcode) and dead-lettered with `unknown_video` after
+   * the last one, logged once, then.
+   */
+  private async unknownVideo(got: ReceivedMessage, log: Logger): Promise<void> {
+    if (got.receiveCount < this.opts.maxAttempts) {
+      log.debug({ receiveCount: got.receiveCount }, 'job for a video without a status document; retrying');
+      await this.changeVisibility(got, backoffSeconds(got.receiveCount, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS));
+      return;
+    }
+    const reason = `no status document for this video after ${got.receiveCount} attempts`;
+    log.error({ code: 'unknown_video', attempts: got.receiveCount }, 'job for an unknown video; dead-lettering it');
+    this.stats.failed++;
+    await this.deadLetter(got, 'unknown_video', reason);
   }
 
   /** Sends a copy of the job as a new message (its receive count starts again) and deletes this one. */
