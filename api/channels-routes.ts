@@ -1,18 +1,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { clientText, MAX_TITLE_LENGTH } from '../core/client-text.ts';
 import type { AppEnv } from './app-env.ts';
 import { parseChannelId } from './channel-id.ts';
 import { jsonBodyLimit, readJsonBody } from './json-body.ts';
 import type { LiveChannels } from './live-channels.ts';
 
 const startBody = z.strictObject({
-  title: z
-    .string()
-    .trim()
-    .max(200, 'at most 200 characters')
-    // Control characters have no place in a title and break logs and headers.
-    .refine((title) => !/[\u0000-\u001f\u007f]/.test(title), 'control characters are not allowed')
-    .optional(),
+  title: clientText(MAX_TITLE_LENGTH).optional(),
 });
 
 /**

@@ -63,7 +63,7 @@ export class Ingest {
         Key: key,
         Body: file,
         ContentType: mediaType(info.contentType) ?? 'application/octet-stream',
-        Metadata: { 'video-id': id, ...(info.filename ? { filename: encodeURIComponent(info.filename).slice(0, 1024) } : {}) },
+        Metadata: { 'video-id': id, ...(info.filename ? { filename: encodeURIComponent(info.filename).slice(0, 1024).replace(/%[0-9A-F]?$/, '') } : {}) },
       },
       partSize: UPLOAD_PART_BYTES,
       queueSize: UPLOAD_QUEUE_SIZE,

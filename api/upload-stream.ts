@@ -1,5 +1,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
+import path from 'node:path';
 import busboy from 'busboy';
+import { cleanClientText, MAX_FILENAME_LENGTH } from '../core/client-text.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { mediaType } from './media-type.ts';
 
@@ -77,6 +79,8 @@ export async function receiveUpload<T>(
     try {
       parser = busboy({
         headers: { 'content-type': contentType },
+        // Browsers send file names as raw UTF-8 (busboy's default would read them as Latin-1).
+        defParamCharset: 'utf8',
         limits: { fields: 20, fieldSize: MAX_FIELD_BYTES, files: 1, parts: 30, fieldNameSize: 100 },
       });
     } catch (err) {
@@ -113,7 +117,9 @@ export async function receiveUpload<T>(
       }
       file = limited(stream, maxBytes);
       const fileInfo: FileInfo = { contentType: mediaType(info.mimeType) ?? 'application/octet-stream' };
-      if (info.filename) fileInfo.filename = info.filename;
+      // The name is the client's text like any other: cleaned (never a reason to refuse) and cut to length.
+      const filename = info.filename ? cleanClientText(path.basename(info.filename.replaceAll('\\', '/')), MAX_FILENAME_LENGTH) : undefined;
+      if (filename) fileInfo.filename = filename;
       filePromise = onFile(file, fileInfo);
       filePromise.catch(fail);
     });

@@ -2,6 +2,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hono } from 'hono';
 import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
+import { cleanClientText, clientTextProblem, MAX_TITLE_LENGTH } from '../core/client-text.ts';
 import type { Config } from '../core/config.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { isVideoId } from '../core/ids.ts';
@@ -26,7 +27,6 @@ export interface VideoRoutesDeps {
   channels?: LiveChannels;
 }
 
-const MAX_TITLE = 200;
 /** Multipart framing around the file: boundaries, part headers and a few short fields. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
@@ -36,18 +36,16 @@ function parsePriority(value: string | undefined): PriorityTier | undefined {
   return value;
 }
 
-/** A title made from the uploaded file's name: control characters dropped, cut to length (never a reason to refuse). */
+/** A title made from the uploaded file's name (already cleaned). */
 function titleFromFilename(filename: string): string | undefined {
-  const title = filename.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_TITLE);
-  return title || undefined;
+  return cleanClientText(filename, MAX_TITLE_LENGTH);
 }
 
 function parseTitle(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const title = value.trim();
-  if (title.length > MAX_TITLE) throw badRequest(`title is longer than ${MAX_TITLE} characters`);
-  // Control characters have no place in a title and break logs and headers.
-  if (/[\u0000-\u001f\u007f]/.test(title)) throw badRequest('title contains control characters');
+  const problem = clientTextProblem(title, MAX_TITLE_LENGTH);
+  if (problem) throw badRequest(`title ${problem}`);
   return title || undefined;
 }
 

@@ -184,3 +184,64 @@ describe('rejected uploads leave no raw object', () => {
     expect((await stack.store.get(id!))?.source.bytes).toBe(1000);
   });
 });
+
+describe('client text: control characters and lengths', () => {
+  /** A multipart upload whose file part carries `filename` as raw UTF-8 bytes, as browsers send it. */
+  async function uploadNamed(filename: string, fields: Record<string, string> = {}, { encoded = false } = {}): Promise<Response> {
+    // RFC 5987 `filename*` carries characters a header cannot (CR, LF, NUL); plain `filename` is raw UTF-8.
+    const disposition = encoded ? `filename*=UTF-8''${encodeURIComponent(filename)}` : `filename="${filename}"`;
+    const parts = Object.entries(fields).map(([name, value]) => `--B\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+    const body = Buffer.concat([
+      Buffer.from(parts.join(''), 'utf8'),
+      Buffer.from(`--B\r\nContent-Disposition: form-data; name="file"; ${disposition}\r\nContent-Type: video/mp4\r\n\r\n`, 'utf8'),
+      Buffer.alloc(1000, 1),
+      Buffer.from('\r\n--B--\r\n'),
+    ]);
+    return fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=B' }, body });
+  }
+
+  it('an uploaded file name loses CR, LF, NUL, ESC and U+202E, keeps other Unicode, and is capped at 255 characters', async () => {
+    const res = await uploadNamed('cat\r\n\u0000\u001b[2Jclip\u202Egnp.mp4', {}, { encoded: true });
+    expect(res.status).toBe(202);
+    const doc = await stack.store.get(((await res.json()) as { id: string }).id);
+    expect(doc?.source.filename).toBe('cat[2Jclipgnp.mp4');
+    expect(doc?.title).toBe('cat[2Jclipgnp.mp4');
+
+    const raw = await uploadNamed('Été\u202Egnp.mp4');
+    expect(raw.status).toBe(202);
+    expect((await stack.store.get(((await raw.json()) as { id: string }).id))?.source.filename).toBe('Étégnp.mp4');
+
+    const long = await uploadNamed(`${'n'.repeat(15_000)}.mp4`);
+    expect(long.status).toBe(202);
+    const longDoc = await stack.store.get(((await long.json()) as { id: string }).id);
+    expect(longDoc?.source.filename?.length).toBe(255);
+  });
+
+  it('an upload title with a C1 control or a bidi override is 400, and nothing is stored', async () => {
+    const before = await rawKeys();
+    for (const title of ['bad\u0085title', 'evil\u202Egnp.exe']) {
+      const field = await uploadNamed('a.mp4', { title });
+      expect(field.status, JSON.stringify(title)).toBe(400);
+      expect(((await field.json()) as { detail: string }).detail).toMatch(/^title contains a control or bidirectional/);
+      const query = await fetch(`${stack.baseUrl}/v1/videos?title=${encodeURIComponent(title)}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'video/mp4' },
+        body: Buffer.alloc(100, 1),
+      });
+      expect(query.status, JSON.stringify(title)).toBe(400);
+    }
+    expect([...(await rawKeys())].filter((k) => !before.has(k))).toEqual([]);
+  });
+
+  it('a channel title with a bidi override or C1 control is 400', async () => {
+    for (const title of ['Live \u202Eevil', 'Live\u009b2J', 'x'.repeat(201)]) {
+      const res = await fetch(`${stack.baseUrl}/v1/channels/text-rules/live`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ title }),
+      });
+      expect(res.status, JSON.stringify(title)).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/^invalid body: title: /);
+    }
+  });
+});
