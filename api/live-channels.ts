@@ -76,9 +76,22 @@ export class LiveChannels {
 
   /** Starts a session unless one is in progress; `started` says whether this call started it. */
   async start(tenant: string, channelId: string, { title }: { title?: string } = {}): Promise<{ channel: ChannelView; started: boolean }> {
+    // The previous session's events still unpublished (a failed publish) go out first, always: once a new
+    // session replaces it in the document, nothing would remember them.
+    const previous = await this.docs(tenant).get(channelId);
+    let announcedNow: string | undefined;
+    if (previous?.status === 'offline' && previous.session && !(previous.session.startedAnnounced && previous.session.endedAnnounced)) {
+      await this.announcePending(tenant, previous);
+      announcedNow = previous.session.sessionId;
+    }
     const now = new Date().toISOString();
     const { doc, changed } = await this.docs(tenant).update(channelId, (current) => {
       if (current?.status === 'live') return undefined;
+      // Ended by another API process since the read above, its live.ended not out yet: never replace it.
+      const pendingEnd = current?.session?.endedAt !== undefined && !current.session.endedAnnounced;
+      if (pendingEnd && current.session!.sessionId !== announcedNow) {
+        throw new HttpProblem(409, 'Conflict', `channel ${channelId} has just ended and its live.ended is not published yet; repeat the request`);
+      }
       return {
         channelId,
         status: 'live',
