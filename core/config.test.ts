@@ -117,7 +117,8 @@ describe('API keys', () => {
     const dir = mkdtempSync(`${tmpdir()}/reelay-keys-`);
     const file = `${dir}/keys`;
     writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\nglobex:${'g'.repeat(20)}\n\n`);
-    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , acme-2:${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file }).api.auth).toEqual({
+    const secretsKey = 'ab'.repeat(32);
+    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , acme-2:${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file, REELAY_SECRETS_KEY: secretsKey }).api.auth).toEqual({
       mode: 'keys',
       keys: [
         { tenant: 'default', key },
@@ -142,6 +143,8 @@ describe('API keys', () => {
     [{ REELAY_AUTH: 'none', REELAY_API_KEYS: 'k'.repeat(16) }, /contradicts/],
     [{ REELAY_AUTH: 'maybe' }, /REELAY_AUTH="maybe" is invalid/],
     [{ REELAY_API_KEYS_FILE: '/nonexistent/keys' }, /REELAY_API_KEYS_FILE.*cannot be read/],
+    [{ REELAY_API_KEYS: 'k'.repeat(16) }, /REELAY_SECRETS_KEY is required when API keys are set/],
+    [{ REELAY_AUTH: 'none', REELAY_SECRETS_KEY: 'not-hex' }, /REELAY_SECRETS_KEY is invalid: expected 64 hex characters/],
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

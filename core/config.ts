@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
+import { parseSecretsKey } from './secret-box.ts';
 import { DEFAULT_TENANT, isTenant } from './tenants.ts';
 
 /**
@@ -83,6 +84,8 @@ export interface Config {
     /** Scheduling priority of ffmpeg (`nice`), 0–19: transcodes yield the CPU to the API and pollers. */
     niceness: number;
   };
+  /** `REELAY_SECRETS_KEY` (64 hex characters): encrypts webhook signing secrets at rest. Required with API keys. */
+  secretsKey: Buffer | undefined;
   webhooks: {
     /** `REELAY_WEBHOOK_ALLOW_PRIVATE`: allow endpoints on loopback, private and link-local addresses (local development, tests). */
     allowPrivate: boolean;
@@ -198,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
       threads: r.int('REELAY_FFMPEG_THREADS', availableParallelism(), 0, 64),
       niceness: r.int('REELAY_FFMPEG_NICENESS', 10, 0, 19),
     },
+    secretsKey: readSecretsKey(r, problems),
     webhooks: {
       allowPrivate: r.oneOf('REELAY_WEBHOOK_ALLOW_PRIVATE', 'false', ['true', 'false']) === 'true',
       maxAttempts: r.int('REELAY_WEBHOOK_MAX_ATTEMPTS', 8, 1, 25),
@@ -230,6 +234,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.supervisor.minWorkers > config.supervisor.maxWorkers) {
     problems.push(
       `REELAY_WORKERS_MIN (${config.supervisor.minWorkers}) must not be greater than REELAY_WORKERS_MAX (${config.supervisor.maxWorkers})`,
+    );
+  }
+  if (config.api.auth.mode === 'keys' && !config.secretsKey && r.optional('REELAY_SECRETS_KEY') === undefined) {
+    problems.push(
+      'REELAY_SECRETS_KEY is required when API keys are set: webhook signing secrets are stored encrypted with it (64 hex characters: `openssl rand -hex 32`; give every API and webhooks process the same key)',
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -304,6 +313,15 @@ function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
   if (chosen === 'none' && keys.length > 0) problems.push('REELAY_AUTH=none contradicts the REELAY_API_KEYS that are set');
   if (chosen === 'none') return { mode: 'none', keys: [] };
   return { mode: keys.length > 0 ? 'keys' : 'unconfigured', keys: [...unique.values()] };
+}
+
+/** REELAY_SECRETS_KEY: 32 bytes as 64 hex characters. */
+function readSecretsKey(r: Reader, problems: string[]): Buffer | undefined {
+  const text = r.optional('REELAY_SECRETS_KEY');
+  if (text === undefined) return undefined;
+  const key = parseSecretsKey(text);
+  if (!key) problems.push('REELAY_SECRETS_KEY is invalid: expected 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`');
+  return key;
 }
 
 /** Collects every problem instead of stopping at the first, so one start-up names them all. */

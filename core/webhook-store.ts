@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import type { EventType } from './events.ts';
 import { JsonDocuments } from './json-documents.ts';
+import { SecretBox } from './secret-box.ts';
 import { tenantOf } from './tenants.ts';
 
 /** One registered endpoint, `webhooks/<id>.json` in the media bucket (private: it holds the signing secret). */
@@ -12,7 +13,7 @@ export interface Webhook {
   url: string;
   /** Event types delivered to it. */
   events: EventType[];
-  /** `whsec_…`: returned once, when the webhook is created. */
+  /** `whsec_…`: returned once, when the webhook is created. Stored sealed with REELAY_SECRETS_KEY. */
   secret: string;
   createdAt: string;
   updatedAt: string;
@@ -41,30 +42,45 @@ export function isWebhookId(value: string): boolean {
   return WEBHOOK_ID.test(value);
 }
 
+/** The webhook as stored: its secret sealed (`SecretBox`), never in plain text when a key is configured. */
+type StoredWebhook = Webhook;
+
 /** Webhook documents; any number of API and dispatcher processes share them through S3. */
 export class WebhookStore {
-  private readonly docs: JsonDocuments<Webhook>;
-  constructor(s3: S3Client, mediaBucket: string) {
+  private readonly docs: JsonDocuments<StoredWebhook>;
+  private readonly box: SecretBox;
+  /** `box`: seals the signing secret at rest (REELAY_SECRETS_KEY); without a key it is stored as it is. */
+  constructor(s3: S3Client, mediaBucket: string, box: SecretBox = new SecretBox(undefined)) {
     this.docs = new JsonDocuments(s3, mediaBucket, 'webhooks');
+    this.box = box;
+  }
+
+  private seal(webhook: Webhook): StoredWebhook {
+    return { ...webhook, secret: this.box.seal(webhook.secret, webhook.id) };
+  }
+
+  private open(stored: StoredWebhook): Webhook {
+    return { ...stored, secret: this.box.open(stored.secret, stored.id) };
   }
 
   create(webhook: Webhook): Promise<void> {
-    return this.docs.create(webhook.id, webhook);
+    return this.docs.create(webhook.id, this.seal(webhook));
   }
 
-  get(id: string): Promise<Webhook | undefined> {
-    return this.docs.get(id);
+  async get(id: string): Promise<Webhook | undefined> {
+    const stored = await this.docs.get(id);
+    return stored && this.open(stored);
   }
 
   /** The webhook if it belongs to `tenant`; another tenant's is as absent as an unknown one. */
   async getOwned(id: string, tenant: string): Promise<Webhook | undefined> {
-    const webhook = await this.docs.get(id);
+    const webhook = await this.get(id);
     return webhook && tenantOf(webhook) === tenant ? webhook : undefined;
   }
 
   /** One tenant's webhooks (every tenant's when `tenant` is undefined), oldest first (ids are ULIDs). */
   async list(tenant?: string): Promise<Webhook[]> {
-    const all = await this.docs.list();
+    const all = (await this.docs.list()).map((stored) => this.open(stored));
     return all.filter((webhook) => tenant === undefined || tenantOf(webhook) === tenant).sort((a, b) => a.id.localeCompare(b.id));
   }
 
@@ -75,10 +91,21 @@ export class WebhookStore {
     return true;
   }
 
+  /**
+   * Read, change, conditional write of one webhook (see JsonDocuments.update); `change` sees the secret in
+   * the clear and what it returns is sealed again. Undefined from `change`, or no such webhook: nothing written.
+   */
+  async update(id: string, change: (webhook: Webhook) => Webhook | undefined): Promise<Webhook | undefined> {
+    const { doc, changed } = await this.docs.update(id, (stored) => {
+      if (!stored) return undefined;
+      const next = change(this.open(stored));
+      return next && this.seal(next);
+    });
+    return changed && doc ? this.open(doc) : undefined;
+  }
+
   /** Counts a delivery that was given up; a webhook deleted meanwhile stays deleted. */
   async recordFailure(id: string, failure: WebhookFailure): Promise<void> {
-    await this.docs.update(id, (webhook) =>
-      webhook ? { ...webhook, failureCount: webhook.failureCount + 1, lastFailure: failure, updatedAt: failure.at } : undefined,
-    );
+    await this.update(id, (webhook) => ({ ...webhook, failureCount: webhook.failureCount + 1, lastFailure: failure, updatedAt: failure.at }));
   }
 }

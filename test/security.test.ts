@@ -1,11 +1,16 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import path from 'node:path';
 import { ulid } from 'ulid';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrphanUploadSweeper } from '../api/orphan-uploads.ts';
 import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
+import { SecretBox } from '../core/secret-box.ts';
 import { outputKey } from '../core/status-store.ts';
+import { WebhookStore } from '../core/webhook-store.ts';
 import { queuedVideo } from '../core/video-status.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -243,5 +248,47 @@ describe('client text: control characters and lengths', () => {
       expect(res.status, JSON.stringify(title)).toBe(400);
       expect(((await res.json()) as { detail: string }).detail).toMatch(/^invalid body: title: /);
     }
+  });
+});
+
+describe('webhook signing secrets at rest', () => {
+  it('the stored webhook document holds the secret encrypted (AES-256-GCM under REELAY_SECRETS_KEY), never in plain text', async () => {
+    // A public IP literal: registered, never called (no dispatcher runs in this stack).
+    const res = await registerWebhook('https://93.184.215.14/hooks/reelay');
+    expect(res.status).toBe(201);
+    const { id, secret } = (await res.json()) as { id: string; secret: string };
+    expect(secret).toMatch(/^whsec_/);
+    const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.resources.names.mediaBucket, Key: `webhooks/${id}.json` }));
+    const stored = await object.Body!.transformToString();
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(secret.slice('whsec_'.length, 20));
+    expect(JSON.parse(stored).secret).toMatch(/^enc:v1:/);
+    // Only with the key does it open: what the dispatcher signs with.
+    const withKey = new WebhookStore(stack.clients.s3, stack.resources.names.mediaBucket, new SecretBox(stack.config.secretsKey));
+    expect((await withKey.get(id))?.secret).toBe(secret);
+    const withoutKey = new WebhookStore(stack.clients.s3, stack.resources.names.mediaBucket);
+    await expect(withoutKey.get(id)).rejects.toThrow(/REELAY_SECRETS_KEY is not set/);
+    // Nor is it listed.
+    const listed = await (await fetch(`${stack.baseUrl}/v1/webhooks/${id}`, { headers: auth })).text();
+    expect(listed).not.toContain('secret');
+  });
+
+  it('the API refuses to start with API keys and no REELAY_SECRETS_KEY, saying how to make one', async () => {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.resolve(import.meta.dirname, '../api/main.ts')], {
+      env: { PATH: process.env.PATH, AWS_ENDPOINT_URL: stack.config.aws.endpoint, REELAY_PREFIX: stack.config.prefix, PORT: '0', REELAY_API_KEYS: KEY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // An API that starts anyway is stopped, not left running.
+    const started = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(started);
+    expect(code).not.toBe(null);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/REELAY_SECRETS_KEY is required when API keys are set/);
+    expect(output).toMatch(/openssl rand -hex 32/);
   });
 });

@@ -6,6 +6,7 @@ import { eventFromSqsBody, type ReelayEvent } from '../core/events.ts';
 import { silentLogger } from '../core/logger.ts';
 import { queueUrl } from '../core/resources.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
+import { SecretBox } from '../core/secret-box.ts';
 import { WebhookDispatcher } from '../workers/webhooks/dispatcher.ts';
 import { SseClient } from './support/sse-client.ts';
 import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
@@ -58,7 +59,7 @@ beforeAll(async () => {
   );
   dispatcher = new WebhookDispatcher({
     sqs: stack.clients.sqs,
-    store: new WebhookStore(stack.clients.s3, names.mediaBucket),
+    store: new WebhookStore(stack.clients.s3, names.mediaBucket, new SecretBox(stack.config.secretsKey)),
     queueUrls: { events: events!, deliveries: deliveries!, deliveriesDlq: deliveriesDlq! },
     settings: stack.config.webhooks,
     pollWaitSeconds: 1,

@@ -5,6 +5,7 @@ import { parseEvent } from '../core/events.ts';
 import { queueUrl } from '../core/resources.ts';
 import { silentLogger } from '../core/logger.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
+import { SecretBox } from '../core/secret-box.ts';
 import { WebhookDispatcher } from '../workers/webhooks/dispatcher.ts';
 import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.ts';
@@ -44,7 +45,7 @@ beforeAll(async () => {
   deliveriesUrl = deliveries!;
   dispatcher = new WebhookDispatcher({
     sqs: stack.clients.sqs,
-    store: new WebhookStore(stack.clients.s3, names.mediaBucket),
+    store: new WebhookStore(stack.clients.s3, names.mediaBucket, new SecretBox(stack.config.secretsKey)),
     queueUrls: { events: events!, deliveries: deliveries!, deliveriesDlq: dlqUrl },
     settings: stack.config.webhooks,
     pollWaitSeconds: 1,

@@ -8,6 +8,8 @@ import type { Cleanup } from './cleanup.ts';
 
 /** The API key of this run: the API needs `Authorization: Bearer <key>` on every route but /healthz. */
 export const BENCH_API_KEY = randomBytes(24).toString('hex');
+/** REELAY_SECRETS_KEY of this run (required with API keys). */
+const BENCH_SECRETS_KEY = randomBytes(32).toString('hex');
 
 /** A resource prefix no other run shares, e.g. `bench-transcode-m3x9k2-a1b2c3`. */
 export function uniquePrefix(label: string): string {
@@ -21,7 +23,7 @@ export function uniquePrefix(label: string): string {
  * prefix, with the bench's API key.
  */
 export function benchEnv(endpoint: string, prefix: string, overrides: Record<string, string> = {}): Record<string, string | undefined> {
-  return { ...process.env, AWS_ENDPOINT_URL: endpoint, REELAY_PREFIX: prefix, REELAY_API_KEYS: BENCH_API_KEY, ...overrides };
+  return { ...process.env, AWS_ENDPOINT_URL: endpoint, REELAY_PREFIX: prefix, REELAY_API_KEYS: BENCH_API_KEY, REELAY_SECRETS_KEY: BENCH_SECRETS_KEY, ...overrides };
 }
 
 /** reelay's configuration as a role in the bench parses it (see `benchEnv`). */

@@ -2,6 +2,7 @@ import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
 import { queueUrl, resourceNames } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { WebhookStore } from '../../core/webhook-store.ts';
+import { SecretBox } from '../../core/secret-box.ts';
 import { WebhookDispatcher } from './dispatcher.ts';
 
 /** `npm run webhooks`: delivers events to the registered webhook endpoints. */
@@ -13,12 +14,15 @@ await runRole('webhooks', async ({ config, logger }) => {
   );
   const dispatcher = new WebhookDispatcher({
     sqs: clients.sqs,
-    store: new WebhookStore(clients.s3, names.mediaBucket),
+    store: new WebhookStore(clients.s3, names.mediaBucket, new SecretBox(config.secretsKey)),
     queueUrls: { events: events!, deliveries: deliveries!, deliveriesDlq: deliveriesDlq! },
     settings: config.webhooks,
     pollWaitSeconds: config.worker.pollWaitSeconds,
     logger,
   }).start();
+  if (!config.secretsKey) {
+    logger.warn('REELAY_SECRETS_KEY is not set: webhooks whose secret the API stored encrypted cannot be signed here (give this process the API\'s key)');
+  }
   logger.info({ allowPrivate: config.webhooks.allowPrivate, maxAttempts: config.webhooks.maxAttempts }, 'webhook dispatcher listening');
   return {
     async stop() {
