@@ -56,8 +56,9 @@ describe('live channels', () => {
     expect(await endedAgain.json()).toMatchObject({ status: 'offline', lastSession: { sessionId } });
 
     await tap.waitFor('live.ended', (e) => e.id === `live.ended:studio-1:${sessionId}`);
-    // Give any duplicate a chance to arrive before counting.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Every request above has returned, its publishes with it: once the tap's queue is empty, a duplicate
+    // would already be in tap.events().
+    await tap.drained();
     const forChannel = tap.events().filter((e) => e.subject === 'studio-1');
     expect(forChannel.map((e) => e.id)).toEqual([`live.started:studio-1:${sessionId}`, `live.ended:studio-1:${sessionId}`]);
     expect(forChannel[0]).toMatchObject({ type: 'live.started', source: '/reelay/api', data: { channelId: 'studio-1', sessionId, title: 'Morning show' } });

@@ -80,11 +80,15 @@ describe('worker processes', () => {
     // ffmpeg was started through setpriv --pdeathsig: the kernel kills it with its worker.
     await waitFor('the orphaned ffmpeg to die', async () => ((await ffmpegRunningUnder(path.join(scratch, 'a'))) ? undefined : true), 5000);
 
-    worker('b', FAST);
+    const b = worker('b', FAST);
     const video = await waitForFinalStatus(stack.baseUrl, id, 60_000);
     expect(video).toMatchObject({ status: 'ready', attempts: 2 });
     await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
-    await new Promise((r) => setTimeout(r, 1000));
+    // No publisher left (a was killed, b has exited) and the notifier's queue empty: a second video.ready
+    // would be in notifier.recent by now.
+    b.child.kill('SIGTERM');
+    await b.exited;
+    await stack.notifierDrained();
     expect(eventsFor(id, 'video.ready')).toHaveLength(1);
   });
 

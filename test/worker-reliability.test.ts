@@ -158,7 +158,9 @@ describe('delivery and failures', () => {
     const job = { videoId: id, priority: 'normal', sourceKey: first.source.key, enqueuedAt: new Date().toISOString() };
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.normal, MessageBody: JSON.stringify(job) }));
     await waitFor('the duplicate to be consumed', () => (worker!.stats.duplicates === 1 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 500));
+    // The duplicate delivery has been handled (and any publish of it returned): once the notifier's queue is
+    // empty, an event it published would be in notifier.recent.
+    await stack.notifierDrained();
     expect(eventsFor(id, 'video.ready')).toHaveLength(1);
     expect(eventsFor(id, 'video.processing')).toHaveLength(1);
     const after = (await stack.store.get(id))!;
@@ -237,7 +239,10 @@ describe('delivery and failures', () => {
       return doc?.announced ? doc : undefined;
     });
     expect(video).toMatchObject({ status: 'ready', attempts: 1, announced: true });
-    await new Promise((r) => setTimeout(r, 500));
+    // No publisher left (the worker has stopped), and the notifier's queue empty: a second video.ready
+    // would be in notifier.recent by now.
+    await worker.stop();
+    await stack.notifierDrained();
     expect(eventsFor(id, 'video.ready')).toHaveLength(1);
     sns.destroy();
   });

@@ -4,6 +4,7 @@ import { parseEvent, type ReelayEvent } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { ensureSubscriberQueue } from '../../infra/provision.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
+import { waitForDrained } from './queue-drained.ts';
 
 /** One message as a subscriber got it: the SNS envelope, and the event checked against its schema. */
 export interface TappedEvent {
@@ -20,6 +21,8 @@ export class EventTap {
   readonly received: TappedEvent[] = [];
   readonly errors: string[] = [];
   private consumer: QueueConsumer | undefined;
+  private sqs: SQSClient | undefined;
+  private queueUrl = '';
 
   static async start(
     clients: { sqs: SQSClient; sns: SNSClient },
@@ -27,6 +30,8 @@ export class EventTap {
   ): Promise<EventTap> {
     const tap = new EventTap();
     const queue = await ensureSubscriberQueue(clients, { name, topicArns, ...(eventTypes ? { eventTypes } : {}) });
+    tap.sqs = clients.sqs;
+    tap.queueUrl = queue.url;
     tap.consumer = new QueueConsumer({
       sqs: clients.sqs,
       queueUrl: queue.url,
@@ -62,6 +67,11 @@ export class EventTap {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${this.ids().join(', ') || 'nothing'}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Every event published so far has been received (see waitForDrained for when that holds). */
+  async drained(): Promise<void> {
+    await waitForDrained(this.sqs!, this.queueUrl);
   }
 
   async stop(): Promise<void> {

@@ -16,6 +16,7 @@ import { Notifier } from '../../workers/notifier/notifier.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
 import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
+import { waitForDrained } from './queue-drained.ts';
 import type { TranscodeWorker } from '../../workers/transcode/worker.ts';
 
 /**
@@ -29,6 +30,8 @@ export interface TestStack {
   store: StatusStore;
   baseUrl: string;
   notifier: Notifier;
+  /** Resolves when every event published so far is in `notifier.recent` (see waitForDrained for when that holds). */
+  notifierDrained(): Promise<void>;
   worker: TranscodeWorker | undefined;
   binaries: FfmpegBinaries;
   dataDir: string;
@@ -81,9 +84,10 @@ export async function startTestStack({
   const baseUrl = api.url;
 
   const notifier = new Notifier({ logger });
+  const notifierQueueUrl = await queueUrl(clients.sqs, resources.names.notifierQueue);
   const consumer = new QueueConsumer({
     sqs: clients.sqs,
-    queueUrl: await queueUrl(clients.sqs, resources.names.notifierQueue),
+    queueUrl: notifierQueueUrl,
     handle: notifier.handle,
     waitSeconds: 1,
     logger,
@@ -99,6 +103,7 @@ export async function startTestStack({
     store,
     baseUrl,
     notifier,
+    notifierDrained: () => waitForDrained(clients.sqs, notifierQueueUrl),
     worker,
     binaries,
     dataDir: dir,
