@@ -11,9 +11,13 @@ import type { Ingest } from './ingest.ts';
 import { notificationRoutes } from './notifications-routes.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { apiKeyAuth } from './auth.ts';
+import { apiCors } from './cors.ts';
 import { uploadRateLimit } from './rate-limit.ts';
 import { requestLog } from './request-log.ts';
 import { videoRoutes } from './videos-routes.ts';
+import type { TokenUses } from './token-uses.ts';
+import type { TokenSigner } from './tokens.ts';
+import { tokenRoutes } from './tokens-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
 
 /** Without the event features (startEventFeatures) the live, webhook, events and notifications routes are absent. */
@@ -24,6 +28,9 @@ export interface AppDeps extends Partial<EventFeatureDeps> {
   mediaBucket: string;
   api: Config['api'];
   logger: Logger;
+  /** Scoped tokens: the signer (absent without REELAY_TOKEN_SECRET) and the record of spent upload tokens. */
+  signer?: TokenSigner | undefined;
+  tokenUses?: TokenUses;
 }
 
 /** The HTTP API. Built from its dependencies so tests can run it in-process with `app.request()`. */
@@ -32,11 +39,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(requestLog(deps.logger));
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
-  app.use(apiKeyAuth({ keys: deps.api.auth.keys }));
+  if (deps.api.corsOrigins.length > 0) app.use(apiCors(deps.api.corsOrigins));
+  app.use(apiKeyAuth({ keys: deps.api.auth.keys, tokens: deps.signer }));
   app.use('/v1/videos', uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   app.route('/v1/videos', videoRoutes(deps));
+  app.route('/v1/tokens', tokenRoutes({ signer: deps.signer, store: deps.store, maxUploadBytes: deps.api.maxUploadBytes }));
   if (deps.channels) app.route('/v1/channels', channelRoutes(deps.channels));
   if (deps.webhooks) app.route('/v1/webhooks', webhookRoutes(deps.webhooks));
   if (deps.realtime) {

@@ -1,6 +1,7 @@
 import { EVENT_TYPES, type EventType, type ReelayEvent } from '../core/events.ts';
 import { isChannelId, isVideoId } from '../core/ids.ts';
 import { badRequest } from './problem.ts';
+import { outOfScope, type TokenClaims } from './tokens.ts';
 
 /** Which events a client wants: all given conditions must hold. */
 export interface EventFilter {
@@ -31,6 +32,23 @@ export function parseEventFilter(tenant: string, query: Record<string, string | 
       throw badRequest(`type must list event types among ${EVENT_TYPES.join(', ')}; got ${JSON.stringify(type.slice(0, 100))}`);
     }
     filter.types = new Set(types as EventType[]);
+  }
+  return filter;
+}
+
+/**
+ * The filter of a request: the caller's tenant, its query, and the reach of a
+ * `watch` token (one video, one channel, or the whole tenant). A query asking
+ * for more than the token allows is a 403.
+ */
+export function callerEventFilter(tenant: string, token: TokenClaims | undefined, query: Record<string, string | undefined>): EventFilter {
+  const filter = parseEventFilter(tenant, query);
+  if (!token) return filter;
+  for (const field of ['videoId', 'channelId'] as const) {
+    const allowed = token[field];
+    if (allowed === undefined) continue;
+    if (filter[field] !== undefined && filter[field] !== allowed) throw outOfScope(`this watch token is for ${field} ${allowed} only`);
+    filter[field] = allowed;
   }
   return filter;
 }

@@ -3,7 +3,7 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { HttpProblem } from '../core/errors.ts';
 import type { ReelayEvent } from '../core/events.ts';
 import type { AppEnv } from './app-env.ts';
-import { matchesFilter, parseEventFilter } from './event-filter.ts';
+import { callerEventFilter, matchesFilter } from './event-filter.ts';
 import type { EventHub } from './realtime/event-hub.ts';
 import { EventInbox } from './realtime/event-inbox.ts';
 
@@ -31,7 +31,7 @@ export function eventsRoutes({ hub, heartbeatMs }: EventsRoutesDeps): Hono<AppEn
   const app = new Hono<AppEnv>();
 
   app.get('/', (c) => {
-    const filter = parseEventFilter(c.get('tenant'), c.req.query());
+    const filter = callerEventFilter(c.get('tenant'), c.get('token'), c.req.query());
     const lastEventId = c.req.header('last-event-id') ?? c.req.query('lastEventId');
     if (hub.isClosed) throw new HttpProblem(503, 'Service Unavailable', 'this API process is shutting down; reconnect', { headers: { 'retry-after': '1' } });
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import { matchesFilter, parseEventFilter } from './event-filter.ts';
+import { callerEventFilter, matchesFilter } from './event-filter.ts';
 import { badRequest } from './problem.ts';
 import type { EventHub } from './realtime/event-hub.ts';
 
@@ -17,7 +17,7 @@ export function notificationRoutes(hub: EventHub): Hono<AppEnv> {
     const limitText = c.req.query('limit') ?? '50';
     const limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > hub.capacity) throw badRequest(`limit must be a whole number from 1 to ${hub.capacity}`);
-    const filter = parseEventFilter(c.get('tenant'), c.req.query());
+    const filter = callerEventFilter(c.get('tenant'), c.get('token'), c.req.query());
     const items = hub
       .all()
       .filter((event) => matchesFilter(filter, event))

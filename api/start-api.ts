@@ -9,6 +9,8 @@ import { startEventFeatures, type EventFeatures } from './event-features.ts';
 import { Ingest } from './ingest.ts';
 import { OrphanUploadSweeper } from './orphan-uploads.ts';
 import { startApiServer } from './server.ts';
+import { TokenUses } from './token-uses.ts';
+import { TokenSigner } from './tokens.ts';
 
 export interface RunningApi {
   url: string;
@@ -47,7 +49,9 @@ export async function startApi({
     logger,
   });
   const features = await startEventFeatures({ clients, resources, config, events, logger });
-  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...features.deps });
+  const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
+  const tokenUses = new TokenUses(clients.s3, resources.names.mediaBucket);
+  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, signer, tokenUses, ...features.deps });
   const server = await startApiServer(app, { ...config.api, ...listen });
   const stopSweeping = new OrphanUploadSweeper({ s3: clients.s3, rawBucket: resources.names.rawBucket, store, logger }).start();
   return {

@@ -16,6 +16,8 @@ import { badRequest, notFound } from './problem.ts';
 import { recordingChannel } from './recording-channel.ts';
 import { receiveUpload, tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
+import type { TokenUses } from './token-uses.ts';
+import { outOfScope, type TokenClaims } from './tokens.ts';
 
 export interface VideoRoutesDeps {
   ingest: Ingest;
@@ -25,6 +27,8 @@ export interface VideoRoutesDeps {
   api: Config['api'];
   /** Live channels: an upload with `channelId` is a live recording, queued at `high` unless told otherwise. */
   channels?: LiveChannels;
+  /** Records which upload each upload token was spent on. */
+  tokenUses?: TokenUses;
 }
 
 /** Multipart framing around the file: boundaries, part headers and a few short fields. */
@@ -49,7 +53,14 @@ function parseTitle(value: string | undefined): string | undefined {
   return title || undefined;
 }
 
-export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: VideoRoutesDeps): Hono<AppEnv> {
+/** The priority an upload token fixes wins; asking for another is a 403. */
+export function tokenPriority(token: TokenClaims | undefined, asked: PriorityTier | undefined): PriorityTier | undefined {
+  if (!token?.priority) return asked;
+  if (asked !== undefined && asked !== token.priority) throw outOfScope(`this upload token fixes priority ${token.priority}`);
+  return token.priority;
+}
+
+export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tokenUses }: VideoRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/', async (c) => {
@@ -65,13 +76,20 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
     const queryPriority = parsePriority(c.req.query('priority'));
     const queryTitle = parseTitle(c.req.query('title'));
     const tenant = c.get('tenant');
+    const token = c.get('token');
+    // An upload token: spent by this request (one upload), its size limit and priority apply.
+    const maxBytes = Math.min(api.maxUploadBytes, token?.maxBytes ?? Infinity);
+    if (token) {
+      if (!tokenUses) throw new HttpProblem(503, 'Service Unavailable', 'upload tokens are not available on this API');
+      await tokenUses.spend(token, `request:${c.get('requestId')}`);
+    }
     const queryChannel = await recordingChannel(channels, tenant, c.req.query('channelId'));
     const declared = Number(c.req.header('content-length'));
-    if (Number.isFinite(declared) && declared > api.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(api.maxUploadBytes);
+    if (Number.isFinite(declared) && declared > maxBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(maxBytes);
     if (c.req.header('content-length') === '0') throw badRequest('the request body is empty');
 
     const { result: stored, fields } = await receiveUpload(c.req.raw, {
-      maxBytes: api.maxUploadBytes,
+      maxBytes,
       onFile: async (file, info) => {
         // A file part declared as something else (image/png, application/pdf, …) is refused. A part
         // without a Content-Type is text/plain by RFC 7578 and some clients send none, so that passes.
@@ -90,7 +108,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels }: V
       if (stored.bytes === 0) throw badRequest('the uploaded file is empty');
       channelId = (await recordingChannel(channels, tenant, fields.channelId)) ?? queryChannel;
       // DESIGN: live recordings → high.
-      priority = parsePriority(fields.priority) ?? queryPriority ?? (channelId ? 'high' : 'normal');
+      priority = tokenPriority(token, parsePriority(fields.priority) ?? queryPriority) ?? (channelId ? 'high' : 'normal');
       title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? titleFromFilename(stored.info.filename) : undefined);
     } catch (err) {
       await ingest.discard(stored);

@@ -44,6 +44,10 @@ export interface Config {
     uploadBurst: number;
     /** A client that sends nothing for this long is disconnected, ms. */
     idleTimeoutMs: number;
+    /** `REELAY_TOKEN_SECRET`: HMAC key of the scoped tokens (`POST /v1/tokens`); unset: no tokens are issued or accepted. */
+    tokenSecret: string | undefined;
+    /** `REELAY_CORS_ORIGINS`: browser origins allowed to call the API and PUT upload parts to the raw bucket. */
+    corsOrigins: string[];
   };
   /** What an upload may be; anything beyond is a permanent failure before transcoding. */
   limits: {
@@ -175,6 +179,8 @@ export function loadConfig(env: Env = process.env): Config {
       uploadRatePerMinute: r.int('REELAY_UPLOAD_RATE_PER_MINUTE', 60, 0, 1_000_000),
       uploadBurst: r.int('REELAY_UPLOAD_BURST', 10, 1, 1_000_000),
       idleTimeoutMs: r.int('REELAY_IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+      tokenSecret: readTokenSecret(r, problems),
+      corsOrigins: readCorsOrigins(r, problems),
     },
     limits: {
       maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', DEFAULT_MEDIA_LIMITS.maxDurationSeconds, 1, 7 * 24 * 3600),
@@ -322,6 +328,35 @@ function readSecretsKey(r: Reader, problems: string[]): Buffer | undefined {
   const key = parseSecretsKey(text);
   if (!key) problems.push('REELAY_SECRETS_KEY is invalid: expected 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`');
   return key;
+}
+
+/** A token secret shorter than this is refused (HS256 wants at least 256 bits). */
+const MIN_TOKEN_SECRET_LENGTH = 32;
+
+function readTokenSecret(r: Reader, problems: string[]): string | undefined {
+  const secret = r.optional('REELAY_TOKEN_SECRET');
+  if (secret !== undefined && secret.length < MIN_TOKEN_SECRET_LENGTH) {
+    problems.push(`REELAY_TOKEN_SECRET is shorter than ${MIN_TOKEN_SECRET_LENGTH} characters (use e.g. \`openssl rand -hex 32\`)`);
+  }
+  return secret;
+}
+
+/** `https://app.example.com,http://localhost:5173`: exact origins (scheme, host, port), or `*`. */
+function readCorsOrigins(r: Reader, problems: string[]): string[] {
+  const origins = (r.optional('REELAY_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin === '*') continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      problems.push(`REELAY_CORS_ORIGINS: ${JSON.stringify(origin.slice(0, 100))} is not an origin such as https://app.example.com (no path, no trailing slash)`);
+    }
+  }
+  return origins;
 }
 
 /** Collects every problem instead of stopping at the first, so one start-up names them all. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
@@ -41,6 +42,11 @@ if (config.api.auth.mode === 'unconfigured') {
     { host: config.api.host },
     'no REELAY_API_KEYS: the API runs without authentication, listening on this machine only (the embedded emulator, unauthenticated too, listens on all interfaces: firewall its port). Set REELAY_API_KEYS before exposing it',
   );
+}
+if (!config.api.tokenSecret) {
+  // Every role of this one stack shares the environment, so a secret made up now signs and checks alike.
+  env.REELAY_TOKEN_SECRET = randomBytes(32).toString('hex');
+  logger.info('REELAY_TOKEN_SECRET not set: scoped tokens use a random secret for this run (they stop working on restart)');
 }
 try {
   if (!config.aws.endpoint) {

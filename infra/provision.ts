@@ -1,6 +1,7 @@
 import {
   CreateBucketCommand,
   HeadBucketCommand,
+  PutBucketCorsCommand,
   PutBucketLifecycleConfigurationCommand,
   type BucketLocationConstraint,
   type S3Client,
@@ -33,6 +34,8 @@ export interface ProvisionSettings {
   visibilityTimeoutSeconds: number;
   /** The worker's attempt limit; SQS redrive is a backstop a few receives beyond it. */
   maxAttempts: number;
+  /** `REELAY_CORS_ORIGINS`: browsers on these origins may PUT upload parts straight to the raw bucket. */
+  corsOrigins?: string[];
 }
 
 /** The provisioning settings a configuration implies (the tier queues' visibility and redrive follow the worker's). */
@@ -42,6 +45,7 @@ export function provisionSettings(config: Config): ProvisionSettings {
     region: config.aws.region,
     visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000,
     maxAttempts: config.worker.maxAttempts,
+    corsOrigins: config.api.corsOrigins,
   };
 }
 
@@ -70,6 +74,7 @@ export async function provision(
   for (const bucket of [names.rawBucket, names.mediaBucket]) note(bucket, await ensureBucket(clients.s3, bucket, settings.region));
   // Multipart uploads that never completed (a crashed API) cost storage until aborted: S3 aborts them after a day.
   for (const bucket of [names.rawBucket, names.mediaBucket]) await ensureAbortIncompleteUploads(clients.s3, bucket);
+  await ensureUploadCors(clients.s3, names.rawBucket, settings.corsOrigins ?? []);
 
   const maxReceiveCount = String(redriveMaxReceiveCount(settings.maxAttempts));
   for (const tier of PRIORITY_TIERS) {
@@ -148,6 +153,36 @@ async function ensureAbortIncompleteUploads(s3: S3Client, bucket: string): Promi
             Status: 'Enabled',
             Filter: { Prefix: '' },
             AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
+      },
+    }),
+  );
+}
+
+/**
+ * Direct uploads (`POST /v1/uploads`) PUT parts from the browser to presigned
+ * raw-bucket URLs: the bucket needs a CORS rule for the app's origins, exposing
+ * `ETag` (the client sends each part's ETag back on completion).
+ * PutBucketCors replaces the whole rule set, so running it twice changes
+ * nothing. Without origins nothing is sent: fauxqs takes `DELETE /<bucket>?cors`
+ * for DeleteBucket and deletes the bucket itself, so a rule set earlier is
+ * left in place (remove it with `aws s3api delete-bucket-cors` on AWS).
+ */
+export async function ensureUploadCors(s3: S3Client, bucket: string, origins: string[]): Promise<void> {
+  if (origins.length === 0) return;
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            ID: 'reelay-browser-uploads',
+            AllowedOrigins: origins,
+            AllowedMethods: ['PUT', 'GET', 'HEAD'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['ETag'],
+            MaxAgeSeconds: 3600,
           },
         ],
       },

@@ -66,6 +66,8 @@ export async function startTestStack({
     // Required with API keys; a fresh one per stack.
     REELAY_SECRETS_KEY: randomBytes(32).toString('hex'),
     PORT: '0',
+    // Scoped tokens on, as in any deployment with keys.
+    REELAY_TOKEN_SECRET: 'test-token-secret-0123456789abcdef0123456789',
     ...env,
   });
   // REELAY_TEST_LOG=debug shows every role's log lines while a test runs.
