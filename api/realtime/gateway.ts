@@ -5,7 +5,7 @@ import { eventFromSqsBody } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
 import type { EventHub } from './event-hub.ts';
-import { createRealtimeQueue, deleteRealtimeQueue, touchRealtimeQueue, type RealtimeQueue } from './realtime-queue.ts';
+import { createRealtimeQueue, deleteRealtimeQueue, realtimeQueueName, touchRealtimeQueue, type RealtimeQueue } from './realtime-queue.ts';
 
 export interface RealtimeGatewayOptions {
   sqs: SQSClient;
@@ -61,7 +61,7 @@ export class RealtimeGateway {
 
   static async start(opts: RealtimeGatewayOptions): Promise<RealtimeGateway> {
     const instanceId = randomBytes(4).toString('hex');
-    const queue = await createRealtimeQueue(opts, { name: `${opts.namePrefix}${instanceId}`, topicArns: opts.topicArns });
+    const queue = await createRealtimeQueue(opts, { name: realtimeQueueName(opts.namePrefix, instanceId), topicArns: opts.topicArns });
     const gateway = new RealtimeGateway(opts, instanceId, queue);
     gateway.consumer.start();
     gateway.scheduleHeartbeat();

@@ -1,10 +1,10 @@
 import { ListSubscriptionsByTopicCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger.ts';
-import { HEARTBEAT_TAG } from './realtime-queue.ts';
+import { HEARTBEAT_TAG, isRealtimeQueueName, ROLE_TAG } from './realtime-queue.ts';
 
 export interface OrphanCleanupOptions {
-  /** `<prefix>-realtime-`: only queues with this name prefix are considered. */
+  /** `<prefix>-realtime-`: only queues named this plus an instance id are considered. */
   namePrefix: string;
   topicArns: string[];
   /** A queue whose heartbeat is older than this is an orphan, ms. */
@@ -19,9 +19,12 @@ const isMissingQueue = (err: unknown) => /QueueDoesNotExist|NonExistentQueue/.te
 
 /**
  * Removes the realtime queues (and their SNS subscriptions) of API processes
- * that died without cleaning up: those whose heartbeat tag (or, without one,
- * creation time) is older than `orphanAfterMs`. Safe to run from several
- * processes at once. Returns the names it removed.
+ * that died without cleaning up: those whose heartbeat tag is older than
+ * `orphanAfterMs`. A queue is one of ours only if its name has the exact shape
+ * `<prefix>-realtime-<8 hex digits>` and it carries the `reelay:role=realtime`
+ * tag: a deployment whose prefix merely starts like ours
+ * (`reelay-realtime-eu`) keeps its queues. Safe to run from several processes
+ * at once. Returns the names it removed.
  */
 export async function removeOrphanedRealtimeQueues(
   { sqs, sns }: { sqs: SQSClient; sns: SNSClient },
@@ -37,11 +40,12 @@ export async function removeOrphanedRealtimeQueues(
 
   const orphans: { name: string; url: string; arn: string; idleMs: number }[] = [];
   for (const url of urls) {
-    if (url === keepUrl) continue;
+    const name = url.slice(url.lastIndexOf('/') + 1);
+    if (url === keepUrl || !isRealtimeQueueName(namePrefix, name)) continue;
     try {
       const lastSeen = await lastHeartbeat(sqs, url);
-      if (now - lastSeen.at < orphanAfterMs) continue;
-      orphans.push({ name: url.slice(url.lastIndexOf('/') + 1), url, arn: lastSeen.arn, idleMs: now - lastSeen.at });
+      if (!lastSeen || now - lastSeen.at < orphanAfterMs) continue;
+      orphans.push({ name, url, arn: lastSeen.arn, idleMs: now - lastSeen.at });
     } catch (err) {
       if (!isMissingQueue(err)) throw err; // removed meanwhile by another instance
     }
@@ -70,12 +74,13 @@ export async function removeOrphanedRealtimeQueues(
   return orphans.map((o) => o.name);
 }
 
-async function lastHeartbeat(sqs: SQSClient, url: string): Promise<{ at: number; arn: string }> {
+/** The queue's last heartbeat, or undefined when it is not a realtime queue (no role tag) or has no valid heartbeat. */
+async function lastHeartbeat(sqs: SQSClient, url: string): Promise<{ at: number; arn: string } | undefined> {
   const [{ Tags = {} }, { Attributes = {} }] = await Promise.all([
     sqs.send(new ListQueueTagsCommand({ QueueUrl: url })),
-    sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'CreatedTimestamp'] })),
+    sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })),
   ]);
-  const tagged = Date.parse(Tags[HEARTBEAT_TAG] ?? '');
-  const created = Number(Attributes.CreatedTimestamp) * 1000;
-  return { at: Number.isFinite(tagged) ? tagged : Number.isFinite(created) ? created : 0, arn: Attributes.QueueArn ?? '' };
+  if (Tags[ROLE_TAG] !== 'realtime') return undefined;
+  const at = Date.parse(Tags[HEARTBEAT_TAG] ?? '');
+  return Number.isFinite(at) && Attributes.QueueArn ? { at, arn: Attributes.QueueArn } : undefined;
 }

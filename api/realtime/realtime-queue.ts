@@ -14,6 +14,16 @@ import { snsToSqsPolicy } from '../../core/sns-sqs-policy.ts';
 export const ROLE_TAG = 'reelay:role';
 export const HEARTBEAT_TAG = 'reelay:heartbeat';
 
+/** `<prefix>-realtime-<instance>`: the instance id is 8 hex digits. */
+export function realtimeQueueName(namePrefix: string, instanceId: string): string {
+  return `${namePrefix}${instanceId}`;
+}
+
+/** Whether `name` has exactly the shape of a realtime queue name under `namePrefix` (not another prefix's queue). */
+export function isRealtimeQueueName(namePrefix: string, name: string): boolean {
+  return name.startsWith(namePrefix) && /^[0-9a-f]{8}$/.test(name.slice(namePrefix.length));
+}
+
 /** Messages older than this are useless to a live feed (SQS's minimum retention). */
 const RETENTION_SECONDS = '60';
 
