@@ -146,6 +146,10 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
     if (!output) {
       const skipped = doc.skipped.find((s) => s.name === name);
       if (skipped) throw notFound(`video ${doc.id} has no ${name} output: ${skipped.reason}`);
+      // A failed video will never have outputs: not a conflict to wait out, but a 404 saying why.
+      if (doc.status === 'failed') {
+        throw notFound(`video ${doc.id} failed (${doc.error?.code ?? 'failed'}): ${doc.error?.message ?? 'no reason recorded'}; it has no outputs`);
+      }
       if (doc.status !== 'ready') {
         throw new HttpProblem(409, 'Conflict', `video ${doc.id} is ${doc.status}; its outputs are available once it is ready`);
       }

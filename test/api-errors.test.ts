@@ -121,6 +121,18 @@ describe('reading videos', () => {
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     await expectProblem(await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/720p`), 409, /queued/);
+    // No worker runs here: the status steps a worker would take, written directly.
+    await stack.store.transition(id, 'start');
+    const output = { key: `videos/${id}/360p.mp4`, contentType: 'video/mp4', bytes: 1, width: 640, height: 360 };
+    await stack.store.transition(id, 'finish', () => ({ outputs: { '360p': output } }));
+    await expectProblem(await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/4k`), 404, /has no output named "4k"; it has 360p/);
+  });
+
+  it('outputs of a failed video → 404 with the failure reason, not a 409 to wait out', async () => {
+    const res = await post('', { headers: { 'content-type': 'video/mp4' }, body: videoBytes(1000) });
+    const { id } = (await res.json()) as { id: string };
+    await stack.store.transition(id, 'fail', () => ({ error: { code: 'unreadable_input', message: 'the file is not a video' } }));
+    await expectProblem(await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/720p`), 404, /failed \(unreadable_input\): the file is not a video; it has no outputs/);
   });
 
   it('lists newest first, in pages', async () => {

@@ -177,6 +177,7 @@ describe.concurrent('pipeline end to end', () => {
     expect(entry.MessageAttributes?.code?.StringValue).toBe('unreadable_input');
 
     const output = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/720p`);
-    expect(output.status).toBe(409);
+    expect(output.status).toBe(404);
+    expect(((await output.json()) as { detail: string }).detail).toMatch(/failed \(unreadable_input\)/);
   });
 });
