@@ -19,6 +19,7 @@ import type { TokenUses } from './token-uses.ts';
 import type { TokenSigner } from './tokens.ts';
 import { tokenRoutes } from './tokens-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
+import { wsRoute } from './ws-route.ts';
 
 /** Without the event features (startEventFeatures) the live, webhook, events and notifications routes are absent. */
 export interface AppDeps extends Partial<EventFeatureDeps> {
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.webhooks) app.route('/v1/webhooks', webhookRoutes(deps.webhooks));
   if (deps.realtime) {
     app.route('/v1/events', eventsRoutes(deps.realtime));
+    app.get('/v1/ws', wsRoute({ ...deps.realtime, logger: deps.logger }));
     app.route('/v1/notifications', notificationRoutes(deps.realtime.hub));
   }
   return app;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { WebSocketServer } from 'ws';
 import type { AppEnv } from './app-env.ts';
 
 export interface RunningServer {
@@ -24,6 +25,8 @@ export async function startApiServer(
     hostname: host,
     port,
     serverOptions: { requestTimeout: 0, headersTimeout: Math.min(60_000, idleTimeoutMs) },
+    // `GET /v1/ws` (upgradeWebSocket from @hono/node-server): upgrades are handed to this `ws` server.
+    websocket: { server: new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 }) },
   });
   server.setTimeout(idleTimeoutMs);
   answerCompleteRequestsOnParseErrors(server);
