@@ -47,6 +47,12 @@ export async function startEventFeatures({
 }): Promise<EventFeatures> {
   const hub = new EventHub({ capacity: config.realtime.bufferSize });
   const topicArns = [resources.videoTopicArn, resources.liveTopicArn];
+  // Built before the gateway starts: nothing that can throw comes after the realtime queue exists.
+  const deps: EventFeatureDeps = {
+    channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger }),
+    webhooks: { store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)), allowPrivate: config.webhooks.allowPrivate },
+    realtime: { hub, heartbeatMs: config.realtime.heartbeatMs },
+  };
   const gateway = await RealtimeGateway.start({
     sqs: clients.sqs,
     sns: clients.sns,
@@ -64,12 +70,6 @@ export async function startEventFeatures({
     keepUrl: gateway.queue.url,
     logger,
   }).catch((err: unknown) => logger.warn({ err }, 'orphaned realtime queue clean-up failed; the next API start retries'));
-
-  const deps: EventFeatureDeps = {
-    channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger }),
-    webhooks: { store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)), allowPrivate: config.webhooks.allowPrivate },
-    realtime: { hub, heartbeatMs: config.realtime.heartbeatMs },
-  };
   let stopped: Promise<void> | undefined;
   return {
     deps,

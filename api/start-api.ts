@@ -49,10 +49,17 @@ export async function startApi({
     logger,
   });
   const features = await startEventFeatures({ clients, resources, config, events, logger });
-  const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
-  const tokenUses = new TokenUses(clients.s3, resources.names.mediaBucket);
-  const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, signer, tokenUses, ...features.deps });
-  const server = await startApiServer(app, { ...config.api, ...listen });
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
+    const tokenUses = new TokenUses(clients.s3, resources.names.mediaBucket);
+    const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, signer, tokenUses, ...features.deps });
+    server = await startApiServer(app, { ...config.api, ...listen });
+  } catch (err) {
+    // A start that fails (the port is taken, …) leaves no realtime queue or subscription behind.
+    await features.stop().catch((stopErr: unknown) => logger.warn({ err: stopErr }, 'could not remove the realtime queue of a failed start'));
+    throw err;
+  }
   const stopSweeping = new OrphanUploadSweeper({ s3: clients.s3, rawBucket: resources.names.rawBucket, store, logger }).start();
   return {
     url: server.url,
