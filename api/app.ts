@@ -13,6 +13,7 @@ import { errorHandler, notFoundHandler } from './problem.ts';
 import { apiKeyAuth } from './auth.ts';
 import { apiCors } from './cors.ts';
 import { uploadRateLimit } from './rate-limit.ts';
+import { concurrentUploadLimit } from './concurrency-limit.ts';
 import { requestLog } from './request-log.ts';
 import { videoRoutes } from './videos-routes.ts';
 import type { TokenUses } from './token-uses.ts';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.api.corsOrigins.length > 0) app.use(apiCors(deps.api.corsOrigins));
   app.use(apiKeyAuth({ keys: deps.api.auth.keys, tokens: deps.signer }));
   app.use('/v1/videos', uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst }));
+  app.use('/v1/videos', concurrentUploadLimit(deps.api.maxConcurrentUploads));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   app.route('/v1/videos', videoRoutes(deps));

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ResolvedResources } from '../core/resources.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
 import { SecretBox } from '../core/secret-box.ts';
+import { ConcurrencyLimit } from './concurrency-limit.ts';
 import type { EventsRoutesDeps } from './events-routes.ts';
 import { LiveChannels } from './live-channels.ts';
 import { EventHub } from './realtime/event-hub.ts';
@@ -51,7 +52,7 @@ export async function startEventFeatures({
   const deps: EventFeatureDeps = {
     channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger }),
     webhooks: { store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)), allowPrivate: config.webhooks.allowPrivate },
-    realtime: { hub, heartbeatMs: config.realtime.heartbeatMs },
+    realtime: { hub, heartbeatMs: config.realtime.heartbeatMs, streams: new ConcurrencyLimit(config.api.maxStreams) },
   };
   const gateway = await RealtimeGateway.start({
     sqs: clients.sqs,

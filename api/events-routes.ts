@@ -3,6 +3,7 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { HttpProblem } from '../core/errors.ts';
 import type { ReelayEvent } from '../core/events.ts';
 import type { AppEnv } from './app-env.ts';
+import { tooManyAtOnce, type ConcurrencyLimit } from './concurrency-limit.ts';
 import { callerEventFilter, matchesFilter } from './event-filter.ts';
 import type { EventHub } from './realtime/event-hub.ts';
 import { EventInbox } from './realtime/event-inbox.ts';
@@ -11,6 +12,8 @@ export interface EventsRoutesDeps {
   hub: EventHub;
   /** Idle streams get a comment line this often, ms (keeps proxies from closing them). */
   heartbeatMs: number;
+  /** Open streams per API key (REELAY_MAX_STREAMS_PER_KEY); shared with any other streaming route. */
+  streams?: ConcurrencyLimit;
 }
 
 /** Events a connection may fall behind by before it is dropped (it resumes with Last-Event-ID). */
@@ -27,13 +30,15 @@ const RECONNECT_MS = 2000;
  * buffered events after it are replayed first; an id no longer buffered
  * replays the whole buffer (ids are stable, so a client drops what it has).
  */
-export function eventsRoutes({ hub, heartbeatMs }: EventsRoutesDeps): Hono<AppEnv> {
+export function eventsRoutes({ hub, heartbeatMs, streams }: EventsRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/', (c) => {
     const filter = callerEventFilter(c.get('tenant'), c.get('token'), c.req.query());
     const lastEventId = c.req.header('last-event-id') ?? c.req.query('lastEventId');
     if (hub.isClosed) throw new HttpProblem(503, 'Service Unavailable', 'this API process is shutting down; reconnect', { headers: { 'retry-after': '1' } });
+    const release = streams ? streams.tryAcquire(c.get('caller') ?? 'anonymous') : () => undefined;
+    if (!release) throw tooManyAtOnce('event streams open', streams!.max, 'REELAY_MAX_STREAMS_PER_KEY');
 
     const response = streamSSE(c, async (stream) => {
       // Subscribe and take the replay in the same tick: no event can fall between them.
@@ -56,6 +61,7 @@ export function eventsRoutes({ hub, heartbeatMs }: EventsRoutesDeps): Hono<AppEn
         if (inbox.overflowed) await stream.write(': too far behind; reconnect with Last-Event-ID\n\n');
       } finally {
         unsubscribe();
+        release();
       }
     });
     // One stream per connection: when it ends (client gone, or this process stopping) the socket goes too,

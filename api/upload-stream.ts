@@ -4,6 +4,7 @@ import busboy from 'busboy';
 import { cleanClientText, MAX_FILENAME_LENGTH } from '../core/client-text.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { mediaType } from './media-type.ts';
+import { withMinRate, type MinRate } from './min-rate.ts';
 
 export interface FileInfo {
   filename?: string;
@@ -57,10 +58,13 @@ export async function receiveUpload<T>(
   request: Request,
   {
     maxBytes,
+    minRate,
     onFile,
     discard,
   }: {
     maxBytes: number;
+    /** The slowest a client may send (408 below it); undefined or 0 bytes/s: no minimum. */
+    minRate?: MinRate;
     onFile: (file: ByteLimiter, info: FileInfo) => Promise<T>;
     /** Undoes `onFile`'s result when the request fails after the file was stored (e.g. the form never ends). */
     discard: (result: T) => Promise<void>;
@@ -68,7 +72,7 @@ export async function receiveUpload<T>(
 ): Promise<ReceivedUpload<T>> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!request.body) throw new HttpProblem(400, 'Bad Request', 'the request has no body: send the video as multipart field `file` or as the raw body');
-  const body = Readable.fromWeb(request.body as import('node:stream/web').ReadableStream);
+  const body = withMinRate(Readable.fromWeb(request.body as import('node:stream/web').ReadableStream), minRate);
 
   if (!/^multipart\/form-data/i.test(contentType)) {
     return { result: await onFile(limited(body, maxBytes), { contentType: mediaType(contentType) ?? 'application/octet-stream' }), fields: {} };

@@ -90,6 +90,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
 
     const { result: stored, fields } = await receiveUpload(c.req.raw, {
       maxBytes,
+      minRate: api.uploadMinRate,
       onFile: async (file, info) => {
         // A file part declared as something else (image/png, application/pdf, …) is refused. A part
         // without a Content-Type is text/plain by RFC 7578 and some clients send none, so that passes.

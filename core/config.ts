@@ -48,6 +48,12 @@ export interface Config {
     tokenSecret: string | undefined;
     /** `REELAY_CORS_ORIGINS`: browser origins allowed to call the API and PUT upload parts to the raw bucket. */
     corsOrigins: string[];
+    /** An upload body slower than `bytesPerSecond` on average over `windowMs` is cut off (408); 0 = no minimum. */
+    uploadMinRate: { bytesPerSecond: number; windowMs: number };
+    /** Uploads in progress at once per API key (per API process); 0 = no limit. */
+    maxConcurrentUploads: number;
+    /** Open event streams (SSE, WebSocket) at once per API key (per API process); 0 = no limit. */
+    maxStreams: number;
   };
   /** What an upload may be; anything beyond is a permanent failure before transcoding. */
   limits: {
@@ -181,6 +187,12 @@ export function loadConfig(env: Env = process.env): Config {
       idleTimeoutMs: r.int('REELAY_IDLE_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
       tokenSecret: readTokenSecret(r, problems),
       corsOrigins: readCorsOrigins(r, problems),
+      uploadMinRate: {
+        bytesPerSecond: r.int('REELAY_UPLOAD_MIN_BYTES_PER_SECOND', 1024, 0, 1_000_000_000),
+        windowMs: r.int('REELAY_UPLOAD_RATE_WINDOW_SECONDS', 60, 1, 3600) * 1000,
+      },
+      maxConcurrentUploads: r.int('REELAY_MAX_CONCURRENT_UPLOADS', 8, 0, 10_000),
+      maxStreams: r.int('REELAY_MAX_STREAMS_PER_KEY', 20, 0, 100_000),
     },
     limits: {
       maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', DEFAULT_MEDIA_LIMITS.maxDurationSeconds, 1, 7 * 24 * 3600),

@@ -20,10 +20,21 @@ import { startTestStack, type TestStack } from './support/stack.ts';
  * is asked; nothing is ever sent to them).
  */
 const KEY = 'security-key-0123456789abcdef';
+const OTHER_KEY = 'other-tenant-key-0123456789';
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ withWorker: false, env: { REELAY_API_KEYS: KEY } });
+  stack = await startTestStack({
+    withWorker: false,
+    env: {
+      REELAY_API_KEYS: `${KEY},other:${OTHER_KEY}`,
+      // Small numbers so that the limits show in seconds.
+      REELAY_UPLOAD_MIN_BYTES_PER_SECOND: '1000',
+      REELAY_UPLOAD_RATE_WINDOW_SECONDS: '2',
+      REELAY_MAX_CONCURRENT_UPLOADS: '2',
+      REELAY_MAX_STREAMS_PER_KEY: '2',
+    },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -290,5 +301,97 @@ describe('webhook signing secrets at rest', () => {
     expect(code).not.toBe(0);
     expect(output).toMatch(/REELAY_SECRETS_KEY is required when API keys are set/);
     expect(output).toMatch(/openssl rand -hex 32/);
+  });
+});
+
+describe('slow clients and concurrent connections', () => {
+  /** Opens a raw upload announcing `announced` bytes and sends `chunk` bytes every `everyMs` until stopped. */
+  async function trickle(key: string, announced: number, chunk: number, everyMs: number) {
+    const { port } = new URL(stack.baseUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    const closedAt = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    socket.write(`POST /v1/videos HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${key}\r\nContent-Type: video/mp4\r\nContent-Length: ${announced}\r\n\r\n`);
+    let sent = 0;
+    const timer = setInterval(() => {
+      const n = Math.min(chunk, announced - sent);
+      if (n <= 0 || socket.destroyed) return clearInterval(timer);
+      socket.write(Buffer.alloc(n, 5));
+      sent += n;
+    }, everyMs);
+    return { socket, closedAt, answer: () => answer, stop: () => (clearInterval(timer), socket.destroy()) };
+  }
+
+  it('an upload sending 1 byte every 300 ms is cut off with 408 after the rate window, leaving nothing', async () => {
+    const before = await rawKeys();
+    const started = Date.now();
+    const slow = await trickle(KEY, 1_000_000, 1, 300);
+    // Window 2 s, minimum 1000 bytes/s: cut after one or two windows, far before the 60 s idle timeout.
+    const closedAt = await Promise.race([slow.closedAt, new Promise<number>((resolve) => setTimeout(() => resolve(0), 15_000))]);
+    slow.stop();
+    expect(closedAt, 'still open after 15 s').toBeGreaterThan(0);
+    expect(closedAt - started).toBeLessThan(10_000);
+    expect(statusOf(slow.answer())).toBe(408);
+    expect(slow.answer()).toMatch(/REELAY_UPLOAD_MIN_BYTES_PER_SECOND/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...(await rawKeys())].filter((k) => !before.has(k))).toEqual([]);
+  });
+
+  it('an upload that is slow but above the minimum (8 KB/s for 5 s, over two windows) completes', async () => {
+    const upload = await trickle(KEY, 40_000, 4000, 500);
+    await upload.closedAt;
+    expect(statusOf(upload.answer()), upload.answer().slice(0, 300)).toBe(202);
+  });
+
+  it('a key may have 2 uploads in progress at once: the third is 429, another key is not affected', async () => {
+    const held = [await trickle(KEY, 1_000_000, 4000, 250), await trickle(KEY, 1_000_000, 4000, 250)];
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const third = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', headers: { ...auth, 'content-type': 'video/mp4' }, body: Buffer.alloc(500, 1) });
+      expect(third.status).toBe(429);
+      expect(((await third.json()) as { detail: string }).detail).toMatch(/2 uploads in progress \(REELAY_MAX_CONCURRENT_UPLOADS\)/);
+      const other = await fetch(`${stack.baseUrl}/v1/videos`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${OTHER_KEY}`, 'content-type': 'video/mp4' },
+        body: Buffer.alloc(500, 1),
+      });
+      expect(other.status).toBe(202);
+    } finally {
+      for (const upload of held) upload.stop();
+    }
+    // The slots are given back when the uploads end.
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', headers: { ...auth, 'content-type': 'video/mp4' }, body: Buffer.alloc(500, 1) });
+    expect(after.status).toBe(202);
+  });
+
+  it('a key may hold 2 event streams open at once: the third is 429 until one closes', async () => {
+    const open = async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${stack.baseUrl}/v1/events`, { headers: auth, signal: controller.signal });
+      if (res.status === 200) await res.body!.getReader().read(); // the stream is really open
+      return { res, close: () => controller.abort() };
+    };
+    const first = await open();
+    const second = await open();
+    expect([first.res.status, second.res.status]).toEqual([200, 200]);
+    const third = await open();
+    expect(third.res.status).toBe(429);
+    expect(((await third.res.json()) as { detail: string }).detail).toMatch(/REELAY_MAX_STREAMS_PER_KEY/);
+    first.close();
+    const again = await (async () => {
+      for (let i = 0; i < 50; i++) {
+        const attempt = await open();
+        if (attempt.res.status === 200) return attempt;
+        await attempt.res.body?.cancel();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('a stream slot was never given back');
+    })();
+    again.close();
+    second.close();
   });
 });
