@@ -5,7 +5,9 @@ import { z } from 'zod';
 import type { ReelayEvent } from '../core/events.ts';
 import { isChannelId, isVideoId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
+import type { IncomingMessage } from 'node:http';
 import type { AppEnv } from './app-env.ts';
+import { tooManyAtOnce, type ConcurrencyLimit } from './concurrency-limit.ts';
 import { callerEventFilter, matchesFilter, type EventFilter } from './event-filter.ts';
 import type { EventHub, HubListener } from './realtime/event-hub.ts';
 import type { TokenClaims } from './tokens.ts';
@@ -16,6 +18,8 @@ export interface WsRouteDeps {
   heartbeatMs: number;
   /** Bytes a connection may have waiting to be sent before it is closed with 1013 (it cannot keep up). */
   maxBufferedBytes?: number;
+  /** Open streams per API key (REELAY_MAX_STREAMS_PER_KEY), shared with `/v1/events`. */
+  streams?: ConcurrencyLimit;
   logger: Logger;
 }
 
@@ -146,12 +150,19 @@ class WsConnection implements HubListener {
  * subscription. Authenticated like `/v1/events` (API key, or a `watch` token
  * as `?token=`, since browsers cannot set headers on a WebSocket).
  */
-export function wsRoute({ hub, heartbeatMs, maxBufferedBytes = DEFAULT_WS_MAX_BUFFERED_BYTES, logger }: WsRouteDeps): MiddlewareHandler<AppEnv> {
+export function wsRoute({ hub, heartbeatMs, maxBufferedBytes = DEFAULT_WS_MAX_BUFFERED_BYTES, streams, logger }: WsRouteDeps): MiddlewareHandler<AppEnv> {
   return upgradeWebSocket((c: Context<AppEnv>) => {
     const token = c.get('token');
     const { videoId, channelId, type } = c.req.query();
     // Validates the query (400 before the upgrade) and applies the token's reach.
     const initial = callerEventFilter(c.get('tenant'), token, { videoId, channelId, type });
+    let release: (() => void) | undefined;
+    if (streams && c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+      release = streams.tryAcquire(c.get('caller') ?? 'anonymous');
+      if (!release) throw tooManyAtOnce('event streams open', streams.max, 'REELAY_MAX_STREAMS_PER_KEY');
+      // Given back when the connection ends, whether or not the upgrade completed.
+      (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.once('close', release);
+    }
     const base: EventFilter = { tenant: initial.tenant, ...(initial.types ? { types: initial.types } : {}) };
     let connection: WsConnection | undefined;
     let unsubscribe: (() => void) | undefined;
@@ -187,6 +198,7 @@ export function wsRoute({ hub, heartbeatMs, maxBufferedBytes = DEFAULT_WS_MAX_BU
         connection?.message(event.data);
       },
       onClose() {
+        release?.();
         clearInterval(pinger);
         unsubscribe?.();
         connection?.ended();

@@ -13,6 +13,7 @@ import { outputKey } from '../core/status-store.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
 import { queuedVideo } from '../core/video-status.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { WsClient } from './support/ws-client.ts';
 
 /**
  * Issue #15 against the real API and emulator, with API keys on and the
@@ -368,7 +369,7 @@ describe('slow clients and concurrent connections', () => {
     expect(after.status).toBe(202);
   });
 
-  it('a key may hold 2 event streams open at once: the third is 429 until one closes', async () => {
+  it('a key may hold 2 event streams (SSE or WebSocket) open at once: the third is 429 until one closes', async () => {
     const open = async () => {
       const controller = new AbortController();
       const res = await fetch(`${stack.baseUrl}/v1/events`, { headers: auth, signal: controller.signal });
@@ -391,7 +392,23 @@ describe('slow clients and concurrent connections', () => {
       }
       throw new Error('a stream slot was never given back');
     })();
+    // WebSockets count against the same limit: with two SSE streams open, the upgrade is refused with 429.
+    await expect(WsClient.connect(`${stack.baseUrl}/v1/ws`, auth)).rejects.toMatchObject({ status: 429 });
     again.close();
     second.close();
+    const ws = await (async () => {
+      for (let i = 0; i < 50; i++) {
+        try {
+          return await WsClient.connect(`${stack.baseUrl}/v1/ws`, auth);
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      throw new Error('no WebSocket slot came free');
+    })();
+    const ws2 = await WsClient.connect(`${stack.baseUrl}/v1/ws`, auth);
+    await expect(WsClient.connect(`${stack.baseUrl}/v1/ws`, auth)).rejects.toMatchObject({ status: 429 });
+    ws.close();
+    ws2.close();
   });
 });
