@@ -5,6 +5,7 @@ import { HttpProblem } from '../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../core/events.ts';
 import { newVideoId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
+import type { PendingJobs } from '../core/pending-jobs.ts';
 import type { PriorityTier } from '../core/resources.ts';
 import type { StatusStore } from '../core/status-store.ts';
 import type { TranscodeJob } from '../core/transcode-job.ts';
@@ -26,6 +27,8 @@ export const UPLOAD_QUEUE_SIZE = 4;
 
 export interface IngestDeps {
   s3: S3Client;
+  /** Markers of jobs not yet on their queue (the sweep sends them if sending failed unrecorded). */
+  pendingJobs: PendingJobs;
   sqs: SQSClient;
   store: StatusStore;
   events: EventPublisher;
@@ -105,6 +108,8 @@ export class Ingest {
     const job: TranscodeJob = { videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now };
 
     try {
+      // Before the video exists: if sending its job fails unrecorded, the pending-job sweep sends it.
+      await this.deps.pendingJobs.mark(job);
       await this.deps.store.create(doc);
     } catch (err) {
       // No video points at the file: nothing would ever process or remove it.
@@ -121,11 +126,20 @@ export class Ingest {
       );
     } catch (err) {
       // Not queued: say so in the status instead of leaving a "queued" video no worker will see.
-      await this.deps.store.put({ ...doc, status: 'failed', error: { code: 'enqueue_failed', message: (err as Error).message } });
-      throw new HttpProblem(503, 'Service Unavailable', `the video was stored but could not be queued: ${(err as Error).message}`, {
-        cause: err,
-      });
+      const message = (err as Error).message;
+      const failed = await this.deps.store
+        .transition(doc.id, 'fail', () => ({ error: { code: 'enqueue_failed', message } }))
+        .catch((writeErr: unknown) => {
+          // Neither queued nor marked failed: the video stays queued with its pending-job marker, and the
+          // sweep sends the job a few minutes from now. The upload is kept: accepted, a little late.
+          this.deps.logger.error({ err: writeErr, cause: message, videoId: doc.id }, 'could not queue the job nor record it; the pending-job sweep will send it');
+          return undefined;
+        });
+      if (!failed) return doc;
+      await this.deps.pendingJobs.clear(doc.id);
+      throw new HttpProblem(503, 'Service Unavailable', `the video was stored but could not be queued: ${message}`, { cause: err });
     }
+    await this.deps.pendingJobs.clear(doc.id);
     try {
       const data = { videoId: doc.id, priority, sourceBytes: source.bytes, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) };
       await this.deps.events.publish(makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant }));

@@ -1,6 +1,7 @@
 import type { AwsClients } from '../core/aws.ts';
 import type { Config } from '../core/config.ts';
 import { EventPublisher } from '../core/events.ts';
+import { PendingJobs } from '../core/pending-jobs.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ResolvedResources } from '../core/resources.ts';
 import { StatusStore } from '../core/status-store.ts';
@@ -39,7 +40,16 @@ export async function startApi({
 }): Promise<RunningApi> {
   const store = new StatusStore(clients.s3, resources.names.mediaBucket);
   const events = new EventPublisher(clients.sns, resources);
+  const pendingJobs = new PendingJobs({
+    s3: clients.s3,
+    sqs: clients.sqs,
+    mediaBucket: resources.names.mediaBucket,
+    queueUrls: resources.tierQueueUrl,
+    store,
+    logger,
+  });
   const ingest = new Ingest({
+    pendingJobs,
     s3: clients.s3,
     sqs: clients.sqs,
     store,
@@ -61,6 +71,7 @@ export async function startApi({
     throw err;
   }
   const stopSweeping = new OrphanUploadSweeper({ s3: clients.s3, rawBucket: resources.names.rawBucket, store, logger }).start();
+  const stopPendingSweep = pendingJobs.start();
   return {
     url: server.url,
     store,
@@ -68,6 +79,7 @@ export async function startApi({
     async stop() {
       // SSE streams never end by themselves: end them, so that closing the server can finish.
       stopSweeping();
+      stopPendingSweep();
       const closed = server.close();
       await features.stop();
       await closed;

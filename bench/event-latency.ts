@@ -33,6 +33,7 @@ import { EventPublisher, eventFromSqsBody, makeEvent } from '../core/events.ts';
 import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { resolveResources } from '../core/resources.ts';
+import { PendingJobs } from '../core/pending-jobs.ts';
 import { StatusStore } from '../core/status-store.ts';
 import { ensureSubscriberQueue, provision } from '../infra/provision.ts';
 import { SseClient } from '../test/support/sse-client.ts';
@@ -111,7 +112,9 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
 
     // The API instance with its realtime gateway, and one SSE client on it.
     const store = new StatusStore(clients.s3, resources.names.mediaBucket);
-    const ingest = new Ingest({ s3: clients.s3, sqs: clients.sqs, store, events: publisher, rawBucket: resources.names.rawBucket, queueUrls: resources.tierQueueUrl, logger });
+    const queueUrls = resources.tierQueueUrl;
+    const pendingJobs = new PendingJobs({ s3: clients.s3, sqs: clients.sqs, mediaBucket: resources.names.mediaBucket, queueUrls, store, logger });
+    const ingest = new Ingest({ pendingJobs, s3: clients.s3, sqs: clients.sqs, store, events: publisher, rawBucket: resources.names.rawBucket, queueUrls, logger });
     const features = await startEventFeatures({ clients, resources, config, events: publisher, logger });
     const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...features.deps });
     const server = await startApiServer(app, { ...config.api, host: '127.0.0.1', port: 0 });

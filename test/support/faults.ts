@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients, type AwsClients } from '../../core/aws.ts';
 import type { Config } from '../../core/config.ts';
 
@@ -13,7 +14,7 @@ export interface FaultCounter {
  * `remaining` calls that `when` picks throw before reaching the wire (so the
  * SDK's own retries do not see them). The other clients are closed.
  */
-function withFaults<K extends 's3' | 'sns'>(
+function withFaults<K extends 's3' | 'sns' | 'sqs'>(
   aws: Config['aws'],
   service: K,
   when: (command: string, input: Record<string, unknown>) => boolean,
@@ -64,4 +65,17 @@ export function faultySns(
     { message: 'injected fault: SNS is unavailable', name: 'InternalError', status: 500 },
   );
   return { sns: client, faults };
+}
+
+/** An SQS client whose next `remaining` calls matching `when` fail with a 500. */
+export function faultySqs(
+  aws: Config['aws'],
+  { when, remaining }: { when: (command: string, input: { QueueUrl?: string }) => boolean; remaining: number },
+): { sqs: SQSClient; faults: FaultCounter } {
+  const { client, faults } = withFaults(aws, 'sqs', when, remaining, {
+    message: 'injected fault: SQS is unavailable',
+    name: 'InternalError',
+    status: 500,
+  });
+  return { sqs: client, faults };
 }
