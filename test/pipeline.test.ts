@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffprobe, isFastStart, meanLuma } from './support/media.ts';
+import { typesInPublishOrder } from './support/event-order.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
 
@@ -138,8 +139,8 @@ describe.concurrent('pipeline end to end', () => {
         expect(await meanLuma(stack.binaries.ffmpeg.path, thumb)).toBeGreaterThan(40);
 
         const types = await waitFor('video.ready to reach the notifier', () => {
-          const seen = stack.notifier.recent.filter((e) => e.subject === accepted.id).map((e) => e.type);
-          return seen.includes('video.ready') ? seen : undefined;
+          const seen = stack.notifier.recent.filter((e) => e.subject === accepted.id);
+          return seen.some((e) => e.type === 'video.ready') ? typesInPublishOrder(seen) : undefined;
         });
         expect(types).toEqual(['video.queued', 'video.processing', 'video.ready']);
         const ready = stack.notifier.recent.find((e) => e.subject === accepted.id && e.type === 'video.ready')!;

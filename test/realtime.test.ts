@@ -9,8 +9,10 @@ import { EventPublisher, makeEvent, parseEvent, type ReelayEvent } from '../core
 import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { startApiInstance, type ApiInstance } from './support/api-instance.ts';
+import { typesInPublishOrder } from './support/event-order.ts';
 import { SseClient, type SseEvent } from './support/sse-client.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { timeScale } from './support/test-emulator.ts';
 
 /**
  * The realtime gateway with two API instances (A: the stack's, B: a second
@@ -58,10 +60,10 @@ describe('GET /v1/events across API instances', () => {
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
 
-    const ready = await onB.waitFor('video.ready on B', byId(`video.ready:${id}`), 30_000);
+    const ready = await onB.waitFor('video.ready on B', byId(`video.ready:${id}`), 30_000 * timeScale);
     expect(ready.event).toBe('video.ready');
     expect(payload(ready)).toMatchObject({ type: 'video.ready', data: { videoId: id, outputs: { '720p': { width: 1280 } } } });
-    const forVideo = onB.events.filter((e) => payload(e).subject === id).map((e) => e.event);
+    const forVideo = typesInPublishOrder(onB.events.map(payload).filter((e) => e.subject === id));
     expect(forVideo).toEqual(['video.queued', 'video.processing', 'video.ready']);
     await onA.waitFor('video.ready on A', byId(`video.ready:${id}`));
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');

@@ -10,11 +10,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { queueUrl, resolveResources, type ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
-import { startEmulator, type RunningEmulator } from '../../infra/emulator.ts';
+import type { RunningEmulator } from '../../infra/emulator.ts';
 import { provision, provisionSettings } from '../../infra/provision.ts';
 import { Notifier } from '../../workers/notifier/notifier.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
+import { startTestEmulator, timeScale } from './test-emulator.ts';
 import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
 import { waitForDrained } from './queue-drained.ts';
 import type { TranscodeWorker } from '../../workers/transcode/worker.ts';
@@ -45,16 +46,19 @@ export function uniquePrefix(label: string): string {
 export async function startTestStack({
   env = {},
   withWorker = true,
+  withNotifier = true,
   dataDir,
   prefix = uniquePrefix('s'),
 }: {
   env?: Record<string, string>;
   withWorker?: boolean;
+  /** false: nothing consumes the notifier queue (a test runs the notifier process itself). */
+  withNotifier?: boolean;
   dataDir?: string;
   prefix?: string;
 } = {}): Promise<TestStack> {
   const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'reelay-test-')));
-  const emulator: RunningEmulator = await startEmulator({ port: 0, dataDir: dir });
+  const emulator: RunningEmulator = await startTestEmulator(dir);
   const config = loadConfig({
     AWS_ENDPOINT_URL: emulator.endpoint,
     REELAY_PREFIX: prefix,
@@ -88,13 +92,15 @@ export async function startTestStack({
 
   const notifier = new Notifier({ logger });
   const notifierQueueUrl = await queueUrl(clients.sqs, resources.names.notifierQueue);
-  const consumer = new QueueConsumer({
-    sqs: clients.sqs,
-    queueUrl: notifierQueueUrl,
-    handle: notifier.handle,
-    waitSeconds: 1,
-    logger,
-  }).start();
+  const consumer = withNotifier
+    ? new QueueConsumer({
+        sqs: clients.sqs,
+        queueUrl: notifierQueueUrl,
+        handle: notifier.handle,
+        waitSeconds: 1,
+        logger,
+      }).start()
+    : undefined;
 
   const base = { config, clients, resources, binaries, logger };
   const worker = withWorker ? startTestWorker(base) : undefined;
@@ -112,7 +118,7 @@ export async function startTestStack({
     dataDir: dir,
     async stop({ keepData = false } = {}) {
       await worker?.stop({ graceMs: 5000 });
-      await consumer.stop();
+      await consumer?.stop();
       await api.stop();
       destroyAwsClients(clients);
       await emulator.stop();
@@ -122,7 +128,7 @@ export async function startTestStack({
 }
 
 /** Polls the API until the video leaves queued/processing (or the timeout passes). */
-export async function waitForFinalStatus(baseUrl: string, id: string, timeoutMs = 45_000): Promise<Record<string, any>> {
+export async function waitForFinalStatus(baseUrl: string, id: string, timeoutMs = 45_000 * timeScale): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${baseUrl}/v1/videos/${id}`);
@@ -133,7 +139,7 @@ export async function waitForFinalStatus(baseUrl: string, id: string, timeoutMs 
   }
 }
 
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000 * timeScale): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
