@@ -21,6 +21,8 @@ import type { TokenSigner } from './tokens.ts';
 import { tokenRoutes } from './tokens-routes.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
 import { wsRoute } from './ws-route.ts';
+import type { DirectUploads } from './direct-uploads.ts';
+import { uploadRoutes } from './uploads-routes.ts';
 
 /** Without the event features (startEventFeatures) the live, webhook, events and notifications routes are absent. */
 export interface AppDeps extends Partial<EventFeatureDeps> {
@@ -33,6 +35,8 @@ export interface AppDeps extends Partial<EventFeatureDeps> {
   /** Scoped tokens: the signer (absent without REELAY_TOKEN_SECRET) and the record of spent upload tokens. */
   signer?: TokenSigner | undefined;
   tokenUses?: TokenUses;
+  /** Direct-to-S3 uploads (`/v1/uploads`). */
+  directUploads?: DirectUploads;
 }
 
 /** The HTTP API. Built from its dependencies so tests can run it in-process with `app.request()`. */
@@ -43,11 +47,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound(notFoundHandler);
   if (deps.api.corsOrigins.length > 0) app.use(apiCors(deps.api.corsOrigins));
   app.use(apiKeyAuth({ keys: deps.api.auth.keys, tokens: deps.signer }));
-  app.use('/v1/videos', uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst }));
+  // One budget per caller for every way of starting an upload (only POSTs count).
+  const uploadLimit = uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst });
+  for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus', '/v1/tus/']) app.use(path, uploadLimit);
   app.use('/v1/videos', concurrentUploadLimit(deps.api.maxConcurrentUploads));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   app.route('/v1/videos', videoRoutes(deps));
+  if (deps.directUploads && deps.tokenUses) {
+    app.route(
+      '/v1/uploads',
+      uploadRoutes({ uploads: deps.directUploads, tokenUses: deps.tokenUses, maxUploadBytes: deps.api.maxUploadBytes, ...(deps.channels ? { channels: deps.channels } : {}) }),
+    );
+  }
   app.route('/v1/tokens', tokenRoutes({ signer: deps.signer, store: deps.store, maxUploadBytes: deps.api.maxUploadBytes }));
   if (deps.channels) app.route('/v1/channels', channelRoutes(deps.channels));
   if (deps.webhooks) app.route('/v1/webhooks', webhookRoutes(deps.webhooks));

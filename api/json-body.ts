@@ -9,11 +9,11 @@ import { badRequest } from './problem.ts';
 export const MAX_JSON_BODY_BYTES = 16 * 1024;
 
 /** Refuses (413) a JSON body over the limit, whether or not it declares its length. */
-export function jsonBodyLimit(): MiddlewareHandler<AppEnv> {
+export function jsonBodyLimit(maxSize = MAX_JSON_BODY_BYTES): MiddlewareHandler<AppEnv> {
   return bodyLimit({
-    maxSize: MAX_JSON_BODY_BYTES,
+    maxSize,
     onError: () => {
-      throw new HttpProblem(413, 'Content Too Large', `the JSON body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
+      throw new HttpProblem(413, 'Content Too Large', `the JSON body is larger than ${maxSize} bytes`);
     },
   });
 }

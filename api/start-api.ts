@@ -11,6 +11,7 @@ import { Ingest } from './ingest.ts';
 import { OrphanUploadSweeper } from './orphan-uploads.ts';
 import { startApiServer } from './server.ts';
 import { TokenUses } from './token-uses.ts';
+import { DirectUploads } from './direct-uploads.ts';
 import { TokenSigner } from './tokens.ts';
 
 export interface RunningApi {
@@ -63,7 +64,19 @@ export async function startApi({
   try {
     const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
     const tokenUses = new TokenUses(clients.s3, resources.names.mediaBucket);
-    const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, signer, tokenUses, ...features.deps });
+    const directUploads = new DirectUploads({ s3: clients.s3, rawBucket: resources.names.rawBucket, mediaBucket: resources.names.mediaBucket, ingest, store });
+    const app = createApp({
+      ingest,
+      store,
+      s3: clients.s3,
+      mediaBucket: resources.names.mediaBucket,
+      api: config.api,
+      logger,
+      signer,
+      tokenUses,
+      directUploads,
+      ...features.deps,
+    });
     server = await startApiServer(app, { ...config.api, ...listen });
   } catch (err) {
     // A start that fails (the port is taken, …) leaves no realtime queue or subscription behind.

@@ -41,11 +41,11 @@ function parsePriority(value: string | undefined): PriorityTier | undefined {
 }
 
 /** A title made from the uploaded file's name (already cleaned). */
-function titleFromFilename(filename: string): string | undefined {
+export function titleFromFilename(filename: string): string | undefined {
   return cleanClientText(filename, MAX_TITLE_LENGTH);
 }
 
-function parseTitle(value: string | undefined): string | undefined {
+export function parseTitle(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const title = value.trim();
   const problem = clientTextProblem(title, MAX_TITLE_LENGTH);

@@ -1,0 +1,106 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { HttpProblem } from '../core/errors.ts';
+import { isVideoId } from '../core/ids.ts';
+import { PRIORITY_TIERS } from '../core/resources.ts';
+import type { AppEnv } from './app-env.ts';
+import type { DirectUpload, DirectUploads } from './direct-uploads.ts';
+import { jsonBodyLimit, MAX_JSON_BODY_BYTES, readJsonBody } from './json-body.ts';
+import type { LiveChannels } from './live-channels.ts';
+import { isVideoMediaType, mediaType } from './media-type.ts';
+import { notFound } from './problem.ts';
+import { recordingChannel } from './recording-channel.ts';
+import type { TokenUses } from './token-uses.ts';
+import { outOfScope } from './tokens.ts';
+import { tooLarge } from './upload-stream.ts';
+import { videoView } from './video-view.ts';
+import { parseTitle, titleFromFilename, tokenPriority } from './videos-routes.ts';
+
+export interface UploadRoutesDeps {
+  uploads: DirectUploads;
+  tokenUses: TokenUses;
+  maxUploadBytes: number;
+  channels?: LiveChannels;
+}
+
+const createBody = z.strictObject({
+  filename: z.string().max(1024).optional(),
+  size: z.number().int().min(1, 'the file is empty'),
+  contentType: z.string().refine(isVideoMediaType, 'must be video/* or application/octet-stream'),
+  priority: z.enum(PRIORITY_TIERS).optional(),
+  title: z.string().optional(),
+  channelId: z.string().optional(),
+});
+
+const completeBody = z.strictObject({
+  parts: z
+    .array(z.strictObject({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
+    .min(1)
+    .max(10_000),
+});
+
+/** The completion body lists up to 10,000 parts: larger than other JSON bodies. */
+const COMPLETE_BODY_BYTES = Math.max(MAX_JSON_BODY_BYTES, 10_000 * 100);
+
+/**
+ * `/v1/uploads`: direct-to-S3 multipart uploads. `POST /` starts one and
+ * returns a presigned URL per part; the client PUTs the parts to S3 and calls
+ * `POST /:id/complete` with their ETags (→ 202 with the queued video);
+ * `DELETE /:id` aborts. An `upload` token may start one upload and then
+ * complete or abort that one.
+ */
+export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: UploadRoutesDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post('/', jsonBodyLimit(), async (c) => {
+    const body = await readJsonBody(c, createBody);
+    const tenant = c.get('tenant');
+    const token = c.get('token');
+    const limit = Math.min(maxUploadBytes, token?.maxBytes ?? Infinity);
+    if (body.size > limit) throw tooLarge(limit);
+    const channelId = await recordingChannel(channels, tenant, body.channelId);
+    const priority = tokenPriority(token, body.priority) ?? (channelId ? 'high' : 'normal');
+    const title = parseTitle(body.title) ?? (body.filename ? titleFromFilename(body.filename) : undefined);
+    const id = uploads.newId();
+    if (token) await tokenUses.spend(token, `upload:${id}`);
+    const { doc, parts } = await uploads.create(id, {
+      tenant,
+      size: body.size,
+      contentType: mediaType(body.contentType) ?? 'application/octet-stream',
+      priority,
+      ...(body.filename ? { filename: body.filename } : {}),
+      ...(title ? { title } : {}),
+      ...(channelId ? { channelId } : {}),
+    });
+    c.header('location', `/v1/uploads/${id}`);
+    return c.json({ id, uploadId: doc.uploadId, partSize: doc.partSize, parts, expiresAt: doc.expiresAt, complete: `/v1/uploads/${id}/complete` }, 201);
+  });
+
+  app.post('/:id/complete', jsonBodyLimit(COMPLETE_BODY_BYTES), async (c) => {
+    const doc = await ownUpload(c, uploads, tokenUses);
+    const { parts } = await readJsonBody(c, completeBody);
+    const video = await uploads.complete(doc, parts);
+    c.header('location', `/v1/videos/${video.id}`);
+    return c.json(videoView(video), 202);
+  });
+
+  app.delete('/:id', async (c) => {
+    await uploads.abort(await ownUpload(c, uploads, tokenUses));
+    return c.body(null, 204);
+  });
+
+  return app;
+}
+
+/** The caller's upload; with a token, only the upload that token started. */
+async function ownUpload(c: Context<AppEnv>, uploads: DirectUploads, tokenUses: TokenUses): Promise<DirectUpload> {
+  const id = c.req.param('id') ?? '';
+  if (!isVideoId(id)) throw notFound(`no upload with id ${JSON.stringify(id.slice(0, 50))}`);
+  const doc = await uploads.get(id, c.get('tenant'));
+  const token = c.get('token');
+  if (token && !(await tokenUses.spentOn(token, `upload:${id}`))) throw outOfScope('this upload token did not start this upload');
+  if (!doc.completed && Date.parse(doc.expiresAt) < Date.now()) {
+    throw new HttpProblem(410, 'Gone', `upload ${id} expired at ${doc.expiresAt}; its parts are removed by the bucket's lifecycle rule`);
+  }
+  return doc;
+}
