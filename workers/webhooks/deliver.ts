@@ -23,9 +23,9 @@ export interface DeliverySettings {
  */
 export const MAX_RETRY_DELAY_SECONDS = 6 * 3600;
 
-/** A delivery's back-off before attempt `attempt + 1`. */
-export function retryDelaySeconds(attempt: number, baseMs: number): number {
-  return backoffSeconds(attempt, baseMs, MAX_RETRY_DELAY_SECONDS);
+/** A delivery's back-off before attempt `attempt + 1` (full jitter, see core/backoff.ts). */
+export function retryDelaySeconds(attempt: number, baseMs: number, random: () => number = Math.random): number {
+  return backoffSeconds(attempt, baseMs, MAX_RETRY_DELAY_SECONDS, random);
 }
 
 /**
