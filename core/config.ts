@@ -139,7 +139,7 @@ export interface SupervisorSettings {
 type Env = Record<string, string | undefined>;
 
 /** The defaults of REELAY_MAX_DURATION_SECONDS, REELAY_MAX_PIXELS and REELAY_MAX_FRAME_RATE. */
-export const DEFAULT_MEDIA_LIMITS: Config['limits'] = { maxDurationSeconds: 4 * 3600, maxPixels: 8192 * 4320, maxFrameRate: 120 };
+export const DEFAULT_MEDIA_LIMITS: Config['limits'] = { maxDurationSeconds: 4 * 3600, maxPixels: 8192 * 4320, maxFrameRate: 960 };
 
 /** One API key and the tenant it acts for (`tenant:key`; a bare key is tenant `default`'s). */
 export interface ApiKey {

@@ -65,7 +65,27 @@ describe('planTranscode', () => {
     expect(planTranscode(media({})).thumbnail).toMatchObject({ width: 640, height: 360, atSeconds: 2 });
     expect(planTranscode(media({ width: 320, height: 240 })).thumbnail).toMatchObject({ width: 320, height: 240 });
     expect(planTranscode(media({ duration: 3600 })).thumbnail.atSeconds).toBe(30);
-    expect(planTranscode(media({ duration: 0.5, startTime: 1.4 })).thumbnail.atSeconds).toBe(1.4);
+    // MPEG-TS starts at a non-zero time; ffmpeg's filters count from the first frame all the same.
+    expect(planTranscode(media({ duration: 0.5, startTime: 1.4 })).thumbnail.atSeconds).toBe(0);
+    expect(planTranscode(media({ duration: 10, startTime: 1.4 })).thumbnail.atSeconds).toBe(2);
+  });
+
+  it('frame rate: constant, at most 60, divided by a whole number, snapped to a standard rate', () => {
+    const rate = (frameRate: number) => planTranscode(media({ frameRate })).frameRate;
+    expect(rate(29.97)).toBe('30000/1001');
+    expect(rate(29.871)).toBe('30000/1001'); // variable-rate phone video
+    expect(rate(30.472)).toBe('30');
+    expect(rate(25)).toBe('25');
+    expect(rate(60)).toBe('60');
+    expect(rate(119.88)).toBe('60000/1001');
+    expect(rate(240)).toBe('60');
+    expect(rate(100)).toBe('50');
+    expect(rate(90)).toBe('45');
+    expect(rate(60.058)).toBe('60'); // a phone's 60 fps is not halved
+    expect(rate(13.325)).toBe('13325/1000');
+    expect(rate(1)).toBe('12');
+    expect(rate(5)).toBe('15');
+    expect(rate(0)).toBe('30');
   });
 
   it('carries whether the source has audio', () => {

@@ -34,6 +34,8 @@ export interface SourceMedia {
   duration: number;
   startTime: number;
   hasAudio: boolean;
+  /** Frames per second the source really delivers; 0 when unknown. */
+  frameRate?: number;
 }
 
 export interface PlannedRendition extends RenditionSpec {
@@ -50,6 +52,8 @@ export interface TranscodePlan {
   thumbnail: { file: string; width: number; height: number; atSeconds: number };
   skipped: { name: string; reason: string }[];
   hasAudio: boolean;
+  /** Constant output frame rate, as an ffmpeg rational (`30000/1001`): see outputFrameRate. */
+  frameRate: string;
 }
 
 /** Rounds to the nearest even number, at least 2: x264 with yuv420p needs even dimensions. */
@@ -72,6 +76,45 @@ export function displaySize(media: Pick<SourceMedia, 'width' | 'height' | 'rotat
 function scaleToShortSide(w: number, h: number, shortSide: number): { width: number; height: number } {
   const factor = shortSide / Math.min(w, h);
   return w <= h ? { width: even(shortSide), height: even(h * factor) } : { width: even(w * factor), height: even(shortSide) };
+}
+
+/** The highest output frame rate; faster sources are divided down (see outputFrameRate). */
+export const MAX_OUTPUT_FRAME_RATE = 60;
+
+/** The lowest output frame rate: slower sources repeat each frame a whole number of times. */
+export const MIN_OUTPUT_FRAME_RATE = 12;
+
+/** Frame rates players and encoders know, as [numerator, denominator]. */
+const STANDARD_RATES: readonly [number, number][] = [
+  [24000, 1001], [24, 1], [25, 1], [30000, 1001], [30, 1], [48, 1], [50, 1], [60000, 1001], [60, 1],
+];
+
+/** Fallback when a source's rate cannot be known at all. */
+const UNKNOWN_RATE_FALLBACK = '30';
+
+/**
+ * The constant frame rate of every rendition. Rule: the source's real average rate
+ * (variable-rate phone video included), divided by the smallest whole number that brings it to
+ * 60 fps or less (120 → 60, 240 → 60, 100 → 50: every 2nd / 4th frame is kept, so motion stays
+ * even) or, under 12 fps, multiplied by the smallest whole number that brings it to 12 or more
+ * (1 → 12, 5 → 15: each frame repeated), then snapped to the nearest standard rate when within 2 % (29.87 → 29.97). Slow-motion
+ * files play at the speed they were written at; only frames are dropped, never time.
+ */
+export function outputFrameRate(sourceRate: number | undefined): string {
+  if (!sourceRate || !Number.isFinite(sourceRate) || sourceRate <= 0) return UNKNOWN_RATE_FALLBACK;
+  // Within the 2 % snapping tolerance of 60 counts as 60 (a phone's 60.06 fps is not halved).
+  let rate = sourceRate / Math.ceil(sourceRate / (MAX_OUTPUT_FRAME_RATE * 1.02));
+  // Very slow sources (1 fps time-lapses, 5 fps webcams) are shown at a whole multiple of their rate
+  // of at least 12 fps: the same pictures, but an end that falls within 1/12 s of the source's.
+  if (rate < MIN_OUTPUT_FRAME_RATE) rate *= Math.ceil(MIN_OUTPUT_FRAME_RATE / rate);
+  let best: [number, number] | undefined;
+  for (const [num, den] of STANDARD_RATES) {
+    const std = num / den;
+    if (Math.abs(rate - std) / std <= 0.02 && (!best || Math.abs(rate - std) < Math.abs(rate - best[0] / best[1]))) best = [num, den];
+  }
+  if (best) return best[1] === 1 ? String(best[0]) : `${best[0]}/${best[1]}`;
+  const milli = Math.max(1, Math.round(rate * 1000));
+  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}/1000`;
 }
 
 export function planTranscode(media: SourceMedia): TranscodePlan {
@@ -98,7 +141,8 @@ export function planTranscode(media: SourceMedia): TranscodePlan {
   const long = Math.max(display.width, display.height);
   const thumbScale = Math.min(1, THUMBNAIL_LONG_SIDE / long);
   // A representative frame: look from a fifth into the video (past fades and black intros).
-  const atSeconds = media.duration >= 1 ? media.startTime + Math.min(media.duration * 0.2, 30) : media.startTime;
+  // Counted from the first frame: ffmpeg's filters see time from 0, whatever the container's start time.
+  const atSeconds = media.duration >= 1 ? Math.min(media.duration * 0.2, 30) : 0;
   return {
     display,
     renditions,
@@ -110,5 +154,6 @@ export function planTranscode(media: SourceMedia): TranscodePlan {
     },
     skipped,
     hasAudio: media.hasAudio,
+    frameRate: outputFrameRate(media.frameRate),
   };
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { isVideoId } from './ids.ts';
 import { PRIORITY_TIERS } from './resources.ts';
 
 /** The SQS message body of a transcode job. The status document holds everything else. */
 export const transcodeJobSchema = z.object({
-  videoId: z.string().min(1),
+  // A ULID, checked before it becomes part of an S3 key or a temp path.
+  videoId: z.string().refine(isVideoId, 'videoId must be a ULID'),
   priority: z.enum(PRIORITY_TIERS),
   sourceKey: z.string().min(1),
   enqueuedAt: z.string(),

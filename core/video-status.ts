@@ -20,6 +20,10 @@ export interface SourceInfo {
   videoCodec?: string;
   audioCodec?: string;
   hasAudio?: boolean;
+  /** Set for HDR sources (`smpte2084` = PQ, `arib-std-b67` = HLG); outputs are tone-mapped to SDR BT.709. */
+  colorTransfer?: string;
+  /** Set for interlaced sources; outputs are deinterlaced. */
+  interlaced?: boolean;
 }
 
 /** One file the worker wrote to the media bucket, as ffprobe measured it. */
@@ -47,6 +51,8 @@ export interface VideoStatus {
   outputs: Record<string, OutputInfo>;
   /** Renditions not produced, and why (e.g. no upscaling of a 480p source to 720p). */
   skipped: { name: string; reason: string }[];
+  /** What the user should know of a ready video: an empty audio track dropped, HDR not tone-mapped … */
+  notes?: string[];
   /** Why the video failed; set only when `status` is `failed`. */
   error?: { code: string; message: string };
   /**

@@ -160,7 +160,7 @@ describe.concurrent('pipeline end to end', () => {
     const video = await waitForFinalStatus(stack.baseUrl, id);
     expect(video.status).toBe('failed');
     expect(video.error.code).toBe('unreadable_input');
-    expect(video.error.message).toMatch(/ffprobe could not read the upload: .*invalid data/i);
+    expect(video.error.message).toMatch(/could not be read as a video: it is damaged or not a media file/);
     expect(video.attempts).toBe(1);
 
     const failed = await waitFor('video.failed to reach the notifier', () =>

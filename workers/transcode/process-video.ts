@@ -1,27 +1,26 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { DEFAULT_MEDIA_LIMITS } from '../../core/config.ts';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { tenantOf } from '../../core/tenants.ts';
+import { isVideoId } from '../../core/ids.ts';
 import { announce, EVENT_SOURCE } from './announce.ts';
 import type { Logger } from '../../core/logger.ts';
-import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
 import { outputKey, type StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
 import type { OutputInfo, SourceInfo, VideoStatus } from '../../core/video-status.ts';
-import { buildTranscodeCommand } from './ffmpeg/command.ts';
 import { FfmpegWatchdog, transcodeTimeLimitMs } from './ffmpeg-watchdog.ts';
-import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.ts';
+import type { MediaLimits } from './media-limits.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
-import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
+import type { ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
 import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../../core/cache-control.ts';
+import { transcodeFile } from './transcode-file.ts';
 
 
 export interface TranscodeDeps {
@@ -70,6 +69,8 @@ export async function transcodeVideo(
     current: known,
   }: { signal: AbortSignal; attempt: number; /** The status the caller just read, so it is not read twice. */ current?: VideoStatus | undefined },
 ): Promise<TranscodeOutcome> {
+  // Defence in depth: the id becomes part of a temp path and of S3 keys.
+  if (!isVideoId(job.videoId)) throw new PermanentJobError('malformed_job', 'the job names a video id that is not a ULID');
   const log = deps.logger.child({ videoId: job.videoId, attempt });
   const current = known ?? (await deps.store.get(job.videoId));
   if (!current) throw new PermanentJobError('unknown_video', `no status document for video ${job.videoId}`);
@@ -100,39 +101,36 @@ export async function transcodeVideo(
     const sourcePath = path.join(workDir, 'source');
     const outDir = path.join(workDir, 'out');
     await download(deps.s3, deps.rawBucket, job.sourceKey, sourcePath, signal);
-    const probe = await probeMedia(sourcePath, { ffprobePath: deps.binaries.ffprobe.path, signal });
-    checkMediaLimits(probe, deps.limits ?? DEFAULT_MEDIA_LIMITS);
-    const inputFormat = demuxerFor(probe.format);
-    const plan = planTranscode({
-      ...probe.video,
-      duration: probe.duration,
-      startTime: probe.startTime,
-      hasAudio: probe.audio !== undefined,
-    });
-    log.info({ probe, renditions: plan.renditions.map((r) => `${r.name}:${r.width}x${r.height}`) }, 'transcoding');
-
-    await mkdir(outDir);
     const progress = new ProgressWriter(deps.store, job.videoId, log);
-    const limitMs = transcodeTimeLimitMs(probe.duration, { factor: deps.jobTimeoutFactor, minMs: deps.jobTimeoutMinMs });
-    const watchdog = new FfmpegWatchdog({ stallMs: deps.stallTimeoutMs, limitMs, parent: signal });
-    try {
-      await runFfmpeg(buildTranscodeCommand(plan, { input: sourcePath, outDir, preset: deps.preset, threads: deps.threads, inputFormat }), {
-        ffmpegPath: deps.binaries.ffmpeg.path,
-        signal: watchdog.signal,
-        niceness: deps.niceness,
-        durationSeconds: probe.duration,
-        onAnyProgress: () => watchdog.progress(),
-        onProgress: (percent) => progress.report(percent),
-      });
-    } catch (err) {
-      if (watchdog.reason) throw new TransientJobError(watchdog.reason, { cause: err });
-      throw err;
-    } finally {
-      watchdog.stop();
-      await progress.flush();
-    }
-
-    const outputs = await measureOutputs(plan, outDir, job.videoId, deps.binaries.ffprobe.path);
+    const { probe, plan, outputs, notes } = await transcodeFile(sourcePath, outDir, {
+      binaries: deps.binaries,
+      preset: deps.preset,
+      threads: deps.threads,
+      ...(deps.limits ? { limits: deps.limits } : {}),
+      logger: log,
+      signal,
+      keyFor: (file) => outputKey(job.videoId, file),
+      runCommand: async (cmd, probe) => {
+        const limitMs = transcodeTimeLimitMs(probe.duration, { factor: deps.jobTimeoutFactor, minMs: deps.jobTimeoutMinMs });
+        const watchdog = new FfmpegWatchdog({ stallMs: deps.stallTimeoutMs, limitMs, parent: signal });
+        try {
+          await runFfmpeg(cmd, {
+            ffmpegPath: deps.binaries.ffmpeg.path,
+            signal: watchdog.signal,
+            niceness: deps.niceness,
+            durationSeconds: probe.duration,
+            onAnyProgress: () => watchdog.progress(),
+            onProgress: (percent) => progress.report(percent),
+          });
+        } catch (err) {
+          if (watchdog.reason) throw new TransientJobError(watchdog.reason, { cause: err });
+          throw err;
+        } finally {
+          watchdog.stop();
+          await progress.flush();
+        }
+      },
+    });
     await uploadOutputs(deps.s3, deps.mediaBucket, outDir, outputs, signal);
 
     const source = sourceFromProbe(current.source, probe);
@@ -140,6 +138,7 @@ export async function transcodeVideo(
       source,
       outputs,
       skipped: plan.skipped,
+      ...(notes.length > 0 ? { notes } : {}),
       progress: 100,
       finishedAt: new Date().toISOString(),
       error: undefined,
@@ -184,36 +183,9 @@ function sourceFromProbe(base: SourceInfo, probe: ProbeResult): SourceInfo {
     hasAudio: probe.audio !== undefined,
   };
   if (probe.audio) source.audioCodec = probe.audio.codec;
+  if (probe.video.colour.transfer === 'smpte2084' || probe.video.colour.transfer === 'arib-std-b67') source.colorTransfer = probe.video.colour.transfer;
+  if (['tt', 'bb', 'tb', 'bt'].includes(probe.video.fieldOrder)) source.interlaced = true;
   return source;
-}
-
-const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
-
-/** Measures every output with ffprobe: what the status reports is what was written, not what was asked for. */
-async function measureOutputs(plan: TranscodePlan, outDir: string, videoId: string, ffprobePath: string): Promise<Record<string, OutputInfo>> {
-  const entries = [...plan.renditions.map((r) => ({ name: r.name, file: r.file })), { name: 'thumbnail', file: plan.thumbnail.file }];
-  const measured = await Promise.all(
-    entries.map(async ({ name, file }) => {
-      const full = path.join(outDir, file);
-      const { size } = await stat(full).catch(() => {
-        throw new TransientJobError(`ffmpeg did not write ${file}`);
-      });
-      if (size === 0) throw new TransientJobError(`ffmpeg wrote an empty ${file}`);
-      const probe = await probeMedia(full, { ffprobePath, untrusted: false });
-      const info: OutputInfo = {
-        key: outputKey(videoId, file),
-        contentType: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-        bytes: size,
-        width: probe.video.width,
-        height: probe.video.height,
-        videoCodec: probe.video.codec,
-      };
-      if (file.endsWith('.mp4')) info.duration = Math.round(probe.duration * 1000) / 1000;
-      if (probe.audio) info.audioCodec = probe.audio.codec;
-      return [name, info] as const;
-    }),
-  );
-  return Object.fromEntries(measured);
 }
 
 /**

@@ -47,4 +47,29 @@ describe('buildTranscodeCommand', () => {
     expect(formats).not.toContain('concat');
     expect(argv[argv.indexOf('-i') + 1]).toBe('file:/tmp/in');
   });
+
+  it('runs the source chain once, before the split, on the chosen streams; tags BT.709; standard audio rate', () => {
+    const cmd = buildTranscodeCommand(plan(true), {
+      input: '/in',
+      outDir: '/out',
+      preset: 'fast',
+      threads: 0,
+      video: { index: 2, filters: ['bwdif=mode=send_frame:parity=auto:deint=all', 'fps=30000/1001'], inputMatrix: 'bt709' },
+      audio: { index: 4, sampleRate: 8000 },
+    });
+    expect(cmd.complexFilter).toMatch(/^\[0:2\]bwdif=[^;]*,fps=30000\/1001,split=3/);
+    expect(cmd.complexFilter).toContain('in_color_matrix=bt709:out_color_matrix=bt709:out_range=tv');
+    const mp4 = cmd.outputs[0]!.options.join(' ');
+    expect(mp4).toContain('-map 0:4');
+    expect(mp4).toContain('-ar 48000');
+    expect(mp4).toContain('-ac 2');
+    expect(mp4).toContain('-colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range tv');
+  });
+
+  it('refuses decoders reelay does not accept', () => {
+    const argv = commandArgv(buildTranscodeCommand(plan(true), { input: '/tmp/in', outDir: '/out', preset: 'fast', threads: 0 }));
+    const decoders = argv[argv.indexOf('-codec_whitelist') + 1]!.split(',');
+    expect(decoders).toEqual(expect.arrayContaining(['h264', 'hevc', 'vp9', 'aac']));
+    expect(decoders).not.toContain('libopenjpeg');
+  });
 });

@@ -19,34 +19,58 @@ export interface CommandOptions {
   threads: number;
   /** Demuxer to force (`-f`), as found by the probe; otherwise ffmpeg detects it within the allow-list. */
   inputFormat?: string;
+  /** The source's video stream and what it goes through before the split (see sourceChain); default: the first video stream as is. */
+  video?: { index: number; filters: string[]; inputMatrix?: 'bt709' | 'bt601' | undefined };
+  /** The source's audio stream (absolute index) when the plan has audio; default: the first audio stream. */
+  audio?: { index: number; sampleRate: number };
 }
 
+/** AAC sample rates kept as they are; anything else (8 kHz AMR, 12 kHz, 96 kHz …) becomes 48 kHz. */
+const STANDARD_SAMPLE_RATES = new Set([44100, 48000]);
+
+/** Every MP4 is tagged SDR BT.709, limited range: what the filter graph produced. */
+const BT709_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
+
 /**
- * Decodes the source once and feeds every output from one filter graph:
- * `split` fans the decoded frames out to a scaler per rendition and to the
+ * Decodes the source once and feeds every output from one filter graph: the
+ * source chain (deinterlace, constant frame rate, HDR tone-mapping) runs once,
+ * then `split` fans the frames out to a scaler per rendition and to the
  * thumbnail picker. Rotation is applied by ffmpeg's autorotate before the
- * graph, so the plan's display sizes are what the scalers produce.
+ * graph, so the plan's display sizes are what the scalers produce. To add an
+ * output, add a split branch and an entry to `outputs`.
  */
-export function buildTranscodeCommand(plan: TranscodePlan, { input, outDir, preset, threads, inputFormat }: CommandOptions): FfmpegCommand {
+export function buildTranscodeCommand(plan: TranscodePlan, { input, outDir, preset, threads, inputFormat, video, audio }: CommandOptions): FfmpegCommand {
   const branches = plan.renditions.length + 1;
   const labels = plan.renditions.map((_, i) => `s${i}`);
+  const chain = video?.filters.length ? `${video.filters.join(',')},` : '';
+  const inMatrix = video?.inputMatrix ? `:in_color_matrix=${video.inputMatrix}` : '';
   const graph = [
-    `[0:v:0]split=${branches}${labels.map((l) => `[${l}]`).join('')}[st]`,
-    ...plan.renditions.map((r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1,format=yuv420p[v${i}]`),
-    // `thumbnail` picks the most representative of the next 50 frames after the seek point.
+    `[${video ? `0:${video.index}` : '0:v:0'}]${chain}split=${branches}${labels.map((l) => `[${l}]`).join('')}[st]`,
+    ...plan.renditions.map(
+      (r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic${inMatrix}:out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420p[v${i}]`,
+    ),
+    // `thumbnail` picks the most representative of the next 50 frames after the seek point (or of those left).
     `[st]select='gte(t\\,${plan.thumbnail.atSeconds.toFixed(3)})',thumbnail=50,` +
-      `scale=${plan.thumbnail.width}:${plan.thumbnail.height},setsar=1,format=yuvj420p[th]`,
+      `scale=${plan.thumbnail.width}:${plan.thumbnail.height}${inMatrix}:out_color_matrix=bt601:out_range=pc,setsar=1,format=yuvj420p[th]`,
   ].join(';');
 
   const threadOpts = threads > 0 ? ['-threads', String(threads)] : [];
+  const audioRate = audio && STANDARD_SAMPLE_RATES.has(audio.sampleRate) ? audio.sampleRate : 48000;
+  const audioOpts = (bitrate: string) => [
+    '-map', audio ? `0:${audio.index}` : '0:a:0',
+    // Stretch or pad to the timestamps, so audio stays in sync with the constant-rate video.
+    '-af', 'aresample=async=1:first_pts=0',
+    '-c:a', 'aac', '-b:a', bitrate, '-ac', '2', '-ar', String(audioRate),
+  ];
   const outputs = plan.renditions.map((r, i) => ({
     path: path.join(outDir, r.file),
     options: [
       '-map', `[v${i}]`,
-      ...(plan.hasAudio ? ['-map', '0:a:0', '-c:a', 'aac', '-b:a', r.audioBitrate, '-ac', '2'] : ['-an']),
+      ...(plan.hasAudio ? audioOpts(r.audioBitrate) : ['-an']),
       '-c:v', 'libx264', '-preset', preset, '-crf', String(r.crf),
       '-maxrate', r.maxrate, '-bufsize', r.bufsize,
       '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+      ...BT709_TAGS,
       ...threadOpts,
       // The source's rotation is already applied to the pixels: do not tag the output as rotated too.
       '-metadata:s:v:0', 'rotate=0',

@@ -1,39 +1,73 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { PermanentJobError, TransientJobError } from '../../../core/errors.ts';
-import { ALLOWED_DEMUXERS, fileInput, INPUT_HARDENING } from './hardening.ts';
+import { AUDIO_DEMUXERS, fileInput, INPUT_HARDENING } from './hardening.ts';
 
 export interface ProbeResult {
   format: string;
+  /** Seconds of media really present (from the packets when they were scanned), not what the header claims. */
   duration: number;
+  /** What the container's header claims, seconds. */
+  headerDuration: number;
   startTime: number;
   bitRate?: number;
   video: {
+    /** Absolute stream index, for `-map 0:N` / `[0:N]`. */
+    index: number;
     codec: string;
     width: number;
     height: number;
     /** Clockwise display rotation, degrees (0, 90, 180, 270). */
     rotation: number;
     sampleAspectRatio: number;
+    /** Frames per second really delivered (see chooseFrameRate); 0 when unknown. */
     frameRate: number;
+    pixelFormat: string;
+    /** `progressive`, `tt`, `bb`, `tb`, `bt` or `unknown`. */
+    fieldOrder: string;
+    /** Colour tags as ffprobe names them (`bt709`, `smpte2084`, `arib-std-b67`, `bt2020nc`, `tv`, `pc`…); empty when untagged. */
+    colour: { transfer: string; primaries: string; matrix: string; range: string };
+    /** Packets seen by the scan; undefined when the file was not scanned. */
+    packets?: number;
   };
-  audio?: { codec: string; channels: number; sampleRate: number };
+  /** The audio stream to use: the default one, else the first, among those with channels and data. */
+  audio?: { index: number; codec: string; channels: number; sampleRate: number };
+  /** What was ignored on the way and the user should know (an empty audio stream …). */
+  notes: string[];
 }
 
 interface RawStream {
+  index?: number;
   codec_type?: string;
   codec_name?: string;
+  codec_tag_string?: string;
   width?: number;
   height?: number;
   sample_aspect_ratio?: string;
   avg_frame_rate?: string;
   r_frame_rate?: string;
+  time_base?: string;
   duration?: string;
+  pix_fmt?: string;
+  field_order?: string;
+  color_transfer?: string;
+  color_primaries?: string;
+  color_space?: string;
+  color_range?: string;
   channels?: number;
   sample_rate?: string;
   tags?: Record<string, string>;
   disposition?: Record<string, number>;
   side_data_list?: { rotation?: number }[];
 }
+
+/** What a scan of every packet found, per stream index. */
+export interface PacketScan {
+  streams: Map<number, { packets: number; first: number; end: number }>;
+  /** The demuxer hit the end of the file before the container said it would. */
+  endedEarly: boolean;
+}
+
 interface RawProbe {
   streams?: RawStream[];
   format?: { format_name?: string; duration?: string; start_time?: string; bit_rate?: string };
@@ -60,51 +94,146 @@ function finite(text: string | undefined): number {
 
 /**
  * Probes an uploaded file with ffprobe (JSON output) under the input hardening
- * rules. A file ffprobe cannot read, or without a video stream, is a
- * PermanentJobError: retrying will not help.
+ * rules, then (`scan`, the default for uploads) reads every packet's timestamp
+ * without decoding, so the duration, the frame rate and empty streams are
+ * judged on what the file holds rather than on what its header claims. A file
+ * ffprobe cannot read, or without a video stream, is a PermanentJobError.
  */
-export function probeMedia(
+export async function probeMedia(
   file: string,
   {
     ffprobePath,
     signal,
     timeoutMs = 60_000,
     untrusted = true,
-  }: { ffprobePath: string; signal?: AbortSignal; timeoutMs?: number; /** False only for files reelay wrote itself. */ untrusted?: boolean },
+    scan = untrusted,
+  }: {
+    ffprobePath: string;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    /** False only for files reelay wrote itself. */
+    untrusted?: boolean;
+    /** Read every packet's timestamps (no decoding); defaults to `untrusted`. */
+    scan?: boolean;
+  },
 ): Promise<ProbeResult> {
   const hardening = untrusted ? INPUT_HARDENING : ['-protocol_whitelist', 'file'];
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...hardening, '-i', fileInput(file)];
-  return new Promise((resolve, reject) => {
-    execFile(
-      ffprobePath,
-      args,
-      { signal, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        if (err) {
-          if (signal?.aborted) return reject(new TransientJobError('probe aborted', { cause: err }));
-          if ((err as { killed?: boolean }).killed) {
-            return reject(new PermanentJobError('probe_timeout', `ffprobe did not finish within ${timeoutMs / 1000}s`, { cause: err }));
-          }
-          const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
-          if (refused) {
-            return reject(
-              new PermanentJobError(
-                'unsupported_format',
-                `the upload is ${describeFormat(refused[1]!)}, not an accepted video container (accepted: ${ALLOWED_DEMUXERS.join(', ')}); it was not opened`,
-                { cause: err },
-              ),
-            );
-          }
-          const reason = stderrTail(stderr).replaceAll(`file:${file}`, 'the upload').replaceAll(file, 'the upload') || 'ffprobe failed';
-          return reject(new PermanentJobError('unreadable_input', `ffprobe could not read the upload: ${reason}`, { cause: err }));
-        }
-        try {
-          resolve(parseProbe(JSON.parse(stdout) as RawProbe, stderr));
-        } catch (parseErr) {
-          reject(parseErr);
-        }
-      },
+  const { stdout } = await runProbe(ffprobePath, args, { signal, timeoutMs }).catch(async (err: ProbeFailure) => {
+    throw await explainProbeFailure(file, err);
+  });
+  const raw = JSON.parse(stdout) as RawProbe;
+  const packets = scan ? await scanPackets(file, { ffprobePath, signal, timeoutMs: timeoutMs * 4 }) : undefined;
+  return parseProbe(raw, packets);
+}
+
+interface ProbeFailure extends Error {
+  stderr: string;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+function runProbe(ffprobePath: string, args: string[], { signal, timeoutMs }: { signal?: AbortSignal | undefined; timeoutMs: number }) {
+  return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(ffprobePath, args, { signal, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (!err) return resolve({ stdout, stderr });
+      reject(Object.assign(err, { stderr, timedOut: (err as { killed?: boolean }).killed === true && !signal?.aborted, aborted: signal?.aborted === true }));
+    });
+  });
+}
+
+/** The permanent (or, when aborted, transient) error for an ffprobe that did not succeed; stderr stays in `cause`. */
+async function explainProbeFailure(file: string, err: ProbeFailure): Promise<Error> {
+  if (err.aborted) return new TransientJobError('probe aborted', { cause: err });
+  if (err.timedOut) return new PermanentJobError('probe_timeout', 'the file could not be read in time; it is probably damaged', { cause: err });
+  const stderr = err.stderr ?? '';
+  const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
+  if (refused) return refusedFormat(refused[1]!, err);
+  const codec = /Codec \((\w+)\) not on whitelist/.exec(stderr);
+  if (codec) return new PermanentJobError('unsupported_codec', `the file uses the ${codec[1]} codec, which this server does not accept`, { cause: err });
+  if (/moov atom not found/.test(stderr)) {
+    if (await isHeifImage(file)) return new PermanentJobError('not_a_video', 'the upload is a HEIF/HEIC photo, not a video', { cause: err });
+    return new PermanentJobError(
+      'truncated_input',
+      'the file is incomplete: its index (the MP4 moov box) is missing, as when an upload or a recording is cut off',
+      { cause: err },
     );
+  }
+  return new PermanentJobError('unreadable_input', 'the file could not be read as a video: it is damaged or not a media file', { cause: err });
+}
+
+/** Major brands of HEIF/AVIF still images: an MP4-like box layout, but a photo. */
+const HEIF_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'mif1', 'msf1', 'avif', 'avis']);
+
+async function isHeifImage(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(12);
+    await handle.read(head, 0, 12, 0);
+    return head.toString('latin1', 4, 8) === 'ftyp' && HEIF_BRANDS.has(head.toString('latin1', 8, 12));
+  } finally {
+    await handle.close();
+  }
+}
+
+function refusedFormat(demuxer: string, cause: Error): PermanentJobError {
+  if (demuxer === 'image2' || demuxer.endsWith('_pipe')) {
+    return new PermanentJobError('not_a_video', `the upload is a still image (${demuxer.replace(/_pipe$/, '')}), not a video; it was not opened`, { cause });
+  }
+  if (AUDIO_DEMUXERS.has(demuxer)) {
+    return new PermanentJobError('no_video_stream', `the upload is an audio file (${demuxer}) with no video; reelay makes video renditions only`, { cause });
+  }
+  return new PermanentJobError(
+    'unsupported_format',
+    `the upload is ${describeFormat(demuxer)}, not a video file reelay accepts (one self-contained media file); it was not opened`,
+    { cause },
+  );
+}
+
+/**
+ * Reads every packet's stream, timestamp and duration (demuxing only, no decoding), streamed
+ * line by line so a long file costs no memory. Fails soft: a scan that cannot run leaves the
+ * header's word standing.
+ */
+export function scanPackets(
+  file: string,
+  { ffprobePath, signal, timeoutMs }: { ffprobePath: string; signal?: AbortSignal | undefined; timeoutMs: number },
+): Promise<PacketScan | undefined> {
+  const args = [
+    '-v', 'warning', '-of', 'csv=p=0', '-show_entries', 'packet=stream_index,pts_time,dts_time,duration_time',
+    ...INPUT_HARDENING, '-i', fileInput(file),
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const streams: PacketScan['streams'] = new Map();
+    let stderr = '';
+    let pending = '';
+    const take = (line: string) => {
+      const [index, pts, dts, dur] = line.split(',');
+      const i = Number(index);
+      const t = Number(pts !== 'N/A' && pts ? pts : dts);
+      if (!Number.isInteger(i) || !Number.isFinite(t)) return;
+      const d = Number(dur);
+      const s = streams.get(i) ?? { packets: 0, first: t, end: t };
+      s.packets++;
+      s.first = Math.min(s.first, t);
+      s.end = Math.max(s.end, t + (Number.isFinite(d) && d > 0 ? d : 0));
+      streams.set(i, s);
+    };
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      lines.forEach(take);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stderr.length < 64 * 1024) stderr += chunk;
+    });
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => {
+      if (pending) take(pending);
+      if (code !== 0 && streams.size === 0) return resolve(undefined);
+      resolve({ streams, endedEarly: /File ended prematurely|truncat|Truncat|partial file|EOF inside/i.test(stderr) });
+    });
   });
 }
 
@@ -114,46 +243,113 @@ function describeFormat(demuxer: string): string {
     hls: 'an HLS playlist (hls)',
     concat: 'a concat list (concat)',
     dash: 'a DASH manifest (dash)',
-    image2: 'an image sequence (image2)',
   };
   if (known[demuxer]) return known[demuxer];
-  if (demuxer.endsWith('_pipe')) return `an image (${demuxer})`;
   return `in the ${demuxer} format`;
 }
 
-export function parseProbe(raw: RawProbe, stderr = ''): ProbeResult {
+/** Still-image codecs: one frame of one of these is a photo, not a video. */
+const IMAGE_CODECS = new Set(['gif', 'png', 'apng', 'mjpeg', 'webp', 'bmp', 'tiff', 'jpeg2000', 'heic']);
+
+export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
   const streams = raw.streams ?? [];
-  const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
-  if (!raw.format?.format_name) throw new PermanentJobError('unreadable_input', 'ffprobe found no container format in the upload');
+  if (!raw.format?.format_name) throw new PermanentJobError('unreadable_input', 'the file could not be read as a video: no container format was found');
+  const packetsOf = (s: RawStream) => (scan && s.index !== undefined ? (scan.streams.get(s.index)?.packets ?? 0) : undefined);
+  const videos = streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  // A declared video track without samples (an editor's leftover) is not the video.
+  const video = videos.find((s) => packetsOf(s) !== 0) ?? videos[0];
   if (!video) {
     const what = streams.some((st) => st.codec_type === 'audio') ? 'only audio' : 'no video stream';
     throw new PermanentJobError('no_video_stream', `the upload (${raw.format.format_name}) has ${what}; reelay makes video renditions only`);
   }
-  if (!video.width || !video.height) {
-    const why = stderrTail(stderr, 300);
-    throw new PermanentJobError('invalid_video', `the video stream has no valid picture size${why ? `: ${why}` : ''}`);
+  if (!video.codec_name || video.codec_name === 'unknown') {
+    const tag = video.codec_tag_string && !video.codec_tag_string.includes('[') ? video.codec_tag_string : 'unknown';
+    throw new PermanentJobError('unsupported_codec', `the video is ${describeCodec(tag)}, which this server cannot decode`);
   }
-  const audio = streams.find((s) => s.codec_type === 'audio');
+  if (!video.width || !video.height) {
+    throw new PermanentJobError('invalid_video', `the ${video.codec_name} video stream has no valid picture size`);
+  }
+  if (packetsOf(video) === 0) throw new PermanentJobError('no_video_stream', `the ${video.codec_name} video stream holds no frames`);
+  if (IMAGE_CODECS.has(video.codec_name) && (packetsOf(video) ?? 2) <= 1) {
+    throw new PermanentJobError('not_a_video', `the upload is a single ${video.codec_name} picture, not a video`);
+  }
+
+  const notes: string[] = [];
+  const audios = streams.filter((s) => s.codec_type === 'audio');
+  const usable = audios.filter((s) => (s.channels ?? 0) > 0 && s.codec_name && s.codec_name !== 'unknown' && packetsOf(s) !== 0);
+  const audio = usable.find((s) => s.disposition?.default) ?? usable[0];
+  if (audios.length > 0 && !audio) notes.push('the audio track is empty or in an unknown format; the video has no sound');
+
   const sideRotation = video.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
   // Older ffprobe reports the clockwise `rotate` tag; newer ones the display matrix, counter-clockwise.
   const rotation = video.tags?.rotate !== undefined ? Number(video.tags.rotate) : sideRotation !== undefined ? -sideRotation : 0;
   const sar = ratio(video.sample_aspect_ratio);
+  const headerDuration = finite(raw.format.duration) || finite(video.duration);
+  const spans = [video, ...(audio ? [audio] : [])].map((s) => scan?.streams.get(s.index ?? -1)).filter((s) => s !== undefined);
+  const scanned = spans.length > 0 ? Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.first)) : 0;
+  const duration = scanned > 0 ? scanned : headerDuration;
+  const tag = (v: string | undefined) => (v && v !== 'unknown' && v !== 'unspecified' ? v : '');
   const result: ProbeResult = {
     format: raw.format.format_name,
-    duration: finite(raw.format.duration) || finite(video.duration),
+    duration,
+    headerDuration,
     startTime: finite(raw.format.start_time),
     video: {
-      codec: video.codec_name ?? 'unknown',
+      index: video.index ?? 0,
+      codec: video.codec_name,
       width: video.width,
       height: video.height,
       rotation: ((Math.round(rotation) % 360) + 360) % 360,
       sampleAspectRatio: sar > 0 ? sar : 1,
-      frameRate: ratio(video.avg_frame_rate) || ratio(video.r_frame_rate),
+      frameRate: chooseFrameRate(video, scan?.streams.get(video.index ?? -1)),
+      pixelFormat: video.pix_fmt ?? 'unknown',
+      fieldOrder: video.field_order ?? 'unknown',
+      colour: {
+        transfer: tag(video.color_transfer),
+        primaries: tag(video.color_primaries),
+        matrix: tag(video.color_space),
+        range: tag(video.color_range),
+      },
     },
+    notes,
   };
+  const videoPackets = packetsOf(video);
+  if (videoPackets !== undefined) result.video.packets = videoPackets;
   if (raw.format.bit_rate) result.bitRate = finite(raw.format.bit_rate);
   if (audio) {
-    result.audio = { codec: audio.codec_name ?? 'unknown', channels: audio.channels ?? 0, sampleRate: finite(audio.sample_rate) };
+    result.audio = { index: audio.index ?? 0, codec: audio.codec_name ?? 'unknown', channels: audio.channels ?? 0, sampleRate: finite(audio.sample_rate) };
+  }
+  if (scan?.endedEarly && headerDuration > duration * 1.5 + 1) {
+    throw new PermanentJobError(
+      'truncated_input',
+      `the file ends after ${duration.toFixed(1)} s of the ${Math.round(headerDuration)} s its header announces: the upload was cut off`,
+    );
   }
   return result;
+}
+
+function describeCodec(tag: string): string {
+  const known: Record<string, string> = { vvc1: 'VVC/H.266', vvi1: 'VVC/H.266', av01: 'AV1', apv1: 'APV' };
+  return known[tag] ? `${known[tag]} (${tag})` : `in an unknown codec (${tag})`;
+}
+
+/**
+ * The frame rate a stream really delivers. `avg_frame_rate` is the truth when the container
+ * knows it (`r_frame_rate` when the two are within 5 %); `r_frame_rate` is the fallback. Either may be the container's timebase in
+ * disguise (1000/1 in Matroska and FLV): such a value is discarded. When the scan counted the
+ * packets, packets ÷ span is used if nothing plausible is declared or the declared rate is more
+ * than 4× off (field-coded interlaced video has two packets a frame, so ×2 is normal).
+ */
+export function chooseFrameRate(video: RawStream, scanned?: { packets: number; first: number; end: number }): number {
+  const timebaseRate = 1 / (ratio(video.time_base) || 1);
+  const plausible = (r: number) => r > 0 && r <= 10_000 && !(timebaseRate >= 1000 && Math.abs(r - timebaseRate) < 0.5);
+  const [avg, nominal] = [ratio(video.avg_frame_rate), ratio(video.r_frame_rate)];
+  // Variable-rate phone video averages a little off its nominal rate (29.87 for 29.83, 31.0 for 29.97): the nominal one is meant.
+  const close = plausible(avg) && plausible(nominal) && Math.abs(avg - nominal) / nominal < 0.05;
+  const declared = close ? nominal : ([avg, nominal].find(plausible) ?? 0);
+  const span = scanned ? scanned.end - scanned.first : 0;
+  const counted = scanned && scanned.packets > 1 && span > 0 ? scanned.packets / span : 0;
+  if (!counted) return declared;
+  if (!declared || declared / counted > 4 || counted / declared > 4) return counted;
+  return declared;
 }

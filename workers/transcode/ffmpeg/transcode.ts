@@ -1,5 +1,5 @@
 import ffmpeg from 'fluent-ffmpeg';
-import { TransientJobError } from '../../../core/errors.ts';
+import { PermanentJobError, TransientJobError } from '../../../core/errors.ts';
 import { commandArgv, type FfmpegCommand } from './command.ts';
 import { stderrTail } from './probe.ts';
 
@@ -27,6 +27,52 @@ export class FfmpegError extends TransientJobError {
     this.stderr = stderr;
     this.argv = argv;
   }
+}
+
+/**
+ * ffmpeg stopped on the input itself: the same bytes will fail the same way, so it is not
+ * retried. `code` and the message are for users; `stderr` (ffmpeg's own lines) is for the logs.
+ */
+export class FfmpegInputError extends PermanentJobError {
+  override name = 'FfmpegInputError';
+  readonly stderr: string;
+  readonly argv: string[];
+  constructor(code: string, message: string, stderr: string, argv: string[], options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.stderr = stderr;
+    this.argv = argv;
+  }
+}
+
+/** Failures of the machine, not of the file: retried. */
+const ENVIRONMENT_FAILURE = /No space left on device|Cannot allocate memory|Out of memory|Resource temporarily unavailable|Too many open files|Input\/output error|killed with signal|Broken pipe/i;
+
+/**
+ * Sorts a failed ffmpeg run: transient (the machine: signals, a full disk, memory) or permanent
+ * (the input: no decoder, corrupt or truncated data, nothing decodable). ffmpeg reads a local
+ * file with a fixed command, so whatever is not the machine's fault happens again on a retry.
+ */
+export function classifyFfmpegFailure(message: string, stderr: string, argv: string[], cause?: unknown): FfmpegError | FfmpegInputError {
+  const tail = stderrTail(stderr);
+  if (ENVIRONMENT_FAILURE.test(`${message}\n${stderr}`)) return new FfmpegError(`ffmpeg failed: ${tail || message}`, tail, argv, { cause });
+  const notAllowed = /Codec \((\w+)\) not on whitelist/.exec(stderr);
+  if (notAllowed) {
+    return new FfmpegInputError('unsupported_codec', `the file uses the ${notAllowed[1]} codec, which this server does not accept`, tail, argv, { cause });
+  }
+  const noDecoder = /Decoder \(codec (\w+)\) not found|Unsupported codec with id \d+ for input stream/.exec(stderr);
+  if (noDecoder) {
+    return new FfmpegInputError('unsupported_codec', `the video is ${noDecoder[1] ?? 'in a codec'} which this server cannot decode`, tail, argv, { cause });
+  }
+  if (/File ended prematurely|Truncat|partial file|EOF inside/i.test(stderr) && /Conversion failed|Error while decoding/.test(stderr)) {
+    return new FfmpegInputError('truncated_input', 'the file is cut off before its video can be decoded', tail, argv, { cause });
+  }
+  return new FfmpegInputError(
+    'undecodable_video',
+    'the video could not be decoded: its data is damaged or encoded in a way this server cannot read',
+    tail,
+    argv,
+    { cause },
+  );
 }
 
 /**
@@ -73,9 +119,11 @@ export function runFfmpeg(
 
     command.on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
       cleanup();
-      const tail = stderrTail(stderr ?? '');
-      const why = signal?.aborted ? 'ffmpeg was stopped' : `ffmpeg failed: ${tail || err.message}`;
-      reject(new FfmpegError(why, tail, argv, { cause: err }));
+      if (signal?.aborted) {
+        reject(new FfmpegError('ffmpeg was stopped', stderrTail(stderr ?? ''), argv, { cause: err }));
+        return;
+      }
+      reject(classifyFfmpegFailure(err.message, stderr ?? '', argv, err));
     });
     command.on('end', () => {
       cleanup();

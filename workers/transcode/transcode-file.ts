@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
+import type { OutputInfo } from '../../core/video-status.ts';
+import { buildTranscodeCommand, type FfmpegCommand } from './ffmpeg/command.ts';
+import type { FfmpegBinaries } from './ffmpeg/locate.ts';
+import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
+import { filterSupport, hdrTransfer, sourceChain } from './ffmpeg/source-filters.ts';
+import { FfmpegInputError, runFfmpeg, type RunOptions } from './ffmpeg/transcode.ts';
+import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.ts';
+import { DEFAULT_MEDIA_LIMITS } from '../../core/config.ts';
+
+const run = promisify(execFile);
+
+/** The plan for a probed source: sizes from the display picture, the frame rate rule, audio or not. */
+export function planFromProbe(probe: ProbeResult): TranscodePlan {
+  return planTranscode({
+    ...probe.video,
+    duration: probe.duration,
+    startTime: probe.startTime,
+    hasAudio: probe.audio !== undefined,
+  });
+}
+
+export interface TranscodeFileOptions {
+  binaries: FfmpegBinaries;
+  preset: string;
+  threads: number;
+  limits?: MediaLimits;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Runs one ffmpeg command (the caller adds its watchdog and progress); default: runFfmpeg. */
+  runCommand?: (cmd: FfmpegCommand, probe: ProbeResult) => Promise<void>;
+  /** Maps an output file name to the key reported in its OutputInfo. */
+  keyFor?: (file: string) => string;
+}
+
+export interface TranscodedFile {
+  probe: ProbeResult;
+  plan: TranscodePlan;
+  outputs: Record<string, OutputInfo>;
+  /** Things the user should know (audio dropped, HDR kept as is …), for the status document. */
+  notes: string[];
+}
+
+/** A way to run the transcode; the first that works wins (see transcodeFile). */
+interface Variant {
+  tonemap: boolean;
+  audio: boolean;
+  note?: string;
+}
+
+/**
+ * Probe → limits → plan → ONE ffmpeg pass → thumbnail check → measured outputs, on local
+ * files only (no S3, no queue): the part of a job that depends on the media. When ffmpeg
+ * refuses the input (a permanent error) with a part that can be dropped, it is tried again
+ * without it: first without HDR tone-mapping, then without the audio track, each with a note.
+ */
+export async function transcodeFile(source: string, outDir: string, opts: TranscodeFileOptions): Promise<TranscodedFile> {
+  const { binaries, logger: log } = opts;
+  const probe = await probeMedia(source, { ffprobePath: binaries.ffprobe.path, ...(opts.signal ? { signal: opts.signal } : {}) });
+  checkMediaLimits(probe, opts.limits ?? DEFAULT_MEDIA_LIMITS);
+  const inputFormat = demuxerFor(probe.format);
+  const support = await filterSupport(binaries.ffmpeg.path);
+  const variants: Variant[] = [{ tonemap: true, audio: true }];
+  if (hdrTransfer(probe.video.colour)) variants.push({ tonemap: false, audio: true, note: 'the HDR video could not be tone-mapped; colours may look washed out' });
+  if (probe.audio) variants.push({ tonemap: true, audio: false, note: 'the audio track could not be decoded and was left out' });
+
+  let lastError: unknown;
+  for (const variant of variants) {
+    const plan = planFromProbe(variant.audio ? probe : { ...probe, audio: undefined });
+    const chain = sourceChain(probe, plan, variant.tonemap ? support : { ...support, zscale: false, tonemap: false });
+    const notes = [...probe.notes, ...(variant.tonemap ? chain.notes : []), ...(variant.note ? [variant.note] : [])];
+    const cmd = buildTranscodeCommand(plan, {
+      input: source,
+      outDir,
+      preset: opts.preset,
+      threads: opts.threads,
+      inputFormat,
+      video: { index: probe.video.index, filters: chain.filters, inputMatrix: chain.inputMatrix },
+      ...(plan.hasAudio && probe.audio ? { audio: { index: probe.audio.index, sampleRate: probe.audio.sampleRate } } : {}),
+    });
+    log.info({ probe, plan: { renditions: plan.renditions.map((r) => `${r.name}:${r.width}x${r.height}`), frameRate: plan.frameRate }, chain }, 'transcoding');
+    await mkdir(outDir, { recursive: true });
+    try {
+      await (opts.runCommand ?? ((c) => runFfmpeg(c, { ffmpegPath: binaries.ffmpeg.path, ...(opts.signal ? { signal: opts.signal } : {}) } satisfies RunOptions)))(cmd, probe);
+    } catch (err) {
+      if (!(err instanceof FfmpegInputError)) throw err;
+      log.warn({ code: err.code, stderr: err.stderr, argv: err.argv }, 'ffmpeg refused the input');
+      lastError = err;
+      continue;
+    }
+    await ensureThumbnail(plan, outDir, binaries.ffmpeg.path, log);
+    const outputs = await measureOutputs(plan, outDir, binaries.ffprobe.path, opts.keyFor ?? ((file) => file));
+    return { probe, plan, outputs, notes };
+  }
+  throw lastError;
+}
+
+/**
+ * The thumbnail is picked from the decoded stream; when ffmpeg wrote none (a clip shorter than
+ * its timestamps said), the first frame of the smallest rendition is taken instead: a real
+ * frame of the output, never a made-up picture.
+ */
+async function ensureThumbnail(plan: TranscodePlan, outDir: string, ffmpegPath: string, log: Logger): Promise<void> {
+  const thumb = path.join(outDir, plan.thumbnail.file);
+  const written = await stat(thumb).then((s) => s.size > 0, () => false);
+  if (written) return;
+  const first = plan.renditions[0];
+  if (!first) return;
+  log.warn('ffmpeg wrote no thumbnail; taking the first frame of the smallest rendition');
+  await run(ffmpegPath, [
+    '-v', 'error', '-nostdin', '-y', '-protocol_whitelist', 'file', '-i', `file:${path.join(outDir, first.file)}`,
+    '-frames:v', '1', '-vf', `scale=${plan.thumbnail.width}:${plan.thumbnail.height}:out_range=pc,setsar=1,format=yuvj420p`,
+    '-q:v', '3', '-f', 'image2', '-update', '1', thumb,
+  ]).catch((err: Error) => log.warn({ err }, 'could not take a frame from the rendition'));
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
+
+/** Measures every output with ffprobe: what the status reports is what was written, not what was asked for. */
+async function measureOutputs(
+  plan: TranscodePlan,
+  outDir: string,
+  ffprobePath: string,
+  keyFor: (file: string) => string,
+): Promise<Record<string, OutputInfo>> {
+  const entries = [...plan.renditions.map((r) => ({ name: r.name, file: r.file })), { name: 'thumbnail', file: plan.thumbnail.file }];
+  const measured = await Promise.all(
+    entries.map(async ({ name, file }) => {
+      const full = path.join(outDir, file);
+      const size = await stat(full).then((s) => s.size, () => 0);
+      // ffmpeg exited cleanly and still wrote nothing: no frame of this input could be decoded.
+      if (size === 0) throw new PermanentJobError('undecodable_video', 'no frame of the video could be decoded');
+      const probe = await probeMedia(full, { ffprobePath, untrusted: false }).catch((err: unknown) => {
+        throw new TransientJobError(`could not measure ${file}`, { cause: err });
+      });
+      const info: OutputInfo = {
+        key: keyFor(file),
+        contentType: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        bytes: size,
+        width: probe.video.width,
+        height: probe.video.height,
+        videoCodec: probe.video.codec,
+      };
+      if (file.endsWith('.mp4')) info.duration = Math.round(probe.duration * 1000) / 1000;
+      if (probe.audio) info.audioCodec = probe.audio.codec;
+      return [name, info] as const;
+    }),
+  );
+  return Object.fromEntries(measured);
+}
