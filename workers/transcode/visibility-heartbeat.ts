@@ -16,6 +16,7 @@ export class VisibilityHeartbeat {
   private readonly intervalMs: number;
   private readonly visibilityTimeoutMs: number;
   private readonly logger: Logger;
+  private readonly onLost: ((err: unknown) => void) | undefined;
 
   constructor(opts: {
     sqs: SQSClient;
@@ -24,7 +25,14 @@ export class VisibilityHeartbeat {
     intervalMs: number;
     visibilityTimeoutMs: number;
     logger: Logger;
+    /**
+     * Called once when SQS says the receipt handle is no longer valid: the
+     * message was deleted or received again by another worker, which owns the
+     * job now. The beats stop.
+     */
+    onLost?: (err: unknown) => void;
   }) {
+    this.onLost = opts.onLost;
     this.sqs = opts.sqs;
     this.queueUrl = opts.queueUrl;
     this.receiptHandle = opts.receiptHandle;
@@ -61,9 +69,28 @@ export class VisibilityHeartbeat {
       );
       this.logger.debug('visibility extended');
     } catch (err) {
+      if (isLostReceipt(err)) {
+        this.logger.warn({ err }, 'the receipt handle is no longer valid: another worker owns this job now');
+        this.stop();
+        this.onLost?.(err);
+        return;
+      }
       this.logger.warn({ err }, 'could not extend visibility; another worker may receive this job');
     } finally {
       this.schedule();
     }
   }
+}
+
+/**
+ * SQS's answers for a receipt handle that no longer holds the message: the
+ * message was deleted, or its visibility ran out and it was received again.
+ * (AWS: ReceiptHandleIsInvalid, or InvalidParameterValue "…receipt handle has
+ * expired"/"…not available for visibility timeout change"; fauxqs:
+ * MessageNotInflight.)
+ */
+export function isLostReceipt(err: unknown): boolean {
+  const { name = '', message = '' } = err as { name?: string; message?: string };
+  if (/ReceiptHandleIsInvalid|MessageNotInflight/.test(name)) return true;
+  return /InvalidParameterValue/.test(name) && /receipt handle|not available for visibility timeout change/i.test(message);
 }

@@ -42,7 +42,7 @@ export class TranscodeWorker {
   private readonly pollers: TierPoller[] = [];
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | undefined;
-  readonly stats = { ready: 0, failed: 0, retried: 0, duplicates: 0 };
+  readonly stats = { ready: 0, failed: 0, retried: 0, duplicates: 0, abandoned: 0 };
 
   constructor(opts: WorkerOptions) {
     this.opts = opts;
@@ -116,6 +116,7 @@ export class TranscodeWorker {
     const key = got.message.MessageId ?? job.videoId;
     this.jobs.set(key, abort);
     this.opts.onBusyChange?.(this.jobs.size);
+    let lost = false;
     const heartbeat = new VisibilityHeartbeat({
       sqs: this.opts.sqs,
       queueUrl: got.queueUrl,
@@ -123,6 +124,11 @@ export class TranscodeWorker {
       intervalMs: this.opts.heartbeatMs,
       visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
       logger: log,
+      // Another worker has the job now: stop this copy (ffmpeg included) and leave the status and message to it.
+      onLost: () => {
+        lost = true;
+        abort.abort();
+      },
     }).start();
     try {
       const status = await this.opts.transcode.store.get(job.videoId);
@@ -153,6 +159,11 @@ export class TranscodeWorker {
       else this.stats.ready++;
       await this.deleteMessage(got);
     } catch (err) {
+      if (lost) {
+        this.stats.abandoned++;
+        log.warn({ err: describeError(err) }, 'job abandoned: another worker owns it now');
+        return;
+      }
       await this.onFailure(got, job, err, log, abort.signal.aborted);
     } finally {
       heartbeat.stop();
