@@ -89,8 +89,8 @@ describe('live channels', () => {
     await expectProblem(await live('x'.repeat(65)), 400, /is invalid/);
     await expectProblem(await startLive('ok-channel', { title: 'x', extra: 1 }), 400, /Unrecognized key.*extra/);
     await expectProblem(await startLive('ok-channel', ['title']), 400, /invalid body/);
-    await expectProblem(await startLive('ok-channel', { title: 'x'.repeat(201) }), 400, /title: at most 200 characters/);
-    await expectProblem(await startLive('ok-channel', { title: 'a\u0007b' }), 400, /control characters/);
+    await expectProblem(await startLive('ok-channel', { title: 'x'.repeat(201) }), 400, /title: is longer than 200 characters/);
+    await expectProblem(await startLive('ok-channel', { title: 'a\u0007b' }), 400, /title: contains a control or bidirectional-formatting character/);
     await expectProblem(await live('ok-channel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' }), 400, /not valid JSON/);
     await expectProblem(await live('ok-channel', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'title' }), 415, /application\/json/);
     // Nothing was started by any of them.
