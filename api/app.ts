@@ -12,7 +12,7 @@ import { notificationRoutes } from './notifications-routes.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { apiKeyAuth } from './auth.ts';
 import { apiCors } from './cors.ts';
-import { uploadRateLimit } from './rate-limit.ts';
+import { channelRateLimit, uploadRateLimit } from './rate-limit.ts';
 import { concurrentUploadLimit } from './concurrency-limit.ts';
 import { requestLog } from './request-log.ts';
 import { videoRoutes } from './videos-routes.ts';
@@ -51,6 +51,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const uploadLimit = uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst });
   for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus', '/v1/tus/']) app.use(path, uploadLimit);
   app.use('/v1/videos', concurrentUploadLimit(deps.api.maxConcurrentUploads));
+  app.use('/v1/channels/*', channelRateLimit(deps.api.channelRatePerMinute));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   app.route('/v1/videos', videoRoutes(deps));

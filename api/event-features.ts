@@ -51,7 +51,7 @@ export async function startEventFeatures({
   // Built before the gateway starts: nothing that can throw comes after the realtime queue exists.
   const deps: EventFeatureDeps = {
     channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger }),
-    webhooks: { store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)), allowPrivate: config.webhooks.allowPrivate },
+    webhooks: { store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)), allowPrivate: config.webhooks.allowPrivate, maxEndpoints: config.webhooks.maxEndpoints },
     realtime: { hub, heartbeatMs: config.realtime.heartbeatMs, streams: new ConcurrencyLimit(config.api.maxStreams) },
   };
   const gateway = await RealtimeGateway.start({

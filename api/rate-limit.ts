@@ -42,19 +42,44 @@ export class TokenBuckets {
   }
 }
 
-/** 429 with `Retry-After` once a caller has used its uploads. */
-export function uploadRateLimit({ perMinute, burst }: { perMinute: number; burst: number }): MiddlewareHandler<AppEnv> {
+/**
+ * 429 with `Retry-After` once a caller (an API key) has used its budget of
+ * requests with one of `methods`; `what` and `setting` name it in the answer.
+ */
+export function rateLimit({
+  perMinute,
+  burst,
+  methods,
+  what,
+  setting,
+}: {
+  perMinute: number;
+  burst: number;
+  methods: readonly string[];
+  what: string;
+  setting: string;
+}): MiddlewareHandler<AppEnv> {
   const buckets = new TokenBuckets({ perMinute, burst });
-  return async function uploadRateLimitMiddleware(c, next) {
-    if (perMinute > 0 && c.req.method === 'POST') {
+  return async function rateLimitMiddleware(c, next) {
+    if (perMinute > 0 && methods.includes(c.req.method)) {
       const waitMs = buckets.take(c.get('caller') ?? 'anonymous');
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
-        throw new HttpProblem(429, 'Too Many Requests', `upload rate limit of ${perMinute} per minute reached; retry in ${seconds}s`, {
+        throw new HttpProblem(429, 'Too Many Requests', `${what} rate limit of ${perMinute} per minute reached (${setting}); retry in ${seconds}s`, {
           headers: { 'retry-after': String(seconds) },
         });
       }
     }
     return next();
   };
+}
+
+/** Uploads (POST /v1/videos) per key. */
+export function uploadRateLimit({ perMinute, burst }: { perMinute: number; burst: number }): MiddlewareHandler<AppEnv> {
+  return rateLimit({ perMinute, burst, methods: ['POST'], what: 'upload', setting: 'REELAY_UPLOAD_RATE_PER_MINUTE' });
+}
+
+/** Live channel starts and ends (POST/DELETE /v1/channels/:id/live) per key: each publishes an event to every subscriber. */
+export function channelRateLimit(perMinute: number): MiddlewareHandler<AppEnv> {
+  return rateLimit({ perMinute, burst: Math.min(10, perMinute), methods: ['POST', 'DELETE'], what: 'live channel change', setting: 'REELAY_CHANNEL_RATE_PER_MINUTE' });
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { HttpProblem } from '../core/errors.ts';
 import { EVENT_TYPES } from '../core/events.ts';
 import { newWebhookSecret } from '../core/standard-webhooks.ts';
 import { isWebhookId, newWebhookId, type Webhook, type WebhookStore } from '../core/webhook-store.ts';
@@ -14,6 +15,8 @@ export interface WebhookRoutesDeps {
   allowPrivate: boolean;
   /** DNS resolution of the URL's host (injectable for tests). */
   resolve?: ResolveAll;
+  /** `REELAY_WEBHOOK_MAX_ENDPOINTS`: endpoints one tenant may register (unset: no limit). */
+  maxEndpoints?: number;
 }
 
 const createBody = z.strictObject({
@@ -34,7 +37,7 @@ export function webhookView({ secret: _secret, ...webhook }: Webhook) {
  * signing secret (the only time it is shown); GET lists them; GET/DELETE
  * `/:id` show or remove one.
  */
-export function webhookRoutes({ store, allowPrivate, resolve }: WebhookRoutesDeps): Hono<AppEnv> {
+export function webhookRoutes({ store, allowPrivate, resolve, maxEndpoints }: WebhookRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/', jsonBodyLimit(), async (c) => {
@@ -46,10 +49,15 @@ export function webhookRoutes({ store, allowPrivate, resolve }: WebhookRoutesDep
       if (err instanceof WebhookUrlError) throw badRequest(`url: ${err.message}`);
       throw err;
     }
+    const tenant = c.get('tenant');
+    // Every event is fanned out to every endpoint of its tenant: their number is bounded.
+    if (maxEndpoints !== undefined && (await store.list(tenant)).length >= maxEndpoints) {
+      throw new HttpProblem(409, 'Conflict', `this tenant already has ${maxEndpoints} webhook endpoints (REELAY_WEBHOOK_MAX_ENDPOINTS); delete one first`);
+    }
     const now = new Date().toISOString();
     const webhook: Webhook = {
       id: newWebhookId(),
-      tenant: c.get('tenant'),
+      tenant,
       url: url.href,
       events: [...new Set(body.events)],
       secret: newWebhookSecret(),

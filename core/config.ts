@@ -54,6 +54,8 @@ export interface Config {
     maxConcurrentUploads: number;
     /** Open event streams (SSE, WebSocket) at once per API key (per API process); 0 = no limit. */
     maxStreams: number;
+    /** Live channel starts and ends per minute per API key (per API process); 0 = no limit. */
+    channelRatePerMinute: number;
   };
   /** What an upload may be; anything beyond is a permanent failure before transcoding. */
   limits: {
@@ -105,6 +107,8 @@ export interface Config {
     retryBaseDelayMs: number;
     /** Time limit of one delivery request, response included, ms. */
     timeoutMs: number;
+    /** Endpoints one tenant may register. */
+    maxEndpoints: number;
   };
   realtime: {
     /** Comment line sent on an idle SSE stream this often, ms (default 15 s, at most half the idle timeout). */
@@ -193,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
       },
       maxConcurrentUploads: r.int('REELAY_MAX_CONCURRENT_UPLOADS', 8, 0, 10_000),
       maxStreams: r.int('REELAY_MAX_STREAMS_PER_KEY', 20, 0, 100_000),
+      channelRatePerMinute: r.int('REELAY_CHANNEL_RATE_PER_MINUTE', 30, 0, 1_000_000),
     },
     limits: {
       maxDurationSeconds: r.int('REELAY_MAX_DURATION_SECONDS', DEFAULT_MEDIA_LIMITS.maxDurationSeconds, 1, 7 * 24 * 3600),
@@ -225,6 +230,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: r.int('REELAY_WEBHOOK_MAX_ATTEMPTS', 8, 1, 25),
       retryBaseDelayMs: r.int('REELAY_WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600) * 1000,
       timeoutMs: r.int('REELAY_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
+      maxEndpoints: r.int('REELAY_WEBHOOK_MAX_ENDPOINTS', 20, 1, 1000),
     },
     realtime: {
       // 0: not set; derived from the idle timeout below.

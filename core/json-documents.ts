@@ -23,6 +23,8 @@ export class JsonDocuments<T> {
   private readonly s3: S3Client;
   private readonly bucket: string;
   private readonly folder: string;
+  /** What `list` last read of each document, by the ETag it had. */
+  private readonly cache = new Map<string, { etag: string; doc: T }>();
   constructor(s3: S3Client, bucket: string, folder: string) {
     this.s3 = s3;
     this.bucket = bucket;
@@ -81,18 +83,38 @@ export class JsonDocuments<T> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(id) }));
   }
 
-  /** Every document in the folder (a few hundred at most are expected: webhooks, channels). */
+  /**
+   * Every document in the folder (a few hundred at most are expected: webhooks, channels). One listing,
+   * and a GET only for a document whose ETag changed since this instance last read it: a caller that
+   * lists on every event (the webhook fan-out) reads each document once per change, not once per event.
+   */
   async list(): Promise<T[]> {
-    const keys: string[] = [];
+    const listed: { id: string; etag: string | undefined }[] = [];
     let ContinuationToken: string | undefined;
     do {
       const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.folder}/`, ContinuationToken }));
-      for (const object of page.Contents ?? []) if (object.Key?.endsWith('.json')) keys.push(object.Key);
+      for (const object of page.Contents ?? []) {
+        if (object.Key?.endsWith('.json')) listed.push({ id: object.Key.slice(this.folder.length + 1, -'.json'.length), etag: object.ETag });
+      }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    const ids = keys.map((key) => key.slice(this.folder.length + 1, -'.json'.length));
-    // A document deleted between the listing and the read is simply left out.
-    const docs: (T | undefined)[] = await Promise.all(ids.map((id) => this.get(id)));
+    const present = new Set(listed.map(({ id }) => id));
+    for (const id of this.cache.keys()) if (!present.has(id)) this.cache.delete(id);
+    const docs: (T | undefined)[] = await Promise.all(
+      listed.map(async ({ id, etag }): Promise<T | undefined> => {
+        const cached = this.cache.get(id);
+        if (cached && etag !== undefined && cached.etag === etag) return structuredClone(cached.doc);
+        // A document deleted between the listing and the read is simply left out.
+        const read = await this.read(id);
+        if (!read) {
+          this.cache.delete(id);
+          return undefined;
+        }
+        if (etag !== undefined && read.etag === etag) this.cache.set(id, { etag, doc: structuredClone(read.doc) });
+        else this.cache.delete(id);
+        return read.doc;
+      }),
+    );
     return docs.filter((doc): doc is T => doc !== undefined);
   }
 

@@ -12,6 +12,7 @@ import { SecretBox } from '../core/secret-box.ts';
 import { outputKey } from '../core/status-store.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
 import { queuedVideo } from '../core/video-status.ts';
+import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { WsClient } from './support/ws-client.ts';
 
@@ -22,18 +23,21 @@ import { WsClient } from './support/ws-client.ts';
  */
 const KEY = 'security-key-0123456789abcdef';
 const OTHER_KEY = 'other-tenant-key-0123456789';
+const THIRD_KEY = 'third-tenant-key-0123456789';
 let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack({
     withWorker: false,
     env: {
-      REELAY_API_KEYS: `${KEY},other:${OTHER_KEY}`,
+      REELAY_API_KEYS: `${KEY},other:${OTHER_KEY},third:${THIRD_KEY}`,
       // Small numbers so that the limits show in seconds.
       REELAY_UPLOAD_MIN_BYTES_PER_SECOND: '1000',
       REELAY_UPLOAD_RATE_WINDOW_SECONDS: '2',
       REELAY_MAX_CONCURRENT_UPLOADS: '2',
       REELAY_MAX_STREAMS_PER_KEY: '2',
+      REELAY_CHANNEL_RATE_PER_MINUTE: '6',
+      REELAY_WEBHOOK_MAX_ENDPOINTS: '3',
     },
   });
 });
@@ -410,5 +414,90 @@ describe('slow clients and concurrent connections', () => {
     await expect(WsClient.connect(`${stack.baseUrl}/v1/ws`, auth)).rejects.toMatchObject({ status: 429 });
     ws.close();
     ws2.close();
+  });
+});
+
+describe('per-key limits beyond uploads', () => {
+  const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+  it('live channel starts and ends are rate-limited per key (429 with Retry-After); reading is not', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${stack.baseUrl}/v1/channels/flappy/live`, { method: i % 2 === 0 ? 'POST' : 'DELETE', headers: as(THIRD_KEY) });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get('retry-after');
+        expect(((await res.json()) as { detail: string }).detail).toMatch(/REELAY_CHANNEL_RATE_PER_MINUTE/);
+      } else await res.body?.cancel();
+    }
+    // A burst of 6, refilled at 6 a minute: the 7th change in a row is refused.
+    expect(statuses.slice(0, 6).every((s) => s === 200 || s === 201), statuses.join()).toBe(true);
+    expect(statuses.slice(6).every((s) => s === 429), statuses.join()).toBe(true);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    expect((await fetch(`${stack.baseUrl}/v1/channels/flappy/live`, { headers: as(THIRD_KEY) })).status).toBe(200);
+    // Another key has its own budget.
+    expect((await fetch(`${stack.baseUrl}/v1/channels/steady/live`, { method: 'POST', headers: as(OTHER_KEY) })).status).toBe(201);
+  });
+
+  it('a tenant may register REELAY_WEBHOOK_MAX_ENDPOINTS endpoints; one more is 409 until one is deleted', async () => {
+    const register = (n: number) =>
+      fetch(`${stack.baseUrl}/v1/webhooks`, {
+        method: 'POST',
+        headers: { ...as(THIRD_KEY), 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `https://93.184.215.14/hooks/${n}`, events: ['video.ready'] }),
+      });
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const res = await register(n);
+      expect(res.status).toBe(201);
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const fourth = await register(3);
+    expect(fourth.status).toBe(409);
+    expect(((await fourth.json()) as { detail: string }).detail).toMatch(/already has 3 webhook endpoints \(REELAY_WEBHOOK_MAX_ENDPOINTS\)/);
+    // Another tenant is not affected.
+    expect((await registerWebhook('https://93.184.215.14/hooks/default')).status).toBe(201);
+    expect((await fetch(`${stack.baseUrl}/v1/webhooks/${ids[0]}`, { method: 'DELETE', headers: as(THIRD_KEY) })).status).toBe(204);
+    expect((await register(4)).status).toBe(201);
+  });
+
+  it('listing the endpoints (what every event\'s fan-out does) reads a document only when it changed', async () => {
+    // The store's own S3 client, counting what it sends.
+    const clients = createAwsClients(stack.config.aws);
+    const sent: string[] = [];
+    clients.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCommands' },
+    );
+    try {
+      const store = new WebhookStore(clients.s3, stack.resources.names.mediaBucket, new SecretBox(stack.config.secretsKey));
+      const first = await store.list();
+      expect(first.length).toBeGreaterThanOrEqual(4);
+      expect(sent.filter((c) => c === 'GetObjectCommand').length).toBe(first.length);
+      sent.length = 0;
+      for (let i = 0; i < 5; i++) expect((await store.list()).map((w) => w.id)).toEqual(first.map((w) => w.id));
+      expect(sent.filter((c) => c === 'GetObjectCommand')).toEqual([]);
+      expect(sent.filter((c) => c === 'ListObjectsV2Command').length).toBe(5);
+      // One webhook changes (a failed delivery recorded): only it is read again, and the change is seen.
+      const changed = first[0]!;
+      await new WebhookStore(stack.clients.s3, stack.resources.names.mediaBucket, new SecretBox(stack.config.secretsKey)).recordFailure(changed.id, {
+        at: new Date().toISOString(),
+        eventId: 'e',
+        eventType: 'video.ready',
+        attempts: 1,
+        reason: 'test',
+      });
+      sent.length = 0;
+      const after = await store.list();
+      expect(sent.filter((c) => c === 'GetObjectCommand').length).toBe(1);
+      expect(after.find((w) => w.id === changed.id)?.failureCount).toBe(changed.failureCount + 1);
+      expect(after.find((w) => w.id === changed.id)?.secret).toMatch(/^whsec_/);
+    } finally {
+      destroyAwsClients(clients);
+    }
   });
 });

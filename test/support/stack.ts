@@ -68,6 +68,7 @@ export async function startTestStack({
     // Tests upload in bursts; the rate limit has its own test.
     REELAY_UPLOAD_RATE_PER_MINUTE: '0',
     REELAY_MAX_CONCURRENT_UPLOADS: '0',
+    REELAY_CHANNEL_RATE_PER_MINUTE: '0',
     // Required with API keys; a fresh one per stack.
     REELAY_SECRETS_KEY: randomBytes(32).toString('hex'),
     PORT: '0',
