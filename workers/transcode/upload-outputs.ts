@@ -1,0 +1,72 @@
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../../core/cache-control.ts';
+import { TransientJobError } from '../../core/errors.ts';
+import { outputKey } from '../../core/status-store.ts';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.mp4': 'video/mp4',
+  '.jpg': 'image/jpeg',
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.m4s': 'video/iso.segment',
+  '.vtt': 'text/vtt',
+  '.json': 'application/json',
+};
+
+export function contentTypeOf(file: string): string {
+  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/**
+ * Uploads every file under `outDir` (however many the command wrote: renditions, thumbnail, and any
+ * playlists or segments), all at once; a file's key is derived from the video id and its path under
+ * `outDir`, so a retry overwrites. Through lib-storage's multipart Upload: one PutObject stops at 5 GB,
+ * and a long 720p rendition can pass that.
+ */
+export async function uploadOutputs({
+  s3,
+  bucket,
+  outDir,
+  videoId,
+  signal,
+}: {
+  s3: S3Client;
+  bucket: string;
+  outDir: string;
+  videoId: string;
+  signal: AbortSignal;
+}): Promise<void> {
+  const files = (await readdir(outDir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(outDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+  const uploads = files.map(
+    (file) =>
+      new Upload({
+        client: s3,
+        params: {
+          Bucket: bucket,
+          Key: outputKey(videoId, file),
+          Body: createReadStream(path.join(outDir, file)),
+          ContentType: contentTypeOf(file),
+          CacheControl: PRIVATE_OUTPUT_CACHE_CONTROL,
+        },
+        partSize: 16 * 1024 * 1024,
+        queueSize: 2,
+        leavePartsOnError: false,
+      }),
+  );
+  const abortAll = () => uploads.forEach((u) => void u.abort().catch(() => undefined));
+  signal.addEventListener('abort', abortAll, { once: true });
+  try {
+    await Promise.all(uploads.map((u) => u.done()));
+  } catch (err) {
+    abortAll();
+    throw new TransientJobError(`could not upload the outputs: ${(err as Error).message}`, { cause: err });
+  } finally {
+    signal.removeEventListener('abort', abortAll);
+  }
+}
