@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseSecretsKey } from './secret-box.ts';
@@ -93,7 +93,7 @@ export interface Config {
     preset: string;
     /** ffmpeg `-threads`; 0 lets ffmpeg decide. */
     threads: number;
-    /** Scheduling priority of ffmpeg (`nice`), 0–19: transcodes yield the CPU to the API and pollers. */
+    /** Scheduling priority of ffmpeg (`nice`), 0–19; 0 by default: a niced transcode loses to any other load on the host (bench: issue 12). */
     niceness: number;
   };
   /** `REELAY_SECRETS_KEY` (64 hex characters): encrypts webhook signing secrets at rest. Required with API keys. */
@@ -221,8 +221,8 @@ export function loadConfig(env: Env = process.env): Config {
       ffmpegPath: r.optional('FFMPEG_PATH'),
       ffprobePath: r.optional('FFPROBE_PATH'),
       preset: r.oneOf('REELAY_X264_PRESET', 'veryfast', X264_PRESETS),
-      threads: r.int('REELAY_FFMPEG_THREADS', availableParallelism(), 0, 64),
-      niceness: r.int('REELAY_FFMPEG_NICENESS', 10, 0, 19),
+      threads: r.int('REELAY_FFMPEG_THREADS', 0, 0, 64),
+      niceness: r.int('REELAY_FFMPEG_NICENESS', 0, 0, 19),
     },
     secretsKey: readSecretsKey(r, problems),
     webhooks: {
