@@ -1,3 +1,4 @@
+import { END_TO_END_GOAL } from './end-to-end.ts';
 import type { BenchResults } from './report.ts';
 
 /** One goal of issue 6, the value this run measured for it, and whether it was met (undefined: not measured). */
@@ -8,7 +9,7 @@ export interface GoalCheck {
   pass: boolean | undefined;
 }
 
-/** Goals of issue 6 with a number attached. */
+/** Goals of issues 6 and 12 with a number attached. */
 export const GOALS = {
   /** Pipeline wall time at most this many times the raw ffmpeg command's. */
   transcodeOverhead: 1.1,
@@ -18,11 +19,33 @@ export const GOALS = {
   ingestMemoryBytes: 100 * 1024 * 1024,
   /** Median SendMessage → worker has the job, idle worker, ms. */
   dispatchP50Ms: 100,
+  /** Issue 12: `npm start` 202 → ready at most this many times the hand-written one-pass command, median of the paired ratios. */
+  endToEnd: END_TO_END_GOAL,
+  /** Issue 12: a burst with the supervisor scaling 1 → 2 workers keeps at least this share of two workers' jobs/min. */
+  autoscaledThroughput: 0.9,
 } as const;
 
 /** Checks every goal against what the run measured; a section that did not run leaves its goal unmeasured. */
-export function checkGoals(r: Pick<BenchResults, 'transcode' | 'ingest' | 'dispatch'>): GoalCheck[] {
+export function checkGoals(r: Pick<BenchResults, 'e2e' | 'transcode' | 'ingest' | 'dispatch' | 'scaling'>): GoalCheck[] {
   const checks: GoalCheck[] = [];
+  const e = r.e2e;
+  checks.push({
+    goal: `End to end (issue 12): \`npm start\` 202 → ready vs a hand-written one-pass ffmpeg, ${e ? `${e.clip.seconds} s` : '20 s'} 1080p clip, paired runs`,
+    target: `median ≤ ${GOALS.endToEnd.toFixed(2)}×`,
+    measured: e
+      ? `${e.ratio.median.toFixed(3)}× (${e.ratio.min.toFixed(3)}–${e.ratio.max.toFixed(3)}, n=${e.ratio.n}); CPU ${e.cpuRatio.median.toFixed(3)}×`
+      : 'not measured',
+    pass: e ? e.ratio.median <= GOALS.endToEnd : undefined,
+  });
+  const t12 = r.scaling?.throughput;
+  checks.push({
+    goal: `Burst (issue 12): ${t12 ? t12.one.jobs : 30} short clips, supervisor scaling 1 → 2 workers vs 2 workers from the start`,
+    target: `≥ ${GOALS.autoscaledThroughput.toFixed(2)}× jobs/min, and 2 workers ≥ 1`,
+    measured: t12
+      ? `${t12.autoscaledToTwo.toFixed(2)}× (${t12.autoscaled.jobsPerMinute.toFixed(1)} vs ${t12.two.jobsPerMinute.toFixed(1)} jobs/min; 1 worker ${t12.one.jobsPerMinute.toFixed(1)})`
+      : 'not measured',
+    pass: t12 ? t12.autoscaledToTwo >= GOALS.autoscaledThroughput && t12.twoToOne >= 1 : undefined,
+  });
   const t = r.transcode?.ratios.pipelineToRaw;
   checks.push({
     goal: 'Transcode overhead: whole pipeline (202 → video.ready) vs the raw ffmpeg command',

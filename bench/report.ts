@@ -1,5 +1,8 @@
 import type { DispatchLatencyResult } from './dispatch-latency.ts';
+import { renderEndToEnd, type EndToEndResult } from './end-to-end.ts';
 import { renderEventLatency, type EventLatencyResult } from './event-latency.ts';
+import { renderFfmpegVariants, type FfmpegVariantsResult } from './ffmpeg-variants.ts';
+import { renderQuality, type QualityResult } from './quality.ts';
 import { GOALS, type GoalCheck } from './goals.ts';
 import type { IngestMemoryResult, UploadRun } from './ingest-memory.ts';
 import type { GitInfo, MachineInfo } from './lib/machine.ts';
@@ -18,6 +21,9 @@ export interface BenchResults {
   mode: 'quick' | 'full';
   git: GitInfo;
   machine: MachineInfo & { loadAverageAtEnd: number };
+  e2e?: EndToEndResult;
+  variants?: FfmpegVariantsResult;
+  quality?: QualityResult;
   transcode?: TranscodeOverheadResult;
   ingest?: IngestMemoryResult;
   dispatch?: DispatchLatencyResult;
@@ -48,6 +54,10 @@ export function renderReport(r: BenchResults): string {
       `load average ${m.loadAverageAtStart.toFixed(2)} at start, ${m.loadAverageAtEnd.toFixed(2)} at end; ${r.durationSeconds.toFixed(0)} s in all. ` +
       `"Other load" is how many cores the rest of the machine kept busy meanwhile: the noise.`,
     ...goalsSection(r),
+    // Rendered by their own modules, which also run alone (`node bench/end-to-end.ts`, …).
+    ...(r.e2e ? ['', renderEndToEnd(r.e2e).trimEnd()] : []),
+    ...(r.variants ? ['', renderFfmpegVariants(r.variants).trimEnd()] : []),
+    ...(r.quality ? ['', renderQuality(r.quality).trimEnd()] : []),
     ...(r.transcode ? transcodeSection(r.transcode) : []),
     ...(r.ingest ? ingestSection(r.ingest, m.cores) : []),
     ...(r.dispatch ? dispatchSection(r.dispatch, r.scaling) : []),
@@ -64,7 +74,7 @@ function goalsSection(r: BenchResults): string[] {
   const verdict = (pass: boolean | undefined) => (pass === undefined ? '—' : pass ? 'PASS' : '**MISS**');
   return [
     '',
-    '## Goals (issue 6)',
+    '## Goals (issues 6 and 12)',
     '',
     markdownTable(
       ['goal', 'target', 'measured', 'result'],
@@ -231,14 +241,16 @@ function prioritySection(p: PriorityResult): string[] {
 
 function scalingSection(s: ScalingResult, cores: number): string[] {
   const [u] = s.scaleUps;
-  const { one, two } = s.throughput;
+  const { one, two, autoscaled } = s.throughput;
   const row = (run: ScalingResult['throughput']['one']) => [
-    String(run.workers),
+    run.autoscaled ? `1→${run.workers} (supervisor)` : String(run.workers),
     String(run.jobs),
     fixed(run.seconds),
     fixed(run.jobsPerMinute, 1),
     fixed(run.jobMs.p50Ms / 1000),
     fixed(run.jobMs.maxMs / 1000),
+    fixed(run.readyMs.p50Ms / 1000),
+    fixed(run.readyMs.p95Ms / 1000),
     run.firstPickupMs.toFixed(0),
     run.cpuPercent.toFixed(0),
     fixed(run.otherLoadCores),
@@ -272,12 +284,15 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
     '**Throughput**, a burst on a fixed number of idle workers, until every video is ready:',
     '',
     markdownTable(
-      ['workers', 'jobs', 'wall s', 'jobs/min', 'job p50 s', 'job max s', 'first pickup ms', 'CPU % (all of ours)', 'other load, cores'],
-      [row(one), row(two)],
+      ['workers', 'jobs', 'wall s', 'jobs/min', 'job p50 s', 'job max s', 'queued → ready p50 s', 'p95 s', 'first pickup ms', 'CPU % (all of ours)', 'other load, cores'],
+      [row(one), row(two), ...(autoscaled ? [row(autoscaled)] : [])],
       { textColumns: 0 },
     ),
     '',
-    `2 workers / 1 worker: **${times(s.throughput.twoToOne)}** jobs per minute.`,
+    `2 workers / 1 worker: **${times(s.throughput.twoToOne)}** jobs per minute` +
+      (autoscaled
+        ? `; supervisor from 1 (scaling up during the burst, default poll) / 2 from the start: **${times(s.throughput.autoscaledToTwo)}**.`
+        : '.'),
     '',
     `- One worker alone kept ${(one.cpuPercent / 100).toFixed(2)} of the ${cores} cores busy (ffmpeg runs with -threads ${s.settings.threads}), so a second ` +
       `worker can only use what is left` +

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- [--quick] [--only transcode,ingest,dispatch,priority,scaling,events]]`: the markdown
+ * `npm run bench [-- [--quick] [--only e2e,variants,quality,transcode,ingest,dispatch,priority,scaling,events]]`: the markdown
  * report on stdout, progress on stderr, every figure as JSON in
  * bench/results/<date>-<commit>[-quick][-<only>].json.
  */
@@ -11,6 +11,9 @@ import { loadConfig } from '../core/config.ts';
 import { ConfigError, describeError } from '../core/errors.ts';
 import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
 import { runDispatchLatency } from './dispatch-latency.ts';
+import { runEndToEnd } from './end-to-end.ts';
+import { runFfmpegVariants } from './ffmpeg-variants.ts';
+import { PRESETS, runQuality } from './quality.ts';
 import { runEventLatency } from './event-latency.ts';
 import { checkGoals } from './goals.ts';
 import { runIngestMemory } from './ingest-memory.ts';
@@ -29,6 +32,10 @@ const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
 const SIZES = {
   full: {
+    e2eClipSeconds: 20,
+    e2ePairs: 5,
+    variantRounds: 5,
+    quality: { clipSeconds: 6, presets: PRESETS, crfs: [20, 23, 26] },
     clipSeconds: 30,
     bigUploadBytes: GiB,
     dispatchJobsPerTier: 100,
@@ -36,11 +43,15 @@ const SIZES = {
     afterJobSamples: 8,
     lowBacklog: 20,
     laterHighSendShares: [0.5, 0.9],
-    burstJobs: 20,
+    burstJobs: 30,
     scaleUps: 3,
     events: 300,
   },
   quick: {
+    e2eClipSeconds: 8,
+    e2ePairs: 3,
+    variantRounds: 3,
+    quality: { clipSeconds: 3, presets: ['ultrafast', 'veryfast', 'medium'], crfs: [23, 27] },
     clipSeconds: 8,
     bigUploadBytes: 256 * MiB,
     dispatchJobsPerTier: 25,
@@ -69,6 +80,18 @@ async function main(args: BenchArgs): Promise<void> {
 
   const runs = (name: BenchName) => args.only === undefined || args.only.includes(name);
 
+  const e2e = runs('e2e') ? await runEndToEnd({ clipSeconds: sizes.e2eClipSeconds, pairs: sizes.e2ePairs, binaries }) : undefined;
+  const variants = runs('variants')
+    ? await runFfmpegVariants({
+        clipSeconds: sizes.e2eClipSeconds,
+        rounds: sizes.variantRounds,
+        binaries,
+        preset: config.ffmpeg.preset,
+        threads: config.ffmpeg.threads,
+        niceness: config.ffmpeg.niceness,
+      })
+    : undefined;
+  const quality = runs('quality') ? await runQuality({ ...sizes.quality, binaries }) : undefined;
   const transcode = runs('transcode')
     ? await runTranscodeOverhead({
         clipSeconds: sizes.clipSeconds,
@@ -93,13 +116,16 @@ async function main(args: BenchArgs): Promise<void> {
     mode,
     git,
     machine: { ...machine, loadAverageAtEnd: loadavg()[0] ?? 0 },
+    ...(e2e ? { e2e } : {}),
+    ...(variants ? { variants } : {}),
+    ...(quality ? { quality } : {}),
     ...(transcode ? { transcode } : {}),
     ...(ingest ? { ingest } : {}),
     ...(dispatch ? { dispatch } : {}),
     ...(priority ? { priority } : {}),
     ...(scaling ? { scaling } : {}),
     ...(events ? { events } : {}),
-    goals: checkGoals({ transcode, ingest, dispatch }),
+    goals: checkGoals({ e2e, transcode, ingest, dispatch, scaling }),
   };
   const file = path.join(
     RESULTS_DIR,

@@ -47,6 +47,10 @@ export interface ThroughputRun {
   jobsPerMinute: number;
   /** startedAt → finishedAt of each job, ms. */
   jobMs: LatencyStats;
+  /** Burst sent (the videos were uploaded) → each video's finishedAt (`ready`), ms: what the uploader waits. */
+  readyMs: LatencyStats & { p95Ms: number };
+  /** Supervisor-driven run only: worker processes at the end. */
+  autoscaled?: boolean;
   /** SendMessageBatch → the first job's `startedAt` on an idle worker, ms: dispatch through the whole worker. */
   firstPickupMs: number;
   /** CPU of this process, the emulator, the workers and their ffmpeg runs, in % of one core. */
@@ -58,7 +62,15 @@ export interface ScalingResult {
   sample: string;
   settings: { preset: string; threads: number; niceness: number; pollWaitSeconds: number };
   scaleUps: ScaleUpRun[];
-  throughput: { one: ThroughputRun; two: ThroughputRun; twoToOne: number };
+  throughput: {
+    one: ThroughputRun;
+    two: ThroughputRun;
+    twoToOne: number;
+    /** 1 idle worker, the supervisor at its default poll free to go to 2 during the burst (as `npm start` runs). */
+    autoscaled: ThroughputRun;
+    /** autoscaled ÷ two: what scaling up mid-burst costs against two workers from the start. */
+    autoscaledToTwo: number;
+  };
   /** One worker working through the burst: a job's `finishedAt` → the next job's `startedAt`, ms. */
   busyWorkerGapMs: LatencyStats;
 }
@@ -108,11 +120,19 @@ export async function runScaling({ jobs: burst, scaleUps: scaleUpRuns }: Scaling
     for (let n = 0; n < scaleUpRuns; n++) scaleUps.push(await runScaleUp(ctx, { ...base, minWorkers: 1, maxWorkers: 2 }));
     const one = await runThroughput(ctx, { ...base, minWorkers: 1, maxWorkers: 1 });
     const two = await runThroughput(ctx, { ...base, minWorkers: 2, maxWorkers: 2 });
+    const defaults = loadConfig(env).supervisor;
+    const autoscaled = await runThroughput(ctx, { ...base, pollMs: defaults.pollMs, minWorkers: 1, maxWorkers: 2 });
     return {
       sample: SHORT_SAMPLE.description,
       settings: { preset: config.ffmpeg.preset, threads: config.ffmpeg.threads, niceness: config.ffmpeg.niceness, pollWaitSeconds: config.worker.pollWaitSeconds },
       scaleUps,
-      throughput: { one: one.run, two: two.run, twoToOne: two.run.jobsPerMinute / one.run.jobsPerMinute },
+      throughput: {
+        one: one.run,
+        two: two.run,
+        twoToOne: two.run.jobsPerMinute / one.run.jobsPerMinute,
+        autoscaled: { ...autoscaled.run, autoscaled: true },
+        autoscaledToTwo: autoscaled.run.jobsPerMinute / two.run.jobsPerMinute,
+      },
       busyWorkerGapMs: latencyStats(one.gapsMs),
     };
   });
@@ -162,18 +182,30 @@ function runThroughput(ctx: RunContext, settings: SupervisorSettings): Promise<{
   return withCleanup(async (cleanup) => {
     const { emulator, jobs, burst } = ctx;
     const workers = settings.maxWorkers;
+    const autoscaled = settings.minWorkers !== settings.maxWorkers;
     const { supervisor } = await startSupervisor(cleanup, ctx, settings);
     const prepared = await jobs.prepare(burst, 'normal');
     await settle();
 
-    progress(`scaling: burst of ${burst} jobs on ${workers} worker${workers === 1 ? '' : 's'}`);
+    progress(`scaling: burst of ${burst} jobs on ${autoscaled ? `${settings.minWorkers}–` : ''}${workers} worker${workers === 1 ? '' : 's'}`);
     const load = new LoadWindow();
     const cpuBefore = { bench: process.cpuUsage(), emulator: cpuSeconds(emulator.pid) };
     const workerCpuBefore = new Map(supervisor.workers.map((w) => [w.pid!, cpuSecondsWithReapedChildren(w.pid!)]));
     const sentAt = await jobs.send(prepared);
-    await jobs.waitFor('video.ready', prepared.map((j) => j.videoId), { timeoutMs: TIMEOUT_MS });
+    // A worker the supervisor adds mid-burst is counted from 0 (it did nothing before); sampled until the end, while it lives.
+    const lastCpu = new Map(workerCpuBefore);
+    const sampler = setInterval(() => {
+      for (const w of supervisor.workers) if (w.pid) lastCpu.set(w.pid, cpuSecondsWithReapedChildren(w.pid) || (lastCpu.get(w.pid) ?? 0));
+    }, 250);
+    try {
+      await jobs.waitFor('video.ready', prepared.map((j) => j.videoId), { timeoutMs: TIMEOUT_MS });
+    } finally {
+      clearInterval(sampler);
+    }
+    for (const w of supervisor.workers) if (w.pid) lastCpu.set(w.pid, cpuSecondsWithReapedChildren(w.pid));
     const measuredSeconds = (Date.now() - sentAt) / 1000;
-    const workersCpu = [...workerCpuBefore].reduce((sum, [pid, before]) => sum + cpuSecondsWithReapedChildren(pid) - before, 0);
+    const workersCpu = [...lastCpu].reduce((sum, [pid, cpu]) => sum + cpu - (workerCpuBefore.get(pid) ?? 0), 0);
+    const finalWorkers = supervisor.workers.length;
     const benchUsage = process.cpuUsage(cpuBefore.bench);
     const ownCpu = workersCpu + cpuSeconds(emulator.pid) - cpuBefore.emulator + (benchUsage.user + benchUsage.system) / 1e6;
     const otherLoadCores = load.otherLoadCores(ownCpu);
@@ -185,17 +217,18 @@ function runThroughput(ctx: RunContext, settings: SupervisorSettings): Promise<{
     const seconds = (Math.max(...docs.map((d) => d.finishedAt)) - sentAt) / 1000;
     return {
       run: {
-        workers,
+        workers: finalWorkers,
         jobs: burst,
         seconds,
         jobsPerMinute: (60 * burst) / seconds,
         jobMs: latencyStats(docs.map((d) => d.finishedAt - d.startedAt)),
+        readyMs: withP95(docs.map((d) => d.finishedAt - sentAt)),
         firstPickupMs: docs[0]!.startedAt - sentAt,
         cpuPercent: round((100 * ownCpu) / measuredSeconds),
         otherLoadCores,
       },
       // On one worker, jobs follow each other: finishedAt of one → startedAt of the next.
-      gapsMs: workers === 1 ? docs.slice(1).map((d, i) => d.startedAt - docs[i]!.finishedAt) : [],
+      gapsMs: workers === 1 && !autoscaled ? docs.slice(1).map((d, i) => d.startedAt - docs[i]!.finishedAt) : [],
     };
   });
 }
@@ -264,4 +297,11 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** latencyStats plus the nearest-rank p95. */
+function withP95(samplesMs: number[]): LatencyStats & { p95Ms: number } {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const p95 = sorted[Math.min(sorted.length, Math.max(1, Math.ceil(0.95 * sorted.length))) - 1]!;
+  return { ...latencyStats(samplesMs), p95Ms: Math.round(p95 * 10) / 10 };
 }
