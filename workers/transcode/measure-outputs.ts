@@ -1,16 +1,10 @@
-import { open, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { open, readFile } from 'node:fs/promises';
 import { imageSize } from 'image-size';
 import { createFile, MP4BoxBuffer, type Movie } from 'mp4box';
-import { TransientJobError } from '../../core/errors.ts';
-import type { TranscodePlan } from '../../core/renditions.ts';
-import { outputKey } from '../../core/status-store.ts';
-import type { OutputInfo } from '../../core/video-status.ts';
 import { probeMedia } from './ffmpeg/probe.ts';
-import { contentTypeOf } from './upload-outputs.ts';
 
 /** What was measured of one output file. */
-interface Measured {
+export interface Measured {
   width: number;
   height: number;
   videoCodec: string;
@@ -19,28 +13,13 @@ interface Measured {
 }
 
 /**
- * Measures every output: what the status reports is what was written, not what was asked for. Read in
- * this process (the MP4 header with mp4box, the JPEG's with image-size) rather than with one ffprobe
- * process per file, which costs about 0.1 s of CPU each at the end of every job (issue 12); ffprobe
- * remains the fallback for a file those cannot read.
+ * One output as it was written (what the status reports is what was written, not what was asked for). Read
+ * in this process (the MP4 header with mp4box, the JPEG's with image-size) rather than with one ffprobe
+ * process per file, which cost about 0.1 s of CPU each at the end of every job (issue 12); ffprobe remains
+ * the fallback for a file those cannot read.
  */
-export async function measureOutputs(plan: TranscodePlan, outDir: string, videoId: string, ffprobePath: string): Promise<Record<string, OutputInfo>> {
-  const entries = [...plan.renditions.map((r) => ({ name: r.name, file: r.file })), { name: 'thumbnail', file: plan.thumbnail.file }];
-  const measured = await Promise.all(
-    entries.map(async ({ name, file }) => {
-      const full = path.join(outDir, file);
-      const { size } = await stat(full).catch(() => {
-        throw new TransientJobError(`ffmpeg did not write ${file}`);
-      });
-      if (size === 0) throw new TransientJobError(`ffmpeg wrote an empty ${file}`);
-      const m = (await readInProcess(full).catch(() => undefined)) ?? (await withFfprobe(full, ffprobePath));
-      const info: OutputInfo = { key: outputKey(videoId, file), contentType: contentTypeOf(file), bytes: size, width: m.width, height: m.height, videoCodec: m.videoCodec };
-      if (file.endsWith('.mp4') && m.duration !== undefined) info.duration = Math.round(m.duration * 1000) / 1000;
-      if (m.audioCodec) info.audioCodec = m.audioCodec;
-      return [name, info] as const;
-    }),
-  );
-  return Object.fromEntries(measured);
+export async function measureOutputFile(file: string, ffprobePath: string): Promise<Measured> {
+  return (await readInProcess(file).catch(() => undefined)) ?? (await withFfprobe(file, ffprobePath));
 }
 
 async function withFfprobe(file: string, ffprobePath: string): Promise<Measured> {

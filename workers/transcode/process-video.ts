@@ -1,10 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { tenantOf } from '../../core/tenants.ts';
@@ -13,14 +12,14 @@ import { announce, EVENT_SOURCE } from './announce.ts';
 import type { Logger } from '../../core/logger.ts';
 import { outputKey, type StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
-import type { OutputInfo, SourceInfo, VideoStatus } from '../../core/video-status.ts';
+import type { SourceInfo, VideoStatus } from '../../core/video-status.ts';
 import { FfmpegWatchdog, transcodeTimeLimitMs } from './ffmpeg-watchdog.ts';
 import type { MediaLimits } from './media-limits.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import type { ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
-import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../../core/cache-control.ts';
 import { transcodeFile } from './transcode-file.ts';
+import { uploadOutputs } from './upload-outputs.ts';
 
 
 export interface TranscodeDeps {
@@ -87,20 +86,24 @@ export async function transcodeVideo(
   const startedAt = new Date().toISOString();
   const started = await deps.store.transition(job.videoId, 'start', () => ({ attempts: attempt, progress: 0, startedAt, worker: deps.workerId }));
   if (!started) return 'already-done';
-  await deps.events.publish(
+  // Published while the source downloads (its round trip need not delay the job); awaited before ffmpeg starts.
+  const processing = deps.events.publish(
     makeEvent(
       'video.processing',
       { videoId: job.videoId, priority: job.priority, attempt, ...(started.channelId ? { channelId: started.channelId } : {}) },
       { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId, tenant: tenantOf(started) },
     ),
   );
+  processing.catch(() => undefined);
 
   await mkdir(deps.tmpDir, { recursive: true });
   const workDir = await mkdtemp(path.join(deps.tmpDir, `reelay-${job.videoId}-`));
   try {
     const sourcePath = path.join(workDir, 'source');
     const outDir = path.join(workDir, 'out');
+    const clock = new StageClock();
     await download(deps.s3, deps.rawBucket, job.sourceKey, sourcePath, signal);
+    clock.lap('download');
     const progress = new ProgressWriter(deps.store, job.videoId, log);
     const { probe, plan, outputs, notes } = await transcodeFile(sourcePath, outDir, {
       binaries: deps.binaries,
@@ -111,6 +114,8 @@ export async function transcodeVideo(
       signal,
       keyFor: (file) => outputKey(job.videoId, file),
       runCommand: async (cmd, probe) => {
+        await processing;
+        clock.lap('probe');
         const limitMs = transcodeTimeLimitMs(probe.duration, { factor: deps.jobTimeoutFactor, minMs: deps.jobTimeoutMinMs });
         const watchdog = new FfmpegWatchdog({ stallMs: deps.stallTimeoutMs, limitMs, parent: signal });
         try {
@@ -128,10 +133,14 @@ export async function transcodeVideo(
         } finally {
           watchdog.stop();
           await progress.flush();
+          clock.lap('ffmpeg');
         }
       },
     });
-    await uploadOutputs(deps.s3, deps.mediaBucket, outDir, outputs, signal);
+    clock.lap('measure');
+    await processing;
+    await uploadOutputs({ s3: deps.s3, bucket: deps.mediaBucket, outDir, videoId: job.videoId, signal });
+    clock.lap('upload');
 
     const source = sourceFromProbe(current.source, probe);
     const ready = await deps.store.transition(job.videoId, 'finish', () => ({
@@ -149,10 +158,14 @@ export async function transcodeVideo(
       log.warn('another worker finished this video first; not announcing it again');
       return 'already-done';
     }
+    clock.lap('statusWrite');
     await announce(ready, deps);
-    log.info({ outputs: Object.keys(outputs) }, 'video ready');
+    clock.lap('announce');
+    log.info({ outputs: Object.keys(outputs), timingsMs: clock.laps }, 'video ready');
     return 'ready';
   } finally {
+    // However the job ends, its video.processing is out first (a subscriber never sees it after ready or failed).
+    await processing.catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -188,45 +201,6 @@ function sourceFromProbe(base: SourceInfo, probe: ProbeResult): SourceInfo {
   return source;
 }
 
-/**
- * Uploads all outputs in parallel; a file's key is derived from the video id, so a retry overwrites.
- * Through lib-storage's multipart Upload: one PutObject stops at 5 GB, and a long 720p rendition can pass that.
- */
-async function uploadOutputs(
-  s3: S3Client,
-  bucket: string,
-  outDir: string,
-  outputs: Record<string, OutputInfo>,
-  signal: AbortSignal,
-): Promise<void> {
-  const uploads = Object.values(outputs).map(
-    (o) =>
-      new Upload({
-        client: s3,
-        params: {
-          Bucket: bucket,
-          Key: o.key,
-          Body: createReadStream(path.join(outDir, path.basename(o.key))),
-          ContentType: o.contentType,
-          CacheControl: PRIVATE_OUTPUT_CACHE_CONTROL,
-        },
-        partSize: 16 * 1024 * 1024,
-        queueSize: 2,
-        leavePartsOnError: false,
-      }),
-  );
-  const abortAll = () => uploads.forEach((u) => void u.abort().catch(() => undefined));
-  signal.addEventListener('abort', abortAll, { once: true });
-  try {
-    await Promise.all(uploads.map((u) => u.done()));
-  } catch (err) {
-    abortAll();
-    throw new TransientJobError(`could not upload the outputs: ${(err as Error).message}`, { cause: err });
-  } finally {
-    signal.removeEventListener('abort', abortAll);
-  }
-}
-
 /** Writes progress to the status document at a bounded rate, one write at a time. */
 class ProgressWriter {
   private lastWrite = 0;
@@ -255,5 +229,17 @@ class ProgressWriter {
 
   flush(): Promise<void> {
     return this.chain;
+  }
+}
+
+/** How long each stage of a job took, ms: logged with `video ready` so a slow stage shows in the worker's log (and the bench). */
+class StageClock {
+  readonly laps: Record<string, number> = {};
+  private last = performance.now();
+
+  lap(stage: string): void {
+    const now = performance.now();
+    this.laps[stage] = (this.laps[stage] ?? 0) + Math.round(now - this.last);
+    this.last = now;
   }
 }

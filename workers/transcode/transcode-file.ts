@@ -12,6 +12,8 @@ import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
 import { filterSupport, hdrTransfer, sourceChain } from './ffmpeg/source-filters.ts';
 import { FfmpegInputError, runFfmpeg, type RunOptions } from './ffmpeg/transcode.ts';
 import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.ts';
+import { measureOutputFile } from './measure-outputs.ts';
+import { contentTypeOf } from './upload-outputs.ts';
 import { DEFAULT_MEDIA_LIMITS } from '../../core/config.ts';
 
 const run = promisify(execFile);
@@ -120,9 +122,7 @@ async function ensureThumbnail(plan: TranscodePlan, outDir: string, ffmpegPath: 
   ]).catch((err: Error) => log.warn({ err }, 'could not take a frame from the rendition'));
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.jpg': 'image/jpeg' };
-
-/** Measures every output with ffprobe: what the status reports is what was written, not what was asked for. */
+/** Measures every output (measure-outputs.ts): what the status reports is what was written, not what was asked for. */
 async function measureOutputs(
   plan: TranscodePlan,
   outDir: string,
@@ -136,19 +136,19 @@ async function measureOutputs(
       const size = await stat(full).then((s) => s.size, () => 0);
       // ffmpeg exited cleanly and still wrote nothing: no frame of this input could be decoded.
       if (size === 0) throw new PermanentJobError('undecodable_video', 'no frame of the video could be decoded');
-      const probe = await probeMedia(full, { ffprobePath, untrusted: false }).catch((err: unknown) => {
+      const m = await measureOutputFile(full, ffprobePath).catch((err: unknown) => {
         throw new TransientJobError(`could not measure ${file}`, { cause: err });
       });
       const info: OutputInfo = {
         key: keyFor(file),
-        contentType: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        contentType: contentTypeOf(file),
         bytes: size,
-        width: probe.video.width,
-        height: probe.video.height,
-        videoCodec: probe.video.codec,
+        width: m.width,
+        height: m.height,
+        videoCodec: m.videoCodec,
       };
-      if (file.endsWith('.mp4')) info.duration = Math.round(probe.duration * 1000) / 1000;
-      if (probe.audio) info.audioCodec = probe.audio.codec;
+      if (file.endsWith('.mp4') && m.duration !== undefined) info.duration = Math.round(m.duration * 1000) / 1000;
+      if (m.audioCodec) info.audioCodec = m.audioCodec;
       return [name, info] as const;
     }),
   );
