@@ -54,4 +54,7 @@ export async function runRole(
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Started with an IPC channel (by the dev stack, or a worker by the supervisor): when that parent goes away,
+  // even SIGKILLed, stop gracefully instead of running on unmanaged in a session of its own.
+  if (process.channel) process.once('disconnect', () => shutdown('parent gone'));
 }

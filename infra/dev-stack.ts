@@ -85,7 +85,14 @@ const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 function startRole(role: string, script: string, restarts = 0): void {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { env, stdio: 'inherit' });
+  // Out of the terminal's signal path: Ctrl-C sends SIGINT to every process of the foreground process group,
+  // so each role gets a session of its own (detached) and hears only what stopAll() sends it, in order. The IPC
+  // channel is how a role notices this process is gone (even SIGKILLed) and stops gracefully (core/run-role.ts).
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
+    env,
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    detached: true,
+  });
   children.set(role, child);
   child.on('exit', (code, signal) => {
     children.delete(role);
@@ -107,9 +114,16 @@ logger.info(
 );
 
 async function stopAll(signal: string): Promise<void> {
-  if (stopping) return;
+  if (stopping) {
+    // A second Ctrl-C: no more waiting. Each role's whole process group (the supervisor's workers too; ffmpeg
+    // dies with its worker through its parent-death signal).
+    logger.warn({ signal }, 'second signal: killing every role now (jobs in progress become failed attempts)');
+    for (const child of children.values()) killGroup(child, 'SIGKILL');
+    await emulator?.stop();
+    process.exit(130);
+  }
   stopping = true;
-  logger.info({ signal }, 'stopping the stack');
+  logger.info({ signal }, 'stopping the stack (Ctrl-C again to kill at once)');
   // The API first (no new uploads), then the supervisor (its workers finish or hand back their jobs),
   // then the subscribers: the webhook dispatcher (deliveries in hand finish) and the notifier.
   for (const role of ['api', 'supervisor', 'webhooks', 'notifier']) {
@@ -128,6 +142,13 @@ async function stopAll(signal: string): Promise<void> {
   await emulator?.stop();
   logger.info('stopped');
   process.exit(0);
+}
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 process.on('SIGINT', () => void stopAll('SIGINT'));
 process.on('SIGTERM', () => void stopAll('SIGTERM'));

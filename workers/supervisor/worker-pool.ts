@@ -68,7 +68,9 @@ export class WorkerPool {
 
   start(): WorkerProcess {
     const { script, execArgv, env, stdio = ['ignore', 'inherit', 'inherit', 'ipc'], logger } = this.opts;
-    const child = fork(script, [], { execArgv, env, stdio });
+    // A process group of its own: Ctrl-C on a supervisor run in a terminal reaches the supervisor alone, which
+    // stops its workers in order; a worker whose supervisor is gone stops itself (IPC disconnect, core/run-role.ts).
+    const child = fork(script, [], { execArgv, env, stdio, detached: true });
     let markExited!: () => void;
     const worker: WorkerProcess = {
       pid: child.pid,

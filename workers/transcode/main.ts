@@ -10,9 +10,6 @@ function reportState(busy: number, concurrency: number): void {
   if (process.send && process.connected) process.send({ type: 'reelay.worker.state', busy, concurrency });
 }
 
-// Forked by the supervisor: when it goes away (even SIGKILLed), stop gracefully instead of running on unmanaged.
-if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-
 await runRole('worker', async ({ config, logger }) => {
   const binaries = locateFfmpeg(config.ffmpeg);
   logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
