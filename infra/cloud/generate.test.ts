@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PRIORITY_TIERS, resourceNames } from '../../core/resources.ts';
 import { loadConfig } from '../../core/config.ts';
@@ -94,5 +96,28 @@ describe('cloud scaling definitions', () => {
     const expression: string = returned[0].Expression;
     for (const m of [...queueMetrics, tasks]) expect(expression).toMatch(new RegExp(`\\b${m.Id}\\b`));
     expect(expression).toMatch(/\/ tasks$/);
+  });
+});
+
+describe('npm run cloud:render (the command)', () => {
+  const render = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, ['--import', './bin/require-node.mjs', 'infra/cloud/render-main.ts', ...args], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      encoding: 'utf8',
+    });
+
+  it('refuses ECS with REELAY_WORKERS_MIN=0, saying why, and prints nothing on stdout', () => {
+    const run = render({ REELAY_WORKERS_MIN: '0' }, 'ecs');
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^reelay cloud:render: REELAY_WORKERS_MIN=0: ECS target tracking .* needs at least one running task/);
+  });
+
+  it('KEDA scales from zero, so REELAY_WORKERS_MIN=0 is fine there; stdout is the JSON alone', () => {
+    const run = render({ REELAY_WORKERS_MIN: '0' }, 'keda', '--account', '123456789012');
+    expect(run.status).toBe(0);
+    const list = JSON.parse(run.stdout) as { items: Array<{ kind: string; spec?: { minReplicaCount?: number } }> };
+    expect(list.items.find((i) => i.kind === 'ScaledObject')?.spec?.minReplicaCount).toBe(0);
   });
 });

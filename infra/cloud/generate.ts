@@ -109,6 +109,12 @@ export function kedaManifests(
  * RunningTaskCount comes from Container Insights, which must be on for the cluster.
  */
 export function ecsScalingTemplate(s: CloudScaling, { cluster, service }: { cluster: string; service: string }): Record<string, unknown> {
+  // Backlog per task divides by the running tasks: a service at zero tasks has no metric to scale out from.
+  if (s.minWorkers < 1) {
+    throw new RangeError(
+      `REELAY_WORKERS_MIN=${s.minWorkers}: ECS target tracking on backlog per task needs at least one running task (at zero there is no metric to scale out from); set REELAY_WORKERS_MIN=1 or more, or use keda, which scales from zero`,
+    );
+  }
   const names = resourceNames(s.prefix);
   const queueMetric = (id: string, metricName: string, tier: PriorityTier) => ({
     Id: id,

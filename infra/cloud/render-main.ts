@@ -50,7 +50,12 @@ if (target === 'keda') {
     ...(values['role-arn'] ? { roleArn: values['role-arn'] } : {}),
   });
 } else if (target === 'ecs') {
-  output = ecsScalingTemplate(scaling, { cluster: values.cluster, service: values.service });
+  try {
+    output = ecsScalingTemplate(scaling, { cluster: values.cluster, service: values.service });
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    fail(err.message, { usage: false });
+  }
 } else {
   fail(target ? `unknown target "${target}": expected keda or ecs` : 'say which definitions: keda or ecs');
 }
