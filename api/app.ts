@@ -23,6 +23,7 @@ import { webhookRoutes } from './webhooks-routes.ts';
 import { wsRoute } from './ws-route.ts';
 import type { DirectUploads } from './direct-uploads.ts';
 import { uploadRoutes } from './uploads-routes.ts';
+import { TUS_PATH } from './tus/tus-routes.ts';
 
 /** Without the event features (startEventFeatures) the live, webhook, events and notifications routes are absent. */
 export interface AppDeps extends Partial<EventFeatureDeps> {
@@ -37,6 +38,8 @@ export interface AppDeps extends Partial<EventFeatureDeps> {
   tokenUses?: TokenUses;
   /** Direct-to-S3 uploads (`/v1/uploads`). */
   directUploads?: DirectUploads;
+  /** Resumable uploads (`/v1/tus/`). */
+  tus?: Hono<AppEnv>;
 }
 
 /** The HTTP API. Built from its dependencies so tests can run it in-process with `app.request()`. */
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       uploadRoutes({ uploads: deps.directUploads, tokenUses: deps.tokenUses, maxUploadBytes: deps.api.maxUploadBytes, ...(deps.channels ? { channels: deps.channels } : {}) }),
     );
   }
+  if (deps.tus) app.route(TUS_PATH, deps.tus);
   app.route('/v1/tokens', tokenRoutes({ signer: deps.signer, store: deps.store, maxUploadBytes: deps.api.maxUploadBytes }));
   if (deps.channels) app.route('/v1/channels', channelRoutes(deps.channels));
   if (deps.webhooks) app.route('/v1/webhooks', webhookRoutes(deps.webhooks));

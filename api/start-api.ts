@@ -12,6 +12,8 @@ import { OrphanUploadSweeper } from './orphan-uploads.ts';
 import { startApiServer } from './server.ts';
 import { TokenUses } from './token-uses.ts';
 import { DirectUploads } from './direct-uploads.ts';
+import { tusRoutes } from './tus/tus-routes.ts';
+import { s3ClientConfig } from '../core/aws.ts';
 import { TokenSigner } from './tokens.ts';
 
 export interface RunningApi {
@@ -75,6 +77,17 @@ export async function startApi({
       signer,
       tokenUses,
       directUploads,
+      tus: tusRoutes({
+        s3Config: s3ClientConfig(config.aws),
+        rawBucket: resources.names.rawBucket,
+        ingest,
+        store,
+        tokenUses,
+        maxUploadBytes: config.api.maxUploadBytes,
+        corsOrigins: config.api.corsOrigins,
+        channels: features.deps.channels,
+        logger,
+      }),
       ...features.deps,
     });
     server = await startApiServer(app, { ...config.api, ...listen });

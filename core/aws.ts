@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.ts';
@@ -16,6 +16,15 @@ export interface AwsClients {
  * path-style URLs and checksums only where the API requires them, which every
  * S3-compatible server understands.
  */
+/** How an S3 client reaches the configured endpoint: for libraries that build their own client (@tus/s3-store). */
+export function s3ClientConfig(aws: Config['aws']): S3ClientConfig {
+  return {
+    region: aws.region,
+    ...(aws.endpoint ? { endpoint: aws.endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+    ...(aws.localCredentials ? { credentials: aws.localCredentials } : {}),
+  };
+}
+
 export function createAwsClients(aws: Config['aws'], logger?: Logger): AwsClients {
   const common = {
     region: aws.region,

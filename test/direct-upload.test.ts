@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { largeClip } from './support/large-clip.ts';
 import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
 
 /**
@@ -51,13 +50,7 @@ function complete(id: string, parts: unknown, headers: Record<string, string> = 
 beforeAll(async () => {
   stack = await startTestStack({ env: { REELAY_API_KEYS: `${KEY},globex:${GLOBEX}` } });
   dir = await mkdtemp(path.join(tmpdir(), 'reelay-direct-'));
-  // A clip over two parts (S3's 5 MiB minimum part size): 3 s of lossless H.264, ~6 MB.
-  const file = path.join(dir, 'clip.mp4');
-  await promisify(execFile)(stack.binaries.ffmpeg.path, [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440'],
-    ...['-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file],
-  ]);
-  clip = await readFile(file);
+  clip = await largeClip(stack.binaries.ffmpeg.path, dir);
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
@@ -66,14 +59,14 @@ afterAll(async () => {
 
 describe('POST /v1/uploads (direct to S3)', () => {
   it('parts PUT to presigned URLs, completed, become a ready video with the same bytes', async () => {
-    expect(clip.length).toBeGreaterThan(5 * 1024 * 1024);
+    expect(clip.length).toBeGreaterThan(15 * 1024 * 1024);
     const tokenRes = await fetch(`${stack.baseUrl}/v1/tokens`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"scope":"upload","priority":"high"}' });
     const { token } = (await tokenRes.json()) as { token: string };
     const res = await start({ filename: 'direct.mp4', size: clip.length, contentType: 'video/mp4' }, { authorization: `Bearer ${token}` });
     expect(res.status, await res.clone().text()).toBe(201);
     const started = (await res.json()) as Started;
     expect(started.partSize).toBe(5 * 1024 * 1024);
-    expect(started.parts.map((p) => p.partNumber)).toEqual([1, 2]);
+    expect(started.parts.map((p) => p.partNumber)).toEqual([1, 2, 3, 4]);
     expect(new URL(started.parts[0]!.url).searchParams.get('X-Amz-Signature')).toBeTruthy();
     // No video exists until the upload is complete.
     expect((await fetch(`${stack.baseUrl}/v1/videos/${started.id}`, { headers: auth() })).status).toBe(404);
@@ -105,7 +98,7 @@ describe('POST /v1/uploads (direct to S3)', () => {
   it('checks the object: missing parts, and a size other than announced, are 400s and leave no video', async () => {
     const started = (await (await start({ size: clip.length, contentType: 'video/mp4' })).json()) as Started;
     const parts = await putParts(started, clip);
-    const missing = await complete(started.id, parts.slice(0, 1));
+    const missing = await complete(started.id, parts.slice(0, 3));
     expect(missing.status).toBe(400);
 
     const liar = (await (await start({ size: 6 * 1024 * 1024, contentType: 'video/mp4' })).json()) as Started;
