@@ -2,7 +2,7 @@ import type { AwsClients } from '../core/aws.ts';
 import type { Config } from '../core/config.ts';
 import type { EventPublisher } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
-import type { ResolvedResources } from '../core/resources.ts';
+import { queueUrl, type ResolvedResources } from '../core/resources.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
@@ -49,9 +49,18 @@ export async function startEventFeatures({
   const hub = new EventHub({ capacity: config.realtime.bufferSize });
   const topicArns = [resources.videoTopicArn, resources.liveTopicArn];
   // Built before the gateway starts: nothing that can throw comes after the realtime queue exists.
+  const [deliveriesUrl, deliveriesDlqUrl] = await Promise.all(
+    [resources.names.webhookDeliveriesQueue, resources.names.webhookDeliveriesDlq].map((name) => queueUrl(clients.sqs, name)),
+  );
   const deps: EventFeatureDeps = {
     channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger }),
-    webhooks: { store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)), allowPrivate: config.webhooks.allowPrivate, maxEndpoints: config.webhooks.maxEndpoints },
+    webhooks: {
+      store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)),
+      allowPrivate: config.webhooks.allowPrivate,
+      maxEndpoints: config.webhooks.maxEndpoints,
+      timeoutMs: config.webhooks.timeoutMs,
+      deliveries: { sqs: clients.sqs, queueUrl: deliveriesUrl!, dlqUrl: deliveriesDlqUrl! },
+    },
     realtime: { hub, heartbeatMs: config.realtime.heartbeatMs, streams: new ConcurrencyLimit(config.api.maxStreams) },
   };
   const gateway = await RealtimeGateway.start({

@@ -4,7 +4,7 @@ import { loadConfig } from './config.ts';
 describe('loadConfig: webhooks and realtime', () => {
   it('has sane defaults', () => {
     const { webhooks, realtime } = loadConfig({});
-    expect(webhooks).toEqual({ allowPrivate: false, maxAttempts: 8, retryBaseDelayMs: 30_000, timeoutMs: 10_000, maxEndpoints: 20 });
+    expect(webhooks).toEqual({ allowPrivate: false, maxAttempts: 8, retryBaseDelayMs: 30_000, timeoutMs: 10_000, maxEndpoints: 20, disableAfterMs: 5 * 86_400_000 });
     expect(realtime).toEqual({ heartbeatMs: 15_000, bufferSize: 1000, orphanAfterMs: 15 * 60_000 });
   });
 
@@ -18,7 +18,7 @@ describe('loadConfig: webhooks and realtime', () => {
       REELAY_EVENT_BUFFER_SIZE: '50',
       REELAY_REALTIME_ORPHAN_MINUTES: '5',
     });
-    expect(config.webhooks).toEqual({ allowPrivate: true, maxAttempts: 3, retryBaseDelayMs: 2000, timeoutMs: 5000, maxEndpoints: 20 });
+    expect(config.webhooks).toEqual({ allowPrivate: true, maxAttempts: 3, retryBaseDelayMs: 2000, timeoutMs: 5000, maxEndpoints: 20, disableAfterMs: 5 * 86_400_000 });
     expect(config.realtime).toEqual({ heartbeatMs: 1000, bufferSize: 50, orphanAfterMs: 300_000 });
   });
 

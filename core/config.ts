@@ -109,6 +109,8 @@ export interface Config {
     timeoutMs: number;
     /** Endpoints one tenant may register. */
     maxEndpoints: number;
+    /** An endpoint whose every delivery failed for this long is disabled, ms; 0 = never. */
+    disableAfterMs: number;
   };
   realtime: {
     /** Comment line sent on an idle SSE stream this often, ms (default 15 s, at most half the idle timeout). */
@@ -231,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryBaseDelayMs: r.int('REELAY_WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600) * 1000,
       timeoutMs: r.int('REELAY_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
       maxEndpoints: r.int('REELAY_WEBHOOK_MAX_ENDPOINTS', 20, 1, 1000),
+      disableAfterMs: r.int('REELAY_WEBHOOK_DISABLE_AFTER_DAYS', 5, 0, 365) * 86_400_000,
     },
     realtime: {
       // 0: not set; derived from the idle timeout below.

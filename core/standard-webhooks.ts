@@ -19,12 +19,17 @@ export function signWebhook({ id, timestamp, body, secret }: { id: string; times
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-/** The headers of one delivery attempt. */
-export function webhookHeaders({ id, body, secret, now = new Date() }: { id: string; body: string; secret: string; now?: Date }): Record<string, string> {
+/**
+ * The headers of one delivery attempt. Several secrets (during a rotation: the new one and the one it
+ * replaces) give several signatures, space-separated, as Standard Webhooks allows: a receiver accepts the
+ * request when any one of them verifies with the secret it holds.
+ */
+export function webhookHeaders({ id, body, secret, now = new Date() }: { id: string; body: string; secret: string | readonly string[]; now?: Date }): Record<string, string> {
   const timestamp = Math.floor(now.getTime() / 1000);
+  const secrets = typeof secret === 'string' ? [secret] : secret;
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': signWebhook({ id, timestamp, body, secret }),
+    'webhook-signature': secrets.map((s) => signWebhook({ id, timestamp, body, secret: s })).join(' '),
   };
 }

@@ -20,7 +20,23 @@ export interface Webhook {
   /** Deliveries given up after the last attempt (each one is in the deliveries DLQ). */
   failureCount: number;
   lastFailure?: WebhookFailure;
+  /** False: no deliveries (PATCH, or disabled after failing too long). Absent on older documents: enabled. */
+  enabled?: boolean;
+  /** Why it was disabled automatically. */
+  disabledReason?: string;
+  /** When the current run of failures began: the first dead-lettered delivery since the last success. */
+  failingSince?: string;
+  /** During a secret rotation: the replaced secret, still signing deliveries (next to the new one) until `expiresAt`. */
+  previousSecret?: { secret: string; expiresAt: string };
 }
+
+/** The secrets a delivery is signed with now: the current one, and the replaced one during its grace period. */
+export function signingSecrets(webhook: Webhook, now = Date.now()): string[] {
+  const previous = webhook.previousSecret;
+  return previous && Date.parse(previous.expiresAt) > now ? [webhook.secret, previous.secret] : [webhook.secret];
+}
+
+export const isEnabled = (webhook: Webhook): boolean => webhook.enabled !== false;
 
 export interface WebhookFailure {
   at: string;
@@ -56,11 +72,21 @@ export class WebhookStore {
   }
 
   private seal(webhook: Webhook): StoredWebhook {
-    return { ...webhook, secret: this.box.seal(webhook.secret, webhook.id) };
+    const { previousSecret } = webhook;
+    return {
+      ...webhook,
+      secret: this.box.seal(webhook.secret, webhook.id),
+      ...(previousSecret ? { previousSecret: { ...previousSecret, secret: this.box.seal(previousSecret.secret, webhook.id) } } : {}),
+    };
   }
 
   private open(stored: StoredWebhook): Webhook {
-    return { ...stored, secret: this.box.open(stored.secret, stored.id) };
+    const { previousSecret } = stored;
+    return {
+      ...stored,
+      secret: this.box.open(stored.secret, stored.id),
+      ...(previousSecret ? { previousSecret: { ...previousSecret, secret: this.box.open(previousSecret.secret, stored.id) } } : {}),
+    };
   }
 
   create(webhook: Webhook): Promise<void> {
@@ -104,8 +130,32 @@ export class WebhookStore {
     return changed && doc ? this.open(doc) : undefined;
   }
 
-  /** Counts a delivery that was given up; a webhook deleted meanwhile stays deleted. */
-  async recordFailure(id: string, failure: WebhookFailure): Promise<void> {
-    await this.update(id, (webhook) => ({ ...webhook, failureCount: webhook.failureCount + 1, lastFailure: failure, updatedAt: failure.at }));
+  /**
+   * Counts a delivery that was given up; a webhook deleted meanwhile stays deleted. When every delivery has
+   * failed for `disableAfterMs` (0: never) the webhook is disabled; `disabled` says whether this call did it.
+   */
+  async recordFailure(id: string, failure: WebhookFailure, { disableAfterMs = 0 } = {}): Promise<{ webhook?: Webhook; disabled: boolean }> {
+    let disabled = false;
+    const webhook = await this.update(id, (current) => {
+      const failingSince = current.failingSince ?? failure.at;
+      const next: Webhook = { ...current, failureCount: current.failureCount + 1, lastFailure: failure, failingSince, updatedAt: failure.at };
+      disabled = disableAfterMs > 0 && isEnabled(current) && Date.parse(failure.at) - Date.parse(failingSince) >= disableAfterMs;
+      if (disabled) {
+        const days = Math.round((Date.parse(failure.at) - Date.parse(failingSince)) / 86_400_000);
+        next.enabled = false;
+        next.disabledReason = `every delivery since ${failingSince} failed (${days} days; the last: ${failure.reason})`;
+      }
+      return next;
+    });
+    return { ...(webhook ? { webhook } : {}), disabled: disabled && webhook !== undefined };
+  }
+
+  /** A delivery succeeded: the run of failures, if any, is over. */
+  async recordSuccess(id: string): Promise<void> {
+    await this.update(id, (current) => {
+      if (!current.failingSince) return undefined;
+      const { failingSince: _f, ...rest } = current;
+      return rest;
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEvent } from '../core/events.ts';
+import { EventPublisher, parseEvent } from '../core/events.ts';
 import { queueUrl } from '../core/resources.ts';
 import { silentLogger } from '../core/logger.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
@@ -21,6 +21,8 @@ let dispatcher: WebhookDispatcher;
 let receiver: WebhookReceiver;
 let dlqUrl: string;
 let deliveriesUrl: string;
+/** `/fixable` fails until a test "fixes" the receiver. */
+let fixed = false;
 
 beforeAll(async () => {
   stack = await startTestStack({
@@ -36,6 +38,8 @@ beforeAll(async () => {
     .on('/flaky', (nth) => (nth <= 2 ? 503 : 200))
     .on('/down', () => 500)
     .on('/slow-once', (nth) => (nth === 1 ? 'hang' : 204))
+    .on('/fixable', () => (fixed ? 204 : 500))
+    .on('/always-down', () => 500)
     .start();
   const { names } = stack.resources;
   const [events, deliveries, deliveriesDlq] = await Promise.all(
@@ -50,6 +54,7 @@ beforeAll(async () => {
     settings: stack.config.webhooks,
     pollWaitSeconds: 1,
     logger: silentLogger(),
+    events: new EventPublisher(stack.clients.sns, stack.resources),
   }).start();
 });
 afterAll(async () => {
@@ -214,5 +219,132 @@ describe('webhooks', () => {
     // Dead-lettered means done: no retry is pending.
     await waitFor('the delivery to leave the queue', async () => ((await pendingDeliveries()) === 0 ? true : undefined), 5000);
     expect(forEvent('/down', eventId)).toHaveLength(3);
+  });
+});
+
+describe('webhook management (#16)', () => {
+  const call = (path: string, init: RequestInit = {}) => fetch(`${stack.baseUrl}/v1/webhooks${path}`, init);
+  const json = (method: string, body: unknown): RequestInit => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('PATCH changes url, events and enabled; a disabled webhook gets nothing, enabled again it does', async () => {
+    const hook = await register('/patched-a', ['live.ended']);
+    const patched = await call(`/${hook.id}`, json('PATCH', { url: `${receiver.url}/patched-b`, events: ['live.started'] }));
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({ id: hook.id, url: `${receiver.url}/patched-b`, events: ['live.started'], enabled: true });
+
+    expect((await call(`/${hook.id}`, json('PATCH', { enabled: false }))).status).toBe(200);
+    const whileDisabled = await goLive('patch-disabled');
+    // Another endpoint for the same event proves the event was fanned out while this one stayed silent.
+    const witness = await register('/patch-witness', ['live.started']);
+    const seen = await goLive('patch-disabled-2');
+    await waitFor('the witness delivery', () => (forEvent('/patch-witness', seen).length > 0 ? true : undefined));
+    await waitFor('every delivery to finish', async () => ((await pendingDeliveries()) === 0 ? true : undefined));
+    expect(receiver.requests('/patched-b').filter((r) => [whileDisabled, seen].includes(String(r.headers['webhook-id'])))).toEqual([]);
+    expect((await (await call(`/${hook.id}`)).json()) as object).toMatchObject({ enabled: false });
+
+    expect((await call(`/${hook.id}`, json('PATCH', { enabled: true }))).status).toBe(200);
+    const after = await goLive('patch-enabled');
+    await waitFor('the delivery once enabled', () => (forEvent('/patched-b', after).length > 0 ? true : undefined));
+    expect(receiver.requests('/patched-a')).toEqual([]);
+    await call(`/${witness.id}`, { method: 'DELETE' });
+
+    for (const [body, detail] of [
+      [{}, /at least one of url, events, enabled/],
+      [{ url: 'ftp://x/y' }, /only http and https/],
+      [{ url: 'https://u:p@93.184.215.14/' }, /credentials/],
+      [{ secret: 'mine' }, /Unrecognized key/],
+      [{ events: ['video.exploded'] }, /events\.0/],
+    ] as const) {
+      const res = await call(`/${hook.id}`, json('PATCH', body));
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(detail);
+    }
+    expect((await call('/wh_01ARZ3NDEKTSV4RRFFQ69G5FAV', json('PATCH', { enabled: true }))).status).toBe(404);
+  });
+
+  it('POST /:id/test sends a signed webhook.test now and answers how it went', async () => {
+    const hook = await register('/tested', ['video.ready']);
+    const res = await call(`/${hook.id}/test`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const result = (await res.json()) as { delivered: boolean; status: number; eventId: string };
+    expect(result).toMatchObject({ delivered: true, status: 204 });
+    const [request] = forEvent('/tested', result.eventId);
+    expect(verify(request!, hook.secret)).toBe(true);
+    expect(JSON.parse(request!.body)).toMatchObject({ type: 'webhook.test', subject: hook.id, data: { webhookId: hook.id } });
+
+    const down = await register('/always-down', ['video.ready']);
+    expect(await (await call(`/${down.id}/test`, { method: 'POST' })).json()).toMatchObject({ delivered: false, status: 500, reason: 'the endpoint answered HTTP 500' });
+  });
+
+  it('POST /:id/secret rotates: deliveries carry both signatures during the grace period, only the new one without', async () => {
+    const hook = await register('/rotated', ['live.started']);
+    const res = await call(`/${hook.id}/secret`, json('POST', { graceSeconds: 3600 }));
+    expect(res.status).toBe(200);
+    const rotated = (await res.json()) as { secret: string; previousSecretExpiresAt: string };
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(hook.secret);
+    expect(Date.parse(rotated.previousSecretExpiresAt) - Date.now()).toBeGreaterThan(3500_000);
+    expect(JSON.stringify(await (await call(`/${hook.id}`)).json())).not.toContain('whsec_');
+
+    const during = await goLive('rotate-during');
+    const [both] = await waitFor('the delivery', () => (forEvent('/rotated', during).length > 0 ? forEvent('/rotated', during) : undefined));
+    expect(String(both!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verify(both!, rotated.secret)).toBe(true);
+    expect(verify(both!, hook.secret)).toBe(true);
+
+    const again = (await (await call(`/${hook.id}/secret`, json('POST', { graceSeconds: 0 }))).json()) as { secret: string };
+    const after = await goLive('rotate-after');
+    const [one] = await waitFor('the delivery', () => (forEvent('/rotated', after).length > 0 ? forEvent('/rotated', after) : undefined));
+    expect(String(one!.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verify(one!, again.secret)).toBe(true);
+    expect(verify(one!, rotated.secret)).toBe(false);
+  });
+
+  it('POST /:id/redeliver moves the webhook\'s dead-lettered deliveries back, each once', async () => {
+    fixed = false;
+    const hook = await register('/fixable', ['live.started']);
+    const eventId = await goLive('redeliver');
+    await waitFor('the last attempt', () => (forEvent('/fixable', eventId).length >= 3 ? true : undefined), 20_000);
+    await waitFor('the failure to be recorded', async () => {
+      const body = (await (await call(`/${hook.id}`)).json()) as { failureCount: number };
+      return body.failureCount > 0 ? true : undefined;
+    });
+    fixed = true;
+    const res = await call(`/${hook.id}/redeliver`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ redelivered: 1, more: false });
+    await waitFor('the redelivery', () => (forEvent('/fixable', eventId).some((r) => r.answered === 204) ? true : undefined));
+    await waitFor('every delivery to finish', async () => ((await pendingDeliveries()) === 0 ? true : undefined));
+    expect(forEvent('/fixable', eventId).map((r) => r.answered)).toEqual([500, 500, 500, 204]);
+    // Nothing of it is left to redeliver.
+    expect(await (await call(`/${hook.id}/redeliver`, { method: 'POST' })).json()).toMatchObject({ redelivered: 0 });
+  });
+
+  it('a webhook failing for REELAY_WEBHOOK_DISABLE_AFTER_DAYS is disabled, with a webhook.disabled event', async () => {
+    const hook = await register('/always-down', ['live.started']);
+    const watcher = await register('/watcher', ['webhook.disabled']);
+    // Its failures began six days ago (the default limit is five): the next dead-lettered delivery disables it.
+    const store = new WebhookStore(stack.clients.s3, stack.resources.names.mediaBucket, new SecretBox(stack.config.secretsKey));
+    await store.update(hook.id, (w) => ({ ...w, failingSince: new Date(Date.now() - 6 * 86_400_000).toISOString() }));
+    await goLive('auto-disable');
+    const disabled = await waitFor(
+      'the webhook to be disabled',
+      async () => {
+        const body = (await (await call(`/${hook.id}`)).json()) as { enabled: boolean; disabledReason?: string };
+        return body.enabled === false ? body : undefined;
+      },
+      20_000,
+    );
+    expect(disabled.disabledReason).toMatch(/^every delivery since .* failed \(6 days; the last: the endpoint answered HTTP 500\)/);
+    const event = await waitFor('webhook.disabled at the notifier', () => stack.notifier.recent.find((e) => e.type === 'webhook.disabled' && e.subject === hook.id));
+    expect(event.data).toMatchObject({ webhookId: hook.id, url: `${receiver.url}/always-down` });
+    const [toWatcher] = await waitFor('webhook.disabled delivered to the watcher', () =>
+      receiver.requests('/watcher').length > 0 ? receiver.requests('/watcher') : undefined,
+    );
+    expect(verify(toWatcher!, watcher.secret)).toBe(true);
+    expect(JSON.parse(toWatcher!.body)).toMatchObject({ type: 'webhook.disabled', data: { webhookId: hook.id } });
+    // Enabled again: the run of failures is forgotten.
+    expect(await (await call(`/${hook.id}`, json('PATCH', { enabled: true }))).json()).not.toHaveProperty('failingSince');
+    expect((await call(`/${hook.id}`, { method: 'DELETE' })).status).toBe(204);
   });
 });

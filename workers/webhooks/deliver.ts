@@ -3,9 +3,10 @@ import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { webhookHeaders } from '../../core/standard-webhooks.ts';
 import { tenantOf } from '../../core/tenants.ts';
-import type { WebhookStore } from '../../core/webhook-store.ts';
+import { isEnabled, signingSecrets, type Webhook, type WebhookStore } from '../../core/webhook-store.ts';
+import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
-import { postWebhook, type PostOptions, type PostResult } from './http-post.ts';
+import { postWebhook, type PostOptions, type PostResult } from '../../core/webhook-post.ts';
 import { backoffSeconds } from '../../core/backoff.ts';
 
 export interface DeliverySettings {
@@ -15,6 +16,8 @@ export interface DeliverySettings {
   retryBaseDelayMs: number;
   timeoutMs: number;
   allowPrivate: boolean;
+  /** A webhook whose every delivery failed for this long is disabled (`webhook.disabled`), ms; 0 or unset: never. */
+  disableAfterMs?: number;
 }
 
 /**
@@ -22,6 +25,9 @@ export interface DeliverySettings {
  * most 12 h from its receipt; half of that leaves room.
  */
 export const MAX_RETRY_DELAY_SECONDS = 6 * 3600;
+
+/** `source` of the events the dispatcher publishes. */
+export const EVENT_SOURCE = '/reelay/webhooks';
 
 /** A delivery's back-off before attempt `attempt + 1` (full jitter, see core/backoff.ts). */
 export function retryDelaySeconds(attempt: number, baseMs: number, random: () => number = Math.random): number {
@@ -43,6 +49,7 @@ export class WebhookDelivery {
   private readonly settings: DeliverySettings;
   private readonly logger: Logger;
   private readonly post: typeof postWebhook;
+  private readonly events: EventPublisher | undefined;
 
   constructor(opts: {
     sqs: SQSClient;
@@ -52,7 +59,10 @@ export class WebhookDelivery {
     settings: DeliverySettings;
     logger: Logger;
     post?: typeof postWebhook;
+    /** Where `webhook.disabled` is published. */
+    events?: EventPublisher;
   }) {
+    this.events = opts.events;
     this.sqs = opts.sqs;
     this.store = opts.store;
     this.queueUrl = opts.queueUrl;
@@ -79,6 +89,10 @@ export class WebhookDelivery {
       log.info('the webhook was deleted; delivery dropped');
       return;
     }
+    if (!isEnabled(webhook)) {
+      log.info('the webhook is disabled; delivery dropped');
+      return;
+    }
     if (tenantOf(webhook) !== event.tenant) {
       // Fan-out only pairs an event with its own tenant's endpoints; a message saying otherwise is not ours to send.
       log.error({ tenant: event.tenant }, 'delivery for another tenant\'s webhook dropped');
@@ -86,11 +100,12 @@ export class WebhookDelivery {
     }
 
     const body = JSON.stringify(event);
-    const headers = webhookHeaders({ id: event.id, body, secret: webhook.secret });
+    const headers = webhookHeaders({ id: event.id, body, secret: signingSecrets(webhook) });
     const options: PostOptions = { timeoutMs: this.settings.timeoutMs, allowPrivate: this.settings.allowPrivate };
     const result = await this.post(webhook.url, body, headers, options);
     if (result.ok) {
       log.info({ status: result.status, ms: result.ms }, 'webhook delivered');
+      if (webhook.failingSince) await this.store.recordSuccess(webhookId).catch((err: unknown) => log.warn({ err }, 'could not clear failingSince'));
       return;
     }
     if (attempt < this.settings.maxAttempts) {
@@ -119,17 +134,31 @@ export class WebhookDelivery {
 
   private async recordFailure(delivery: DeliveryMessage, result: PostResult, attempts: number, log: Logger): Promise<void> {
     try {
-      await this.store.recordFailure(delivery.webhookId, {
-        at: new Date().toISOString(),
-        eventId: delivery.event.id,
-        eventType: delivery.event.type,
-        attempts,
-        reason: result.reason,
-        ...(result.status !== undefined ? { status: result.status } : {}),
-      });
+      const { webhook, disabled } = await this.store.recordFailure(
+        delivery.webhookId,
+        {
+          at: new Date().toISOString(),
+          eventId: delivery.event.id,
+          eventType: delivery.event.type,
+          attempts,
+          reason: result.reason,
+          ...(result.status !== undefined ? { status: result.status } : {}),
+        },
+        { disableAfterMs: this.settings.disableAfterMs ?? 0 },
+      );
+      if (disabled && webhook) await this.announceDisabled(webhook, log);
     } catch (err) {
       // The delivery is in the DLQ either way; only the counter on the webhook is missing.
       log.error({ err }, 'could not record the failed delivery on the webhook');
     }
+  }
+
+  /** `webhook.disabled` to the tenant's other subscribers (the disabled endpoint itself gets nothing more). */
+  private async announceDisabled(webhook: Webhook, log: Logger): Promise<void> {
+    log.warn({ reason: webhook.disabledReason }, 'webhook disabled after failing too long');
+    if (!this.events) return;
+    const data = { webhookId: webhook.id, url: webhook.url, reason: webhook.disabledReason ?? 'failing', failingSince: webhook.failingSince ?? webhook.updatedAt };
+    const options = { id: `webhook.disabled:${webhook.id}:${webhook.updatedAt}`, source: EVENT_SOURCE, subject: webhook.id, tenant: tenantOf(webhook) };
+    await this.events.publish(makeEvent('webhook.disabled', data, options));
   }
 }

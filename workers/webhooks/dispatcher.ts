@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventPublisher } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { WebhookStore } from '../../core/webhook-store.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
@@ -14,6 +15,8 @@ export interface WebhookDispatcherOptions {
   /** SQS long-poll wait, seconds. */
   pollWaitSeconds: number;
   logger: Logger;
+  /** Where `webhook.disabled` is published (unset: it is only logged). */
+  events?: EventPublisher;
 }
 
 /** Extra visibility beyond the request timeout while a delivery is in hand, seconds. */
@@ -29,9 +32,9 @@ export class WebhookDispatcher {
   private readonly deliveries: QueueConsumer;
   private stopped: Promise<void> | undefined;
 
-  constructor({ sqs, store, queueUrls, settings, pollWaitSeconds, logger }: WebhookDispatcherOptions) {
+  constructor({ sqs, store, queueUrls, settings, pollWaitSeconds, logger, events }: WebhookDispatcherOptions) {
     const fanOut = new WebhookFanOut({ sqs, store, deliveriesUrl: queueUrls.deliveries, logger });
-    const delivery = new WebhookDelivery({ sqs, store, queueUrl: queueUrls.deliveries, dlqUrl: queueUrls.deliveriesDlq, settings, logger });
+    const delivery = new WebhookDelivery({ sqs, store, queueUrl: queueUrls.deliveries, dlqUrl: queueUrls.deliveriesDlq, settings, logger, ...(events ? { events } : {}) });
     this.fanOut = new QueueConsumer({ sqs, queueUrl: queueUrls.events, handle: fanOut.handle, waitSeconds: pollWaitSeconds, logger });
     this.deliveries = new QueueConsumer({
       sqs,

@@ -2,7 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { eventFromSqsBody } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { WebhookStore } from '../../core/webhook-store.ts';
+import { isEnabled, type WebhookStore } from '../../core/webhook-store.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 
 /** SQS takes at most 10 messages per batch. */
@@ -36,7 +36,7 @@ export class WebhookFanOut {
     const event = eventFromSqsBody(message.Body ?? '');
     if (this.seen.has(event.id)) return;
     // Only the event's own tenant's endpoints: a webhook never receives another tenant's events.
-    const targets = (await this.store.list(event.tenant)).filter((webhook) => webhook.events.includes(event.type));
+    const targets = (await this.store.list(event.tenant)).filter((webhook) => isEnabled(webhook) && webhook.events.includes(event.type));
     for (let i = 0; i < targets.length; i += BATCH) {
       const entries = targets.slice(i, i + BATCH).map((webhook, n) => {
         const delivery: DeliveryMessage = { webhookId: webhook.id, event };

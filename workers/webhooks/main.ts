@@ -1,5 +1,6 @@
 import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
-import { queueUrl, resourceNames } from '../../core/resources.ts';
+import { EventPublisher } from '../../core/events.ts';
+import { queueUrl, resolveResources, resourceNames } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { WebhookStore } from '../../core/webhook-store.ts';
 import { SecretBox } from '../../core/secret-box.ts';
@@ -19,6 +20,7 @@ await runRole('webhooks', async ({ config, logger }) => {
     settings: config.webhooks,
     pollWaitSeconds: config.worker.pollWaitSeconds,
     logger,
+    events: new EventPublisher(clients.sns, await resolveResources(clients, config.prefix)),
   }).start();
   if (!config.secretsKey) {
     logger.warn('REELAY_SECRETS_KEY is not set: webhooks whose secret the API stored encrypted cannot be signed here (give this process the API\'s key)');
