@@ -47,6 +47,8 @@ export class RealtimeGateway {
       sqs: opts.sqs,
       queueUrl: queue.url,
       waitSeconds: opts.pollWaitSeconds,
+      // The queue is deleted right after stopping: nothing to hand back, no reason to wait a poll out.
+      abortOnStop: true,
       logger: log,
       // A message that is not a reelay event is dropped: redelivering it would not make it one.
       handle: async (message) => {

@@ -8,7 +8,7 @@ await runRole('notifier', async ({ config, logger }) => {
   const clients = createAwsClients(config.aws, logger);
   const url = await queueUrl(clients.sqs, resourceNames(config.prefix).notifierQueue);
   const notifier = new Notifier({ logger });
-  const consumer = new QueueConsumer({ sqs: clients.sqs, queueUrl: url, handle: notifier.handle, logger }).start();
+  const consumer = new QueueConsumer({ sqs: clients.sqs, queueUrl: url, handle: notifier.handle, waitSeconds: config.worker.pollWaitSeconds, logger }).start();
   logger.info({ queue: url }, 'notifier listening');
   return {
     async stop() {
