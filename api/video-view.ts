@@ -1,9 +1,13 @@
 import type { VideoStatus } from '../core/video-status.ts';
 
-/** The public JSON of a video: the status document, with a download URL on every output. */
+/**
+ * The public JSON of a video: the status document without its internal bookkeeping (`announced`, which
+ * only workers read), with a download URL on every output.
+ */
 export function videoView(doc: VideoStatus) {
+  const { announced: _announced, ...shown } = doc;
   const outputs = Object.fromEntries(
     Object.entries(doc.outputs).map(([name, o]) => [name, { ...o, url: `/v1/videos/${doc.id}/outputs/${name}` }]),
   );
-  return { ...doc, outputs, links: { self: `/v1/videos/${doc.id}` } };
+  return { ...shown, outputs, links: { self: `/v1/videos/${doc.id}` } };
 }

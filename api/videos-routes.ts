@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hono } from 'hono';
 import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
@@ -162,17 +162,38 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
       });
       return c.redirect(url, 302);
     }
-    const res = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: output.key }));
-    return new Response(res.Body!.transformToWebStream(), {
-      headers: {
-        'content-type': output.contentType,
-        'content-length': String(output.bytes),
-        'cache-control': PRIVATE_OUTPUT_CACHE_CONTROL,
-      },
-    });
+    return streamObject(s3, mediaBucket, output.key, c.req.header('range'), { 'content-type': output.contentType });
   });
 
   return app;
+}
+
+/**
+ * An object's bytes through the API (REELAY_OUTPUT_DELIVERY=stream), honouring a single `Range: bytes=…`
+ * (206 + Content-Range, so a player can seek; 416 when it is past the end). Several ranges at once are
+ * answered with the whole object (200), which RFC 9110 allows.
+ */
+export async function streamObject(s3: S3Client, bucket: string, key: string, range: string | undefined, headers: Record<string, string>): Promise<Response> {
+  const single = range && /^bytes=(\d+-\d*|-\d+)$/.test(range.trim()) ? range.trim() : undefined;
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(single ? { Range: single } : {}) }));
+    return new Response(res.Body!.transformToWebStream(), {
+      status: single && res.ContentRange ? 206 : 200,
+      headers: {
+        ...headers,
+        'content-length': String(res.ContentLength),
+        'accept-ranges': 'bytes',
+        'cache-control': PRIVATE_OUTPUT_CACHE_CONTROL,
+        ...(single && res.ContentRange ? { 'content-range': res.ContentRange } : {}),
+      },
+    });
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'InvalidRange') throw err;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    throw new HttpProblem(416, 'Range Not Satisfiable', `${range} is outside the ${head.ContentLength}-byte file`, {
+      headers: { 'content-range': `bytes */${head.ContentLength}` },
+    });
+  }
 }
 
 /** The caller's video; another tenant's is a 404 like an unknown id (its existence is not revealed). */

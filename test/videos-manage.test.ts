@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
+import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+
+/**
+ * What an operator reaches for, against the real emulator, worker and ffmpeg:
+ * the status document without internals, seeking in streamed outputs, and
+ * one rotation convention.
+ */
+const run = promisify(execFile);
+const samples = path.resolve(import.meta.dirname, '../samples');
+let stack: TestStack;
+let dir: string;
+
+async function upload(file: string, query = ''): Promise<string> {
+  const res = await fetch(`${stack.baseUrl}/v1/videos?${query}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: await readFile(file) });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ env: { REELAY_OUTPUT_DELIVERY: 'stream' } });
+  dir = await mkdtemp(path.join(tmpdir(), 'reelay-manage-'));
+});
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the status document', () => {
+  it('does not expose the workers’ bookkeeping (`announced`)', async () => {
+    const id = await upload(path.join(samples, 'landscape-720p-audio.mp4'), 'priority=high');
+    const video = await waitForFinalStatus(stack.baseUrl, id);
+    expect(video.status).toBe('ready');
+    // The document holds it (true once video.ready went out); the API does not show it.
+    await waitFor('video.ready to be announced', async () => (await stack.store.get(id))?.announced || undefined);
+    expect(video).not.toHaveProperty('announced');
+    expect(await (await fetch(`${stack.baseUrl}/v1/videos/${id}`)).json()).not.toHaveProperty('announced');
+    const list = (await (await fetch(`${stack.baseUrl}/v1/videos?limit=5`)).json()) as { items: object[] };
+    for (const item of list.items) expect(item).not.toHaveProperty('announced');
+  });
+
+  it('rotation is the clockwise turn a player gives the stored frames, as ffmpeg itself displays them', async () => {
+    // A white block in the top-left corner of 160x90 frames, then a display rotation written as MP4's rotate tag.
+    const still = path.join(dir, 'block.mp4');
+    const rotated = path.join(dir, 'block-rotated.mp4');
+    await run(stack.binaries.ffmpeg.path, ['-v', 'error', '-f', 'lavfi', '-i', 'color=black:size=160x90:duration=1,drawbox=x=0:y=0:w=40:h=30:color=white:t=fill', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', still]);
+    await run(stack.binaries.ffmpeg.path, ['-v', 'error', '-i', still, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
+    const { video } = await probeMedia(rotated, { ffprobePath: stack.binaries.ffprobe.path });
+    // Where ffmpeg (autorotate, as the worker and players display it) puts the block: one corner of the 90x160 frame.
+    const { stdout } = await run(stack.binaries.ffmpeg.path, ['-v', 'error', '-i', rotated, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
+      encoding: 'buffer',
+    });
+    const [w, h] = [90, 160];
+    const corner = ([['top-left', 5, 5], ['top-right', w - 5, 5], ['bottom-right', w - 5, h - 5], ['bottom-left', 5, h - 5]] as const).find(
+      ([, x, y]) => stdout[y * w + x]! > 128,
+    )?.[0];
+    // Turning a frame clockwise moves its top-left corner to: 90 → top-right, 180 → bottom-right, 270 → bottom-left.
+    const clockwise = { 'top-right': 90, 'bottom-right': 180, 'bottom-left': 270 } as Record<string, number>;
+    expect(corner).toBeDefined();
+    expect(video.rotation).toBe(clockwise[corner!]);
+    // The portrait sample reads the same way through the API.
+    const id = await upload(path.join(samples, 'portrait-rotated-silent.mp4'));
+    const portrait = await waitForFinalStatus(stack.baseUrl, id);
+    expect(portrait.source.rotation).toBe((await probeMedia(path.join(samples, 'portrait-rotated-silent.mp4'), { ffprobePath: stack.binaries.ffprobe.path })).video.rotation);
+    expect([portrait.outputs['720p'].width, portrait.outputs['720p'].height]).toEqual([720, 1280]);
+  });
+});
+
+describe('REELAY_OUTPUT_DELIVERY=stream', () => {
+  it('answers Range with 206 and Content-Range, so a player can seek; past the end is 416', async () => {
+    const id = await upload(path.join(samples, 'landscape-720p-audio.mp4'));
+    const video = await waitForFinalStatus(stack.baseUrl, id);
+    const url = `${stack.baseUrl}/v1/videos/${id}/outputs/720p`;
+    const size = video.outputs['720p'].bytes as number;
+    const whole = await fetch(url);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    const bytes = Buffer.from(await whole.arrayBuffer());
+    expect(bytes.length).toBe(size);
+
+    const part = await fetch(url, { headers: { range: 'bytes=100-1123' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-1123/${size}`);
+    expect(part.headers.get('content-length')).toBe('1024');
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(100, 1124))).toBe(true);
+
+    const tail = await fetch(url, { headers: { range: 'bytes=-500' } });
+    expect(tail.status).toBe(206);
+    expect(tail.headers.get('content-range')).toBe(`bytes ${size - 500}-${size - 1}/${size}`);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(bytes.subarray(size - 500))).toBe(true);
+
+    const past = await fetch(url, { headers: { range: `bytes=${size + 10}-` } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${size}`);
+    expect(past.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
