@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { cleanFilename } from '../core/client-text.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../core/events.ts';
 import { newVideoId } from '../core/ids.ts';
@@ -104,7 +105,9 @@ export class Ingest {
     const doc = queuedVideo(source.id, tenant, priority, { key: source.key, bytes: source.bytes, contentType: source.info.contentType }, now);
     if (title) doc.title = title;
     if (channelId) doc.channelId = channelId;
-    if (source.info.filename) doc.source.filename = source.info.filename;
+    // Every way in (multipart, direct, tus) keeps the name by the client-text rule.
+    const filename = source.info.filename ? cleanFilename(source.info.filename) : undefined;
+    if (filename) doc.source.filename = filename;
     const job: TranscodeJob = { videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now };
 
     try {

@@ -1,7 +1,6 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import path from 'node:path';
 import busboy from 'busboy';
-import { cleanClientText, MAX_FILENAME_LENGTH } from '../core/client-text.ts';
+import { cleanFilename } from '../core/client-text.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { mediaType } from './media-type.ts';
 import { withMinRate, type MinRate } from './min-rate.ts';
@@ -122,7 +121,7 @@ export async function receiveUpload<T>(
       file = limited(stream, maxBytes);
       const fileInfo: FileInfo = { contentType: mediaType(info.mimeType) ?? 'application/octet-stream' };
       // The name is the client's text like any other: cleaned (never a reason to refuse) and cut to length.
-      const filename = info.filename ? cleanClientText(path.basename(info.filename.replaceAll('\\', '/')), MAX_FILENAME_LENGTH) : undefined;
+      const filename = info.filename ? cleanFilename(info.filename) : undefined;
       if (filename) fileInfo.filename = filename;
       filePromise = onFile(file, fileInfo);
       filePromise.catch(fail);

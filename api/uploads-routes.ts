@@ -14,6 +14,7 @@ import type { TokenUses } from './token-uses.ts';
 import { outOfScope } from './tokens.ts';
 import { tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
+import { cleanFilename } from '../core/client-text.ts';
 import { parseTitle, titleFromFilename, tokenPriority } from './videos-routes.ts';
 
 export interface UploadRoutesDeps {
@@ -60,7 +61,8 @@ export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: U
     if (body.size > limit) throw tooLarge(limit);
     const channelId = await recordingChannel(channels, tenant, body.channelId);
     const priority = tokenPriority(token, body.priority) ?? (channelId ? 'high' : 'normal');
-    const title = parseTitle(body.title) ?? (body.filename ? titleFromFilename(body.filename) : undefined);
+    const filename = body.filename ? cleanFilename(body.filename) : undefined;
+    const title = parseTitle(body.title) ?? (filename ? titleFromFilename(filename) : undefined);
     const id = uploads.newId();
     if (token) await tokenUses.spend(token, `upload:${id}`);
     const { doc, parts } = await uploads.create(id, {
@@ -68,7 +70,7 @@ export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: U
       size: body.size,
       contentType: mediaType(body.contentType) ?? 'application/octet-stream',
       priority,
-      ...(body.filename ? { filename: body.filename } : {}),
+      ...(filename ? { filename } : {}),
       ...(title ? { title } : {}),
       ...(channelId ? { channelId } : {}),
     });

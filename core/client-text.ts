@@ -42,3 +42,9 @@ export function clientText(max: number) {
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 }
+
+/** An uploaded file's name as reelay keeps it: the last path segment, cleaned by the rule above, at most 255 characters. */
+export function cleanFilename(name: string): string | undefined {
+  const base = name.replaceAll('\\', '/').split('/').pop() ?? '';
+  return cleanClientText(base, MAX_FILENAME_LENGTH);
+}

@@ -238,6 +238,31 @@ describe('client text: control characters and lengths', () => {
     expect(longDoc?.source.filename?.length).toBe(255);
   });
 
+  it('a resumable (tus) upload\'s file name follows the same rule', async () => {
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    const body = Buffer.alloc(2000, 3);
+    const create = await fetch(`${stack.baseUrl}/v1/tus/`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(body.length),
+        'upload-metadata': `filename ${b64('C:\\x\\a\r\n\u001b]0;pwn\u0007\u202Egnp.mp4')},filetype ${b64('video/mp4')}`,
+      },
+    });
+    expect(create.status).toBe(201);
+    const patch = await fetch(`${stack.baseUrl}${create.headers.get('location')}`, {
+      method: 'PATCH',
+      headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body,
+    });
+    expect(patch.status).toBe(204);
+    const id = /\/v1\/videos\/([0-9A-Z]{26})$/.exec(patch.headers.get('location') ?? '')?.[1];
+    const doc = await stack.store.get(id!);
+    expect(doc?.source.filename).toBe('a]0;pwngnp.mp4');
+    expect(doc?.title).toBe('a]0;pwngnp.mp4');
+  });
+
   it('an upload title with a C1 control or a bidi override is 400, and nothing is stored', async () => {
     const before = await rawKeys();
     for (const title of ['bad\u0085title', 'evil\u202Egnp.exe']) {

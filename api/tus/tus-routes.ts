@@ -14,6 +14,7 @@ import { notFound } from '../problem.ts';
 import { recordingChannel } from '../recording-channel.ts';
 import type { TokenUses } from '../token-uses.ts';
 import type { TokenClaims } from '../tokens.ts';
+import { cleanFilename } from '../../core/client-text.ts';
 import { parseTitle, titleFromFilename, tokenPriority } from '../videos-routes.ts';
 import { LedgerS3Store } from './ledger-s3-store.ts';
 
@@ -99,7 +100,7 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
       let channelId: string | undefined;
       let priority: PriorityTier;
       try {
-        title = parseTitle(meta(upload, 'title')) ?? (filename ? titleFromFilename(filename) : undefined);
+        title = parseTitle(meta(upload, 'title')) ?? (filename ? titleFromFilename(cleanFilename(filename) ?? '') : undefined);
         channelId = await recordingChannel(deps.channels, caller.tenant, meta(upload, 'channelId'));
         priority = tokenPriority(caller.token, askedPriority as PriorityTier | undefined) ?? (channelId ? 'high' : 'normal');
         if (caller.token) await deps.tokenUses.spend(caller.token, `tus:${videoId}`);
