@@ -53,7 +53,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // One budget per caller for every way of starting an upload (only POSTs count).
   const uploadLimit = uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst });
   for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus', '/v1/tus/']) app.use(path, uploadLimit);
-  app.use('/v1/videos', concurrentUploadLimit(deps.api.maxConcurrentUploads));
+  // One count per caller of request bodies in flight: streamed uploads and tus PATCHes alike.
+  const uploadsAtOnce = concurrentUploadLimit(deps.api.maxConcurrentUploads);
+  for (const path of ['/v1/videos', '/v1/tus/*']) app.use(path, uploadsAtOnce);
   app.use('/v1/channels/*', channelRateLimit(deps.api.channelRatePerMinute));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));

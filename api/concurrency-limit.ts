@@ -41,11 +41,14 @@ export function tooManyAtOnce(what: string, max: number, setting: string): HttpP
   });
 }
 
-/** POST /v1/videos: at most `max` uploads in progress per key; the slot is held until the request is answered. */
+/**
+ * Request bodies that carry video (POST /v1/videos, tus PATCH): at most `max` in progress per key; the slot
+ * is held until the request is answered.
+ */
 export function concurrentUploadLimit(max: number): MiddlewareHandler<AppEnv> {
   const limit = new ConcurrencyLimit(max);
   return async function concurrentUploadMiddleware(c, next) {
-    if (c.req.method !== 'POST' || max === 0) return next();
+    if ((c.req.method !== 'POST' && c.req.method !== 'PATCH') || max === 0) return next();
     const release = limit.tryAcquire(c.get('caller') ?? 'anonymous');
     if (!release) throw tooManyAtOnce('uploads in progress', max, 'REELAY_MAX_CONCURRENT_UPLOADS');
     try {

@@ -389,6 +389,12 @@ describe('slow clients and concurrent connections', () => {
         body: Buffer.alloc(500, 1),
       });
       expect(other.status).toBe(202);
+      // A resumable upload (its creation and each PATCH) counts against the same limit.
+      const tus = await fetch(`${stack.baseUrl}/v1/tus/`, {
+        method: 'POST',
+        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '100', 'upload-metadata': `filetype ${Buffer.from('video/mp4').toString('base64')}` },
+      });
+      expect(tus.status).toBe(429);
     } finally {
       for (const upload of held) upload.stop();
     }
