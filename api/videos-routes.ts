@@ -7,7 +7,9 @@ import type { Config } from '../core/config.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { isVideoId } from '../core/ids.ts';
 import { isPriorityTier, PRIORITY_TIERS, type PriorityTier } from '../core/resources.ts';
-import { decodeCursor, type StatusStore } from '../core/status-store.ts';
+import { decodeCursor, type StatusStore, type VideoFilter } from '../core/status-store.ts';
+import type { VideoState } from '../core/video-status.ts';
+import { parseChannelId } from './channel-id.ts';
 import type { AppEnv } from './app-env.ts';
 import type { Ingest } from './ingest.ts';
 import type { LiveChannels } from './live-channels.ts';
@@ -127,10 +129,11 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
     const cursor = c.req.query('cursor');
     const tenant = c.get('tenant');
     if (cursor !== undefined && decodeCursor(cursor, tenant) === undefined) throw badRequest('cursor is not one this API returned');
-    const page = await store.list({ tenant, limit, ...(cursor ? { cursor } : {}) });
+    const { filter, query } = parseListFilter((name) => c.req.query(name));
+    const page = await store.list({ tenant, limit, filter, ...(cursor ? { cursor } : {}) });
     return c.json({
       items: page.items.map(videoView),
-      ...(page.nextCursor ? { nextCursor: page.nextCursor, next: `/v1/videos?limit=${limit}&cursor=${page.nextCursor}` } : {}),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor, next: `/v1/videos?${new URLSearchParams({ ...query, limit: String(limit), cursor: page.nextCursor })}` } : {}),
     });
   });
 
@@ -166,6 +169,33 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
   });
 
   return app;
+}
+
+const VIDEO_STATES: readonly VideoState[] = ['queued', 'processing', 'ready', 'failed'];
+
+/** `?status=&priority=&channelId=&createdAfter=&createdBefore=` of GET /v1/videos, or a 400 naming the bad one. */
+export function parseListFilter(query: (name: string) => string | undefined): { filter: VideoFilter; query: Record<string, string> } {
+  const filter: VideoFilter = {};
+  const given: Record<string, string> = {};
+  const status = query('status');
+  if (status !== undefined) {
+    if (!(VIDEO_STATES as readonly string[]).includes(status)) throw badRequest(`status must be one of ${VIDEO_STATES.join(', ')}; got ${JSON.stringify(status.slice(0, 50))}`);
+    filter.status = status as VideoState;
+    given.status = status;
+  }
+  const priority = parsePriority(query('priority'));
+  if (priority) filter.priority = given.priority = priority;
+  const channelId = query('channelId');
+  if (channelId !== undefined) filter.channelId = given.channelId = parseChannelId(channelId);
+  for (const name of ['createdAfter', 'createdBefore'] as const) {
+    const value = query(name);
+    if (value === undefined) continue;
+    const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
+    if (Number.isNaN(ms)) throw badRequest(`${name} must be an ISO 8601 date or time, e.g. 2026-11-30 or 2026-11-30T12:00:00Z; got ${JSON.stringify(value.slice(0, 50))}`);
+    filter[name] = ms;
+    given[name] = value;
+  }
+  return { filter, query: given };
 }
 
 /**

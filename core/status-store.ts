@@ -109,18 +109,66 @@ export class StatusStore {
     return changed ? doc : undefined;
   }
 
-  /** One tenant's videos, newest first. */
-  async list({ tenant, limit, cursor }: { tenant: string; limit: number; cursor?: string }): Promise<StatusPage> {
-    const startAfter = cursor ? decodeCursor(cursor, tenant) : undefined;
-    const res = await this.s3.send(
-      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: indexPrefix(tenant), MaxKeys: limit, StartAfter: startAfter }),
-    );
-    const keys = (res.Contents ?? []).map((o) => o.Key!).filter(Boolean);
-    const docs = await Promise.all(keys.map((key) => this.getOwned(key.slice(key.lastIndexOf('-') + 1), tenant)));
-    const items = docs.filter((d): d is VideoStatus => d !== undefined);
-    const last = keys.at(-1);
-    return res.IsTruncated && last ? { items, nextCursor: encodeCursor(last) } : { items };
+  /**
+   * One tenant's videos, newest first, optionally filtered. The creation-time bounds narrow the index
+   * listing itself; the other filters are checked on each document, reading at most `MAX_SCANNED` per
+   * call, so a page may hold fewer than `limit` videos while `nextCursor` says there is more to look at.
+   */
+  async list({ tenant, limit, cursor, filter = {} }: { tenant: string; limit: number; cursor?: string; filter?: VideoFilter }): Promise<StatusPage> {
+    const prefix = indexPrefix(tenant);
+    // Keys hold the inverted creation time: "created before T" starts after T's keys, "after A" ends at A's.
+    const beforeKey = filter.createdBefore !== undefined ? `${prefix}${invertedTime(filter.createdBefore)}-ZZZZZZZZZZZZZZZZZZZZZZZZZZ` : undefined;
+    const afterKey = filter.createdAfter !== undefined ? `${prefix}${invertedTime(filter.createdAfter)}-` : undefined;
+    let startAfter = [cursor ? decodeCursor(cursor, tenant) : undefined, beforeKey].filter((k) => k !== undefined).sort().at(-1);
+    const items: VideoStatus[] = [];
+    for (let scanned = 0; scanned < MAX_SCANNED; ) {
+      const res = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: Math.min(100, MAX_SCANNED - scanned), StartAfter: startAfter }),
+      );
+      const keys = (res.Contents ?? []).map((o) => o.Key!).filter((k) => k && (afterKey === undefined || k < afterKey));
+      const listedAll = !res.IsTruncated || keys.length < (res.Contents ?? []).length;
+      for (let i = 0; i < keys.length; i += limit) {
+        const batch = keys.slice(i, i + limit);
+        const docs = await Promise.all(batch.map((key) => this.getOwned(key.slice(key.lastIndexOf('-') + 1), tenant)));
+        for (const [j, doc] of docs.entries()) {
+          scanned++;
+          startAfter = batch[j];
+          if (doc && matches(doc, filter)) items.push(doc);
+          if (items.length === limit) {
+            const more = j < batch.length - 1 || i + limit < keys.length || !listedAll;
+            return more ? { items, nextCursor: encodeCursor(startAfter!) } : { items };
+          }
+        }
+      }
+      if (listedAll) return { items };
+    }
+    return { items, nextCursor: encodeCursor(startAfter!) };
   }
+}
+
+/** How many index entries one list call may look at before it answers with what it found and a cursor. */
+const MAX_SCANNED = 1000;
+
+export interface VideoFilter {
+  status?: VideoStatus['status'];
+  priority?: VideoStatus['priority'];
+  channelId?: string;
+  /** Milliseconds since the epoch; exclusive bounds on `createdAt`. */
+  createdAfter?: number;
+  createdBefore?: number;
+}
+
+const invertedTime = (ms: number) => String(MAX_TIME - ms).padStart(13, '0');
+
+function matches(doc: VideoStatus, f: VideoFilter): boolean {
+  const created = Date.parse(doc.createdAt);
+  return (
+    (f.status === undefined || doc.status === f.status) &&
+    (f.priority === undefined || doc.priority === f.priority) &&
+    (f.channelId === undefined || doc.channelId === f.channelId) &&
+    (f.createdAfter === undefined || created > f.createdAfter) &&
+    (f.createdBefore === undefined || created < f.createdBefore)
+  );
 }
 
 export function encodeCursor(key: string): string {

@@ -101,3 +101,53 @@ describe('REELAY_OUTPUT_DELIVERY=stream', () => {
     expect(past.headers.get('content-type')).toBe('application/problem+json');
   });
 });
+
+describe('GET /v1/videos filters', () => {
+  it('status, priority, channelId, createdAfter/createdBefore, carried through pagination; a bad one is 400', async () => {
+    const list = async (query: string) => {
+      const res = await fetch(`${stack.baseUrl}/v1/videos?${query}`);
+      expect(res.status).toBe(200);
+      return (await res.json()) as { items: Array<{ id: string; status: string; priority: string; channelId?: string; createdAt: string }>; next?: string };
+    };
+    const garbage = path.join(dir, 'garbage.mp4');
+    await (await import('node:fs/promises')).writeFile(garbage, Buffer.alloc(4096, 7));
+    const failed = await upload(garbage, 'priority=low');
+    expect((await fetch(`${stack.baseUrl}/v1/channels/show-1/live`, { method: 'POST' })).status).toBe(201);
+    const recording = await upload(path.join(samples, 'landscape-720p-audio.mp4'), 'channelId=show-1');
+    const low = await upload(path.join(samples, 'landscape-720p-audio.mp4'), 'priority=low');
+    await Promise.all([failed, recording, low].map((id) => waitForFinalStatus(stack.baseUrl, id)));
+
+    const failedOnes = await list('status=failed');
+    expect(failedOnes.items.map((v) => v.id)).toEqual([failed]);
+    const lows = await list('priority=low');
+    expect(lows.items.map((v) => v.id)).toEqual([low, failed]);
+    expect((await list('priority=low&status=ready')).items.map((v) => v.id)).toEqual([low]);
+    expect((await list('channelId=show-1')).items.map((v) => [v.id, v.priority])).toEqual([[recording, 'high']]);
+
+    const all = (await list('limit=100')).items;
+    const created = (id: string) => all.find((v) => v.id === id)!.createdAt;
+    // Exclusive bounds on createdAt.
+    expect((await list(`createdAfter=${created(recording)}`)).items.map((v) => v.id)).toEqual([low]);
+    expect((await list(`createdBefore=${created(recording)}&createdAfter=${created(failed)}`)).items).toEqual([]);
+    expect((await list(`createdBefore=${created(recording)}&limit=100`)).items.map((v) => v.id)).toEqual(all.filter((v) => v.createdAt < created(recording)).map((v) => v.id));
+
+    // Page by page with a filter: the next link keeps it.
+    const ready = all.filter((v) => v.status === 'ready').map((v) => v.id);
+    expect(ready.length).toBeGreaterThanOrEqual(2);
+    const seen: string[] = [];
+    let page = await list('status=ready&limit=1');
+    for (;;) {
+      seen.push(...page.items.map((v) => v.id));
+      if (!page.next) break;
+      expect(page.next).toContain('status=ready');
+      page = await list(page.next.split('?')[1]!);
+    }
+    expect(seen).toEqual(ready);
+
+    for (const bad of ['status=done', 'priority=urgent', 'channelId=a%20b', 'createdAfter=yesterday', 'createdBefore=2026-13-45']) {
+      const res = await fetch(`${stack.baseUrl}/v1/videos?${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(new RegExp(bad.split('=')[0]!.replace('channelId', 'channel id')));
+    }
+  });
+});
