@@ -8,6 +8,7 @@ import { channelRoutes } from './channels-routes.ts';
 import type { EventFeatureDeps } from './event-features.ts';
 import { eventsRoutes } from './events-routes.ts';
 import type { Ingest } from './ingest.ts';
+import type { ApiMetrics } from './metrics.ts';
 import { notificationRoutes } from './notifications-routes.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { apiKeyAuth } from './auth.ts';
@@ -32,6 +33,8 @@ export interface AppDeps extends Partial<EventFeatureDeps> {
   s3: S3Client;
   mediaBucket: string;
   api: Config['api'];
+  /** Prometheus metrics: counted on every request and served at GET /metrics; none when absent. */
+  metrics?: ApiMetrics;
   logger: Logger;
   /** Scoped tokens: the signer (absent without REELAY_TOKEN_SECRET) and the record of spent upload tokens. */
   signer?: TokenSigner | undefined;
@@ -46,6 +49,7 @@ export interface AppDeps extends Partial<EventFeatureDeps> {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestLog(deps.logger));
+  if (deps.metrics) app.use(deps.metrics.middleware());
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
   if (deps.api.corsOrigins.length > 0) app.use(apiCors(deps.api.corsOrigins));
@@ -59,6 +63,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/v1/channels/*', channelRateLimit(deps.api.channelRatePerMinute));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
+  if (deps.metrics) app.get('/metrics', (c) => deps.metrics!.handler(c));
   app.route('/v1/videos', videoRoutes(deps));
   if (deps.directUploads && deps.tokenUses) {
     app.route(

@@ -12,6 +12,7 @@ import type { StatusStore } from '../core/status-store.ts';
 import type { TranscodeJob } from '../core/transcode-job.ts';
 import { queuedVideo, type VideoStatus } from '../core/video-status.ts';
 import { mediaType } from './media-type.ts';
+import type { ApiMetrics } from './metrics.ts';
 import type { ByteLimiter, FileInfo } from './upload-stream.ts';
 
 export const EVENT_SOURCE = '/reelay/api';
@@ -35,6 +36,8 @@ export interface IngestDeps {
   events: EventPublisher;
   rawBucket: string;
   queueUrls: Record<PriorityTier, string>;
+  /** Upload bytes, durations and uploads in flight; none when absent. */
+  metrics?: ApiMetrics;
   logger: Logger;
 }
 
@@ -58,6 +61,10 @@ export class Ingest {
 
   /** Streams one file into the raw bucket under a new video id. */
   async store(file: ByteLimiter, info: FileInfo): Promise<StoredSource> {
+    return this.deps.metrics ? this.deps.metrics.timeUpload(() => this.storeUntimed(file, info)) : this.storeUntimed(file, info);
+  }
+
+  private async storeUntimed(file: ByteLimiter, info: FileInfo): Promise<StoredSource> {
     const id = newVideoId();
     const key = `uploads/${id}`;
     const upload = new Upload({

@@ -9,6 +9,7 @@ import { createApp } from './app.ts';
 import { startEventFeatures, type EventFeatures } from './event-features.ts';
 import { Ingest } from './ingest.ts';
 import { OrphanUploadSweeper } from './orphan-uploads.ts';
+import { ApiMetrics } from './metrics.ts';
 import { startApiServer } from './server.ts';
 import { TokenUses } from './token-uses.ts';
 import { DirectUploads } from './direct-uploads.ts';
@@ -20,6 +21,7 @@ export interface RunningApi {
   url: string;
   store: StatusStore;
   features: EventFeatures;
+  metrics: ApiMetrics;
   /** Ends SSE streams, closes the server, deletes this instance's realtime queue. Does not destroy the clients. */
   stop(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function startApi({
   listen?: { host: string; port: number };
 }): Promise<RunningApi> {
   const store = new StatusStore(clients.s3, resources.names.mediaBucket);
+  const metrics = new ApiMetrics();
   const events = new EventPublisher(clients.sns, resources);
   const pendingJobs = new PendingJobs({
     s3: clients.s3,
@@ -59,9 +62,11 @@ export async function startApi({
     events,
     rawBucket: resources.names.rawBucket,
     queueUrls: resources.tierQueueUrl,
+    metrics,
     logger,
   });
   const features = await startEventFeatures({ clients, resources, config, events, logger });
+  metrics.countClients('sse', () => features.deps.realtime.hub.connections);
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {
     const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
@@ -73,6 +78,7 @@ export async function startApi({
       s3: clients.s3,
       mediaBucket: resources.names.mediaBucket,
       api: config.api,
+      metrics,
       logger,
       signer,
       tokenUses,
@@ -102,6 +108,7 @@ export async function startApi({
     url: server.url,
     store,
     features,
+    metrics,
     async stop() {
       // SSE streams never end by themselves: end them, so that closing the server can finish.
       stopSweeping();

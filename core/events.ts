@@ -11,7 +11,7 @@ import { DEFAULT_TENANT } from './tenants.ts';
  * before tenants existed has none and is `default`'s). Ids are stable per fact (`video.ready:<videoId>`), so a retried
  * publish is recognisable and subscribers can drop duplicates.
  */
-export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.ready', 'video.failed', 'live.started', 'live.ended', 'webhook.disabled'] as const;
+export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.progress', 'video.ready', 'video.failed', 'live.started', 'live.ended', 'webhook.disabled'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const priority = z.enum(PRIORITY_TIERS);
@@ -30,6 +30,8 @@ const outputSchema = z.object({
 export const eventDataSchemas = {
   'video.queued': z.object({ videoId: z.string(), priority, channelId, title: z.string().optional(), sourceBytes: z.number().int().nonnegative() }),
   'video.processing': z.object({ videoId: z.string(), priority, channelId, attempt: z.number().int().positive() }),
+  /** The transcode's progress, at most every 2 s while ffmpeg runs (for live displays: the realtime streams, opt-in webhooks). */
+  'video.progress': z.object({ videoId: z.string(), priority, channelId, attempt: z.number().int().positive(), percent: z.number().min(0).max(100) }),
   'video.ready': z.object({
     videoId: z.string(),
     priority,

@@ -1,19 +1,48 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
 /**
- * Structured logs: one JSON object a line on stdout, every line naming the role
- * (api, worker, notifier, …). Callers add `videoId`, `jobId`, `requestId` with
- * `logger.child({...})`.
+ * Structured logs, every line naming the role (api, worker, notifier, …).
+ * Callers add `videoId`, `jobId`, `requestId` with `logger.child({...})`.
+ * On a terminal they are printed as coloured one-liners (pino-pretty, in this
+ * thread, so nothing is lost on exit); otherwise, or with
+ * REELAY_LOG_FORMAT=json, one JSON object a line on stdout, for log shippers.
  */
 export function createLogger(role: string, level: string = 'info'): Logger {
-  return pino({
+  const options = {
     level,
     base: { role, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  if (logFormat() === 'json') return pino(options);
+  // Loaded only for a terminal: JSON logging (services, tests) does not pay for it.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return pino(
+    options,
+    pretty({
+      colorize: true,
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,role',
+      messageFormat: '{role} {msg}',
+      // Our level is a label (formatters.level above), not pino's number.
+      customLevels: 'trace:10,debug:20,info:30,warn:40,error:50,fatal:60',
+      useOnlyCustomProps: false,
+      destination: 1,
+      sync: true,
+    }),
+  );
+}
+
+/** `pretty` on a terminal unless REELAY_LOG_FORMAT=json; `json` otherwise (REELAY_LOG_FORMAT=pretty forces colour). */
+export function logFormat(env: Record<string, string | undefined> = process.env, isTTY = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
+  const wanted = env.REELAY_LOG_FORMAT?.trim().toLowerCase();
+  if (wanted === 'json' || wanted === 'pretty') return wanted;
+  return isTTY ? 'pretty' : 'json';
 }
 
 /** A logger that drops everything: for tests that do not look at logs. */

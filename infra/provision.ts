@@ -92,8 +92,12 @@ export async function provision(
   const liveTopicArn = await ensureTopic(clients.sns, names.liveTopic, note);
 
   // Long-lived subscribers, each with its own queue; the filter keeps anything but reelay events out.
-  for (const name of [names.notifierQueue, names.webhooksQueue]) {
-    const subscriber = await ensureSubscriberQueue(clients, { name, topicArns: [videoTopicArn, liveTopicArn], eventTypes: [...EVENT_TYPES] });
+  // The notifier logs every event: it leaves out the frequent video.progress, which webhooks may opt into.
+  for (const [name, eventTypes] of [
+    [names.notifierQueue, EVENT_TYPES.filter((type) => type !== 'video.progress')],
+    [names.webhooksQueue, [...EVENT_TYPES]],
+  ] as const) {
+    const subscriber = await ensureSubscriberQueue(clients, { name, topicArns: [videoTopicArn, liveTopicArn], eventTypes: [...eventTypes] });
     for (const [queue, created] of subscriber.report) note(queue, created);
   }
   // One message per (event, endpoint). The dispatcher dead-letters after its own attempt count;

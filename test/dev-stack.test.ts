@@ -30,6 +30,8 @@ describe('npm start (dev stack)', () => {
       REELAY_POLL_WAIT_SECONDS: '2',
       REELAY_X264_PRESET: 'ultrafast',
       REELAY_SUPERVISOR_PORT: '0',
+      REELAY_WEBHOOKS_METRICS_PORT: '0',
+      REELAY_NOTIFIER_METRICS_PORT: '0',
     });
     try {
       const base = `http://127.0.0.1:${apiPort}`;

@@ -91,6 +91,7 @@ describe('supervisor', () => {
           AWS_ENDPOINT_URL: emulator.endpoint,
           REELAY_PREFIX: workerPrefix,
           REELAY_POLL_WAIT_SECONDS: '1',
+          REELAY_WORKER_METRICS_PORT: '0',
           REELAY_LOG_LEVEL: process.env.REELAY_TEST_LOG ?? 'warn',
         },
       },
@@ -121,6 +122,8 @@ describe('supervisor', () => {
     expect(logs.find((l) => l.msg === 'worker exited unexpectedly')).toMatchObject({ workerPid: victim, signal: 'SIGKILL' });
     expect(decisions('up').at(-1)!.reason).toContain('replacing a worker that exited');
     expect(await metrics()).toContain('reelay_worker_restarts_total 1\n');
+    // prom-client's default process metrics come with them.
+    expect(await metrics()).toMatch(/^process_cpu_user_seconds_total \d/m);
 
     // Queue drained: one idle worker is stopped, but only once the cooldown has passed.
     const drainedAt = Date.now();

@@ -21,6 +21,7 @@ export function spawnWorker(stack: TestStack, env: Record<string, string>): Work
       REELAY_PREFIX: stack.config.prefix,
       REELAY_POLL_WAIT_SECONDS: '1',
       REELAY_FFMPEG_NICENESS: '0',
+      REELAY_WORKER_METRICS_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,9 +13,12 @@ export class Notifier {
   private readonly logger: Logger;
   private readonly capacity: number;
 
-  constructor({ logger, capacity = 1000 }: { logger: Logger; capacity?: number }) {
+  private readonly onEvent: ((event: ReelayEvent, duplicate: boolean) => void) | undefined;
+
+  constructor({ logger, capacity = 1000, onEvent }: { logger: Logger; capacity?: number; onEvent?: (event: ReelayEvent, duplicate: boolean) => void }) {
     this.logger = logger;
     this.capacity = capacity;
+    this.onEvent = onEvent;
   }
 
   get recent(): readonly ReelayEvent[] {
@@ -25,6 +28,7 @@ export class Notifier {
   /** Throws on a message that is not a reelay event, so it ends in the queue's DLQ rather than vanishing. */
   handle = async (message: Message): Promise<void> => {
     const event = eventFromSqsBody(message.Body ?? '');
+    this.onEvent?.(event, this.seen.has(event.id));
     if (this.seen.has(event.id)) {
       this.logger.debug({ eventId: event.id }, 'duplicate event dropped');
       return;

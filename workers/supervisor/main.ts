@@ -19,7 +19,8 @@ await runRole(
       worker: {
         script: fileURLToPath(new URL('../transcode/main.ts', import.meta.url)),
         execArgv: ['--disable-warning=ExperimentalWarning'],
-        env: process.env,
+        // Many workers on one host: each serves /metrics on a free port (logged) unless REELAY_WORKER_METRICS_PORT says otherwise.
+        env: { REELAY_WORKER_METRICS_PORT: '0', ...process.env },
       },
       workerStopTimeoutMs: workerStopTimeoutMs(config.worker),
       logger,

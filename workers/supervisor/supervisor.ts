@@ -1,7 +1,8 @@
 import type { StdioOptions } from 'node:child_process';
 import type { Logger } from '../../core/logger.ts';
 import { decideScale, plural, type ScaleDecision } from './decide-scale.ts';
-import { startMetricsServer, SupervisorMetrics, type MetricsServer } from './metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../../core/metrics.ts';
+import { SupervisorMetrics } from './metrics.ts';
 import { totalDepth, type DepthSource, type TierDepth } from './queue-depth.ts';
 import type { SupervisorSettings } from '../../core/config.ts';
 import { WorkerPool, type WorkerExit, type WorkerProcess } from './worker-pool.ts';
@@ -61,8 +62,14 @@ export class Supervisor {
   /** Starts the metrics server and makes the first decision at once. */
   async start(): Promise<this> {
     const { settings, host = '127.0.0.1', logger } = this.opts;
-    this.server = await startMetricsServer({ metrics: this.metrics, host, port: settings.port });
-    logger.info({ settings, metrics: `http://${host}:${this.server.port}/metrics` }, 'supervisor started');
+    this.server = await startMetricsServer({
+      registry: this.metrics.registry,
+      host,
+      port: settings.port,
+      variable: 'REELAY_SUPERVISOR_PORT',
+      health: () => ({ status: 'ok', workers: this.metrics.workers, desired: this.metrics.desired }),
+    });
+    logger.info({ settings, metrics: this.server.url }, 'supervisor started');
     this.poll();
     return this;
   }
@@ -157,25 +164,24 @@ export class Supervisor {
   private act(decision: ScaleDecision, running: WorkerProcess[]): void {
     if (decision.action === 'up') {
       for (let i = 0; i < decision.count; i++) this.pool.start();
-      this.metrics.scaleEvents.up++;
+      this.metrics.scaled('up');
     } else if (decision.action === 'down') {
       // The newest idle workers go first; the longest-running ones stay warm.
       const idle = running.filter((w) => !WorkerPool.isBusy(w)).sort((a, b) => b.startedAt - a.startedAt);
       for (const worker of idle.slice(0, decision.count)) this.pool.stop(worker);
-      this.metrics.scaleEvents.down++;
+      this.metrics.scaled('down');
     }
   }
 
   private updateMetrics(decision: ScaleDecision, depth: TierDepth | undefined): void {
-    if (depth) this.metrics.queueDepth = depth;
-    this.metrics.desired = decision.desired;
+    if (depth) this.metrics.setQueueDepth(depth);
+    this.metrics.setDesired(decision.desired);
     this.countWorkers();
   }
 
   private countWorkers(): void {
     const running = this.pool.running;
-    this.metrics.workers = running.length;
-    this.metrics.busy = running.filter(WorkerPool.isBusy).length;
+    this.metrics.setWorkers({ running: running.length, busy: running.filter(WorkerPool.isBusy).length });
   }
 
   /** Every action and every change of mind at info, with the depth that caused it; repeats of a hold at debug. */
@@ -208,7 +214,7 @@ export class Supervisor {
   }
 
   private onUnexpectedExit(worker: WorkerProcess, exit: WorkerExit): void {
-    this.metrics.restarts++;
+    this.metrics.restarted();
     this.countWorkers();
     if (this.stopping) return;
     this.exitedUnexpectedly++;

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
+import type { WorkerMetrics } from './metrics.ts';
 import { TranscodeWorker } from './worker.ts';
 
 /** A TranscodeWorker wired from the configuration: what `workers/transcode/main.ts` runs, and tests start in-process. */
@@ -16,6 +17,7 @@ export function createTranscodeWorker({
   workerId,
   logger,
   onBusyChange,
+  metrics,
 }: {
   config: Config;
   clients: Pick<AwsClients, 's3' | 'sqs' | 'sns'>;
@@ -24,6 +26,7 @@ export function createTranscodeWorker({
   workerId: string;
   logger: Logger;
   onBusyChange?: (busy: number) => void;
+  metrics?: WorkerMetrics;
 }): TranscodeWorker {
   const { worker, ffmpeg } = config;
   return new TranscodeWorker({
@@ -53,9 +56,11 @@ export function createTranscodeWorker({
       jobTimeoutFactor: worker.jobTimeoutFactor,
       jobTimeoutMinMs: worker.jobTimeoutMinMs,
       workerId,
+      ...(metrics ? { metrics } : {}),
       logger,
     },
     ...(onBusyChange ? { onBusyChange } : {}),
+    ...(metrics ? { metrics } : {}),
     logger,
   });
 }

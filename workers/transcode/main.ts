@@ -1,16 +1,21 @@
 import { hostname } from 'node:os';
 import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
+import { serveRoleMetrics } from '../../core/metrics.ts';
 import { resolveResources } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { parentDeathLauncher } from './ffmpeg/death-signal.ts';
 import { locateFfmpeg } from './ffmpeg/locate.ts';
 import { createTranscodeWorker } from './create-worker.ts';
+import { WorkerMetrics } from './metrics.ts';
 
 function reportState(busy: number, concurrency: number): void {
   if (process.send && process.connected) process.send({ type: 'reelay.worker.state', busy, concurrency });
 }
 
 await runRole('worker', async ({ config, logger }) => {
+  const metrics = new WorkerMetrics();
+  // Several workers share a host under the supervisor, which starts them with port 0 unless told otherwise.
+  const metricsServer = await serveRoleMetrics({ registry: metrics.registry, variable: 'REELAY_WORKER_METRICS_PORT', fallback: 9465, logger });
   const binaries = locateFfmpeg(config.ffmpeg);
   logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
   // ffmpeg dies with this process, even on SIGKILL, where the OS allows it.
@@ -27,6 +32,7 @@ await runRole('worker', async ({ config, logger }) => {
     logger,
     // Under the supervisor (forked with IPC), report how many jobs are in hand so only idle workers are stopped.
     onBusyChange: (busy) => reportState(busy, config.worker.concurrency),
+    metrics,
   }).start();
   reportState(0, config.worker.concurrency);
 
@@ -34,6 +40,7 @@ await runRole('worker', async ({ config, logger }) => {
     async stop() {
       await worker.stop({ graceMs: config.worker.visibilityTimeoutMs / 2 });
       await launcher?.remove();
+      await metricsServer?.close();
       destroyAwsClients(clients);
     },
   };

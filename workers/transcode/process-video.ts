@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,7 @@ import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import type { ProbeResult } from './ffmpeg/probe.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
 import { transcodeFile } from './transcode-file.ts';
+import type { WorkerMetrics } from './metrics.ts';
 import { uploadOutputs } from './upload-outputs.ts';
 
 
@@ -40,6 +41,8 @@ export interface TranscodeDeps {
   jobTimeoutFactor: number;
   jobTimeoutMinMs: number;
   workerId: string;
+  /** ffmpeg seconds and bytes in/out for Prometheus; none when absent. */
+  metrics?: WorkerMetrics;
   logger: Logger;
 }
 
@@ -104,7 +107,16 @@ export async function transcodeVideo(
     const clock = new StageClock();
     await download(deps.s3, deps.rawBucket, job.sourceKey, sourcePath, signal);
     clock.lap('download');
-    const progress = new ProgressWriter(deps.store, job.videoId, log);
+    deps.metrics?.bytes.inc({ direction: 'in' }, (await stat(sourcePath)).size);
+    const progress = new ProgressWriter(deps.store, job.videoId, log, (percent) =>
+      deps.events.publish(
+        makeEvent(
+          'video.progress',
+          { videoId: job.videoId, priority: job.priority, attempt, percent, ...(started.channelId ? { channelId: started.channelId } : {}) },
+          { id: `video.progress:${job.videoId}:${attempt}:${percent}`, source: EVENT_SOURCE, subject: job.videoId, tenant: tenantOf(started) },
+        ),
+      ),
+    );
     const { probe, plan, outputs, notes } = await transcodeFile(sourcePath, outDir, {
       binaries: deps.binaries,
       preset: deps.preset,
@@ -118,6 +130,7 @@ export async function transcodeVideo(
         clock.lap('probe');
         const limitMs = transcodeTimeLimitMs(probe.duration, { factor: deps.jobTimeoutFactor, minMs: deps.jobTimeoutMinMs });
         const watchdog = new FfmpegWatchdog({ stallMs: deps.stallTimeoutMs, limitMs, parent: signal });
+        const ffmpegStarted = performance.now();
         try {
           await runFfmpeg(cmd, {
             ffmpegPath: deps.binaries.ffmpeg.path,
@@ -132,6 +145,7 @@ export async function transcodeVideo(
           throw err;
         } finally {
           watchdog.stop();
+          deps.metrics?.ffmpegSeconds.inc((performance.now() - ffmpegStarted) / 1000);
           await progress.flush();
           clock.lap('ffmpeg');
         }
@@ -140,6 +154,7 @@ export async function transcodeVideo(
     clock.lap('measure');
     await processing;
     await uploadOutputs({ s3: deps.s3, bucket: deps.mediaBucket, outDir, videoId: job.videoId, signal });
+    if (deps.metrics) deps.metrics.bytes.inc({ direction: 'out' }, await directoryBytes(outDir));
     clock.lap('upload');
 
     const source = sourceFromProbe(current.source, probe);
@@ -208,10 +223,12 @@ class ProgressWriter {
   private readonly store: StatusStore;
   private readonly videoId: string;
   private readonly log: Logger;
-  constructor(store: StatusStore, videoId: string, log: Logger) {
+  private readonly announce: (percent: number) => Promise<void>;
+  constructor(store: StatusStore, videoId: string, log: Logger, announce: (percent: number) => Promise<void>) {
     this.store = store;
     this.videoId = videoId;
     this.log = log;
+    this.announce = announce;
   }
 
   report(percent: number): void {
@@ -224,6 +241,8 @@ class ProgressWriter {
       } catch (err) {
         this.log.warn({ err }, 'could not record progress');
       }
+      // Best effort: a lost progress event only makes a progress bar jump.
+      await this.announce(Math.round(percent)).catch((err: unknown) => this.log.debug({ err }, 'could not publish video.progress'));
     });
   }
 
@@ -242,4 +261,11 @@ class StageClock {
     this.laps[stage] = (this.laps[stage] ?? 0) + Math.round(now - this.last);
     this.last = now;
   }
+}
+
+/** Bytes of every file under `dir` (the outputs just uploaded: renditions, thumbnail, HLS, storyboard). */
+async function directoryBytes(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map(async (e) => (await stat(path.join(e.parentPath, e.name))).size));
+  return sizes.reduce((sum, size) => sum + size, 0);
 }

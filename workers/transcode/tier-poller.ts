@@ -188,7 +188,7 @@ export class TierPoller {
           MaxNumberOfMessages: 1,
           WaitTimeSeconds: waitSeconds,
           VisibilityTimeout: this.opts.visibilityTimeoutSeconds,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
         waitSeconds === 0 ? { abortSignal: signal } : {},
       );

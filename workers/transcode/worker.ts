@@ -7,6 +7,7 @@ import { parseTranscodeJob, type TranscodeJob } from '../../core/transcode-job.t
 import { announce } from './announce.ts';
 import { transcodeVideo, type TranscodeDeps } from './process-video.ts';
 import { HAND_BACK_VISIBILITY_SECONDS, TierPoller, type ReceivedMessage } from './tier-poller.ts';
+import type { JobOutcome, WorkerMetrics } from './metrics.ts';
 import { VisibilityHeartbeat } from './visibility-heartbeat.ts';
 
 export interface WorkerOptions {
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   transcode: TranscodeDeps;
   /** Called whenever the number of jobs in hand changes (the supervisor learns which workers are idle). */
   onBusyChange?: (busy: number) => void;
+  /** Prometheus metrics (jobs by outcome, durations, queue wait); none when absent. */
+  metrics?: WorkerMetrics;
   logger: Logger;
 }
 
@@ -114,6 +117,10 @@ export class TranscodeWorker {
     const log = this.opts.logger.child({ videoId: job.videoId, jobId: got.message.MessageId, tier: got.tier });
     const abort = new AbortController();
     const key = got.message.MessageId ?? job.videoId;
+    const startedAt = performance.now();
+    const sentAt = Number(got.message.Attributes?.SentTimestamp);
+    if (sentAt > 0) this.opts.metrics?.queueWaitSeconds.observe({ tier: got.tier }, Math.max(0, Date.now() - sentAt) / 1000);
+    let outcome: JobOutcome = 'failed';
     this.jobs.set(key, abort);
     this.opts.onBusyChange?.(this.jobs.size);
     let lost = false;
@@ -142,6 +149,7 @@ export class TranscodeWorker {
         // attempts left (and leaves its video queued for ever), start it afresh as a new message.
         log.warn({ receiveCount: got.receiveCount }, 'job received many times without an attempt failing; requeueing it fresh');
         await this.requeueFresh(got);
+        outcome = 'requeued';
         return;
       }
       if (attempt > this.opts.maxAttempts && status.status !== 'ready' && status.status !== 'failed') {
@@ -149,30 +157,35 @@ export class TranscodeWorker {
         await this.fail(got, job, new PermanentJobError('attempts_exhausted', `gave up after ${attempt - 1} attempts`), attempt - 1, log);
         return;
       }
-      const outcome = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt, current: status });
-      if (outcome === 'announced-failed') {
+      const result = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt, current: status });
+      if (result === 'announced-failed') {
         const failed = await this.opts.transcode.store.get(job.videoId);
         await this.deadLetter(got, failed?.error?.code ?? 'failed', failed?.error?.message ?? 'failed');
         return;
       }
-      if (outcome === 'already-done') this.stats.duplicates++;
+      if (result === 'already-done') this.stats.duplicates++;
       else this.stats.ready++;
       await this.deleteMessage(got);
+      outcome = result === 'already-done' ? 'duplicate' : 'ready';
     } catch (err) {
       if (lost) {
         this.stats.abandoned++;
         log.warn({ err: describeError(err) }, 'job abandoned: another worker owns it now');
+        outcome = 'abandoned';
         return;
       }
-      await this.onFailure(got, job, err, log, abort.signal.aborted);
+      outcome = await this.onFailure(got, job, err, log, abort.signal.aborted);
     } finally {
+      const labels = { tier: got.tier, outcome };
+      this.opts.metrics?.jobs.inc(labels);
+      this.opts.metrics?.jobSeconds.observe(labels, (performance.now() - startedAt) / 1000);
       heartbeat.stop();
       this.jobs.delete(key);
       this.opts.onBusyChange?.(this.jobs.size);
     }
   }
 
-  private async onFailure(got: ReceivedMessage, job: TranscodeJob, err: unknown, log: Logger, interrupted: boolean): Promise<void> {
+  private async onFailure(got: ReceivedMessage, job: TranscodeJob, err: unknown, log: Logger, interrupted: boolean): Promise<JobOutcome> {
     try {
       const status = await this.opts.transcode.store.get(job.videoId);
       const attempts = status?.attempts ?? 1;
@@ -180,7 +193,7 @@ export class TranscodeWorker {
         // Finished, but announcing it failed: never reopen a finished video; the next delivery announces it.
         log.warn({ err, status: status.status }, 'finished but the event could not be published; retrying with the next delivery');
         await this.changeVisibility(got, backoffSeconds(1, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS));
-        return;
+        return 'retried';
       }
       if (interrupted) {
         log.warn('job interrupted by shutdown; handing it back');
@@ -190,11 +203,11 @@ export class TranscodeWorker {
           attempts: Math.max(0, doc.attempts - 1),
         }));
         await this.changeVisibility(got, HAND_BACK_VISIBILITY_SECONDS);
-        return;
+        return 'handed_back';
       }
       if (err instanceof PermanentJobError || attempts >= this.opts.maxAttempts) {
         await this.fail(got, job, err, attempts, log);
-        return;
+        return 'failed';
       }
       const delaySeconds = backoffSeconds(attempts, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS);
       log.warn({ err, attempts, retryInSeconds: delaySeconds }, 'attempt failed; will retry');
@@ -206,9 +219,11 @@ export class TranscodeWorker {
       // Finished by another worker meanwhile: the next delivery of this message finds it done.
       if (!requeued) log.info('the video finished elsewhere meanwhile; not requeueing it');
       await this.changeVisibility(got, delaySeconds);
+      return 'retried';
     } catch (handlingErr) {
       // The message is left alone: it reappears after its visibility timeout and is tried again.
       log.error({ err: handlingErr, cause: describeError(err) }, 'could not record the failure; the job will be redelivered');
+      return 'retried';
     }
   }
 

@@ -7,6 +7,7 @@ import { isEnabled, signingSecrets, type Webhook, type WebhookStore } from '../.
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
 import { postWebhook, type PostOptions, type PostResult } from '../../core/webhook-post.ts';
+import type { WebhookMetrics } from './metrics.ts';
 import { backoffSeconds } from '../../core/backoff.ts';
 
 export interface DeliverySettings {
@@ -50,6 +51,7 @@ export class WebhookDelivery {
   private readonly logger: Logger;
   private readonly post: typeof postWebhook;
   private readonly events: EventPublisher | undefined;
+  private readonly metrics: WebhookMetrics | undefined;
 
   constructor(opts: {
     sqs: SQSClient;
@@ -61,6 +63,7 @@ export class WebhookDelivery {
     post?: typeof postWebhook;
     /** Where `webhook.disabled` is published. */
     events?: EventPublisher;
+    metrics?: WebhookMetrics;
   }) {
     this.events = opts.events;
     this.sqs = opts.sqs;
@@ -70,6 +73,7 @@ export class WebhookDelivery {
     this.settings = opts.settings;
     this.logger = opts.logger;
     this.post = opts.post ?? postWebhook;
+    this.metrics = opts.metrics;
   }
 
   handle = async (message: Message): Promise<void | 'keep'> => {
@@ -80,6 +84,7 @@ export class WebhookDelivery {
     } catch (err) {
       // Retrying cannot make it valid.
       await this.deadLetter(message, { reason: `not a delivery message: ${describeError(err)}`, attempts: attempt });
+      this.metrics?.ended('invalid', attempt);
       return;
     }
     const { webhookId, event } = delivery;
@@ -87,6 +92,7 @@ export class WebhookDelivery {
     const webhook = await this.store.get(webhookId);
     if (!webhook) {
       log.info('the webhook was deleted; delivery dropped');
+      this.metrics?.ended('dropped', attempt);
       return;
     }
     if (!isEnabled(webhook)) {
@@ -103,21 +109,25 @@ export class WebhookDelivery {
     const headers = webhookHeaders({ id: event.id, body, secret: signingSecrets(webhook) });
     const options: PostOptions = { timeoutMs: this.settings.timeoutMs, allowPrivate: this.settings.allowPrivate };
     const result = await this.post(webhook.url, body, headers, options);
+    this.metrics?.requestSeconds.observe({ result: result.ok ? 'ok' : 'error' }, result.ms / 1000);
     if (result.ok) {
       log.info({ status: result.status, ms: result.ms }, 'webhook delivered');
       if (webhook.failingSince) await this.store.recordSuccess(webhookId).catch((err: unknown) => log.warn({ err }, 'could not clear failingSince'));
+      this.metrics?.ended('delivered', attempt);
       return;
     }
     if (attempt < this.settings.maxAttempts) {
       const delaySeconds = retryDelaySeconds(attempt, this.settings.retryBaseDelayMs);
       await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delaySeconds }));
       log.warn({ reason: result.reason, status: result.status, retryInSeconds: delaySeconds }, 'webhook delivery failed; will retry');
+      this.metrics?.ended('retry', attempt);
       return 'keep';
     }
 
     log.error({ reason: result.reason, status: result.status, attempts: attempt }, 'webhook delivery failed for the last time; dead-lettered');
     await this.deadLetter(message, { reason: result.reason, attempts: attempt, delivery });
     await this.recordFailure(delivery, result, attempt, log);
+    this.metrics?.ended('dead_lettered', attempt);
   };
 
   private async deadLetter(message: Message, { reason, attempts, delivery }: { reason: string; attempts: number; delivery?: DeliveryMessage }): Promise<void> {

@@ -5,6 +5,7 @@ import type { WebhookStore } from '../../core/webhook-store.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
 import { WebhookDelivery, type DeliverySettings } from './deliver.ts';
 import { WebhookFanOut } from './fan-out.ts';
+import type { WebhookMetrics } from './metrics.ts';
 
 export interface WebhookDispatcherOptions {
   sqs: SQSClient;
@@ -14,6 +15,7 @@ export interface WebhookDispatcherOptions {
   settings: DeliverySettings;
   /** SQS long-poll wait, seconds. */
   pollWaitSeconds: number;
+  metrics?: WebhookMetrics;
   logger: Logger;
   /** Where `webhook.disabled` is published (unset: it is only logged). */
   events?: EventPublisher;
@@ -32,10 +34,19 @@ export class WebhookDispatcher {
   private readonly deliveries: QueueConsumer;
   private stopped: Promise<void> | undefined;
 
-  constructor({ sqs, store, queueUrls, settings, pollWaitSeconds, logger, events }: WebhookDispatcherOptions) {
+  constructor({ sqs, store, queueUrls, settings, pollWaitSeconds, metrics, logger, events }: WebhookDispatcherOptions) {
     const fanOut = new WebhookFanOut({ sqs, store, deliveriesUrl: queueUrls.deliveries, logger });
-    const delivery = new WebhookDelivery({ sqs, store, queueUrl: queueUrls.deliveries, dlqUrl: queueUrls.deliveriesDlq, settings, logger, ...(events ? { events } : {}) });
-    this.fanOut = new QueueConsumer({ sqs, queueUrl: queueUrls.events, handle: fanOut.handle, waitSeconds: pollWaitSeconds, logger });
+    const delivery = new WebhookDelivery({
+      sqs,
+      store,
+      queueUrl: queueUrls.deliveries,
+      dlqUrl: queueUrls.deliveriesDlq,
+      settings,
+      logger,
+      ...(events ? { events } : {}),
+      ...(metrics ? { metrics } : {}),
+    });
+    this.fanOut = new QueueConsumer({ sqs, queueUrl: queueUrls.events, handle: metrics ? countEach(fanOut.handle, () => metrics.fannedOut.inc()) : fanOut.handle, waitSeconds: pollWaitSeconds, logger });
     this.deliveries = new QueueConsumer({
       sqs,
       queueUrl: queueUrls.deliveries,
@@ -61,4 +72,13 @@ export class WebhookDispatcher {
     })();
     return this.stopped;
   }
+}
+
+/** A queue handler that also counts each message it handled without throwing. */
+function countEach<A extends unknown[], R>(handle: (...args: A) => Promise<R>, count: () => void): (...args: A) => Promise<R> {
+  return async (...args) => {
+    const result = await handle(...args);
+    count();
+    return result;
+  };
 }

@@ -1,13 +1,17 @@
 import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
 import { EventPublisher } from '../../core/events.ts';
+import { serveRoleMetrics } from '../../core/metrics.ts';
 import { queueUrl, resolveResources, resourceNames } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { WebhookStore } from '../../core/webhook-store.ts';
 import { SecretBox } from '../../core/secret-box.ts';
 import { WebhookDispatcher } from './dispatcher.ts';
+import { WebhookMetrics } from './metrics.ts';
 
 /** `npm run webhooks`: delivers events to the registered webhook endpoints. */
 await runRole('webhooks', async ({ config, logger }) => {
+  const metrics = new WebhookMetrics();
+  const metricsServer = await serveRoleMetrics({ registry: metrics.registry, variable: 'REELAY_WEBHOOKS_METRICS_PORT', fallback: 9466, logger });
   const clients = createAwsClients(config.aws, logger);
   const names = resourceNames(config.prefix);
   const [events, deliveries, deliveriesDlq] = await Promise.all(
@@ -19,6 +23,7 @@ await runRole('webhooks', async ({ config, logger }) => {
     queueUrls: { events: events!, deliveries: deliveries!, deliveriesDlq: deliveriesDlq! },
     settings: config.webhooks,
     pollWaitSeconds: config.worker.pollWaitSeconds,
+    metrics,
     logger,
     events: new EventPublisher(clients.sns, await resolveResources(clients, config.prefix)),
   }).start();
@@ -29,6 +34,7 @@ await runRole('webhooks', async ({ config, logger }) => {
   return {
     async stop() {
       await dispatcher.stop();
+      await metricsServer?.close();
       destroyAwsClients(clients);
     },
   };
