@@ -31,6 +31,8 @@ function spawnRole(stack: TestStack, script: string, env: Record<string, string>
       REELAY_PREFIX: stack.config.prefix,
       REELAY_POLL_WAIT_SECONDS: '1',
       REELAY_LOG_FORMAT: 'json',
+      // The stack's key: the dispatcher decrypts the webhook secrets the API stored with it.
+      ...(stack.config.secretsKey ? { REELAY_SECRETS_KEY: stack.config.secretsKey.toString('hex') } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,7 +106,9 @@ describe('Prometheus metrics on every role', () => {
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
-    await waitFor('the webhook delivery', () => (receiver.requests('/hook').length > 0 ? true : undefined), 60_000);
+    await waitFor('the webhook delivery', () => (receiver.requests('/hook').length > 0 ? true : undefined), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; the dispatcher said:\n${webhooks.output().slice(-3000)}`);
+    });
 
     // API: requests by route pattern (not by id), the upload's bytes, realtime clients, process metrics.
     const api = await scrape(`${stack.baseUrl}/metrics`);
