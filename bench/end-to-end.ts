@@ -32,7 +32,7 @@ import { measure, LoadWindow, round } from './lib/measure.ts';
 import { childPids, cpuSecondsWithReapedChildren } from './lib/proc-stats.ts';
 import { progress } from './lib/progress.ts';
 import { referenceArgv } from './lib/reference-command.ts';
-import { BENCH_API_KEY } from './lib/reelay-setup.ts';
+import { BENCH_API_KEY, BENCH_SECRETS_KEY } from './lib/reelay-setup.ts';
 import { spread, describeSpread, type Spread } from './lib/spread.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
 
@@ -109,6 +109,7 @@ export async function runEndToEnd({ clipSeconds, pairs, binaries }: EndToEndOpti
       REELAY_DATA_DIR: path.join(workDir, 'data'),
       REELAY_TMP_DIR: path.join(workDir, 'tmp'),
       REELAY_API_KEYS: BENCH_API_KEY,
+      REELAY_SECRETS_KEY: BENCH_SECRETS_KEY,
       REELAY_LOG_LEVEL: 'info',
     };
     delete env.AWS_ENDPOINT_URL;

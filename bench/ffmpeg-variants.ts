@@ -13,16 +13,14 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.ts';
-import { planTranscode } from '../core/renditions.ts';
-import { buildTranscodeCommand, commandArgv } from '../workers/transcode/ffmpeg/command.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
-import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
 import { withCleanup } from './lib/cleanup.ts';
 import { generateClip, runFfmpegArgv } from './lib/ffmpeg.ts';
 import { fixed, markdownTable } from './lib/markdown.ts';
 import { measure } from './lib/measure.ts';
 import { progress } from './lib/progress.ts';
 import { referenceArgv } from './lib/reference-command.ts';
+import { reelaySource } from './lib/reelay-command.ts';
 import { describeSpread, spread, type Spread } from './lib/spread.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
 
@@ -82,9 +80,8 @@ export async function runFfmpegVariants({
     const clip = path.join(dir, 'clip.mp4');
     progress(`variants: generating a ${clipSeconds} s 1080p30 clip`);
     await generateClip(binaries.ffmpeg.path, clip, { seconds: clipSeconds });
-    const probe = await probeMedia(clip, { ffprobePath: binaries.ffprobe.path });
-    const plan = planTranscode({ ...probe.video, duration: probe.duration, startTime: probe.startTime, hasAudio: probe.audio !== undefined });
-    const reelay = (out: string, t: number) => commandArgv(buildTranscodeCommand(plan, { input: clip, outDir: out, preset, threads: t, inputFormat: 'mov' }));
+    const source = await reelaySource(clip, binaries);
+    const reelay = (out: string, t: number) => source.argv(out, { preset, threads: t });
 
     const variants: Variant[] = [
       { name: 'hand-written reference', niceness: 0, argv: (out) => referenceArgv(clip, out) },

@@ -17,15 +17,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.ts';
-import { planTranscode, RENDITION_LADDER } from '../core/renditions.ts';
-import { buildTranscodeCommand, commandArgv } from '../workers/transcode/ffmpeg/command.ts';
+import { RENDITION_LADDER } from '../core/renditions.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
-import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
 import { withCleanup } from './lib/cleanup.ts';
 import { runFfmpegArgv } from './lib/ffmpeg.ts';
 import { fixed, markdownTable } from './lib/markdown.ts';
 import { measure } from './lib/measure.ts';
 import { progress } from './lib/progress.ts';
+import { reelaySource } from './lib/reelay-command.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
 
 const execFileAsync = promisify(execFile);
@@ -96,15 +95,15 @@ export async function runQuality({
         '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '4', '-c:a', 'aac', '-b:a', '192k',
         source,
       ]);
-      const probe = await probeMedia(source, { ffprobePath: binaries.ffprobe.path });
-      const basePlan = planTranscode({ ...probe.video, duration: probe.duration, startTime: probe.startTime, hasAudio: true });
+      const reelay = await reelaySource(source, binaries);
+      const basePlan = reelay.plan;
       for (const preset of presets) {
         for (const crf of crfs) {
           const plan = { ...basePlan, renditions: basePlan.renditions.map((r) => ({ ...r, crf: r.crf - ladder720 + crf })) };
           const out = path.join(dir, `${clip}-${preset}-${crf}`);
           await mkdir(out, { recursive: true });
-          const command = buildTranscodeCommand(plan, { input: source, outDir: out, preset, threads: 0, inputFormat: 'matroska' });
-          const { timing } = await measure(() => runFfmpegArgv(binaries.ffmpeg.path, commandArgv(command)));
+          const argv = reelay.argv(out, { preset, threads: 0, plan });
+          const { timing } = await measure(() => runFfmpegArgv(binaries.ffmpeg.path, argv));
           const renditions: RenditionQuality[] = [];
           for (const r of plan.renditions) {
             const file = path.join(out, r.file);
@@ -206,7 +205,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runQuality(
     values.quick
       ? { clipSeconds: 3, presets: ['ultrafast', 'veryfast', 'medium'], crfs: [23, 27], binaries: locateFfmpeg(loadConfig().ffmpeg) }
-      : { clipSeconds: 6, presets: PRESETS, crfs: [20, 23, 26], binaries: locateFfmpeg(loadConfig().ffmpeg) },
+      : { clipSeconds: 4, presets: PRESETS, crfs: [20, 23, 26], binaries: locateFfmpeg(loadConfig().ffmpeg) },
   );
   process.stdout.write(renderQuality(result));
   process.exit(0);

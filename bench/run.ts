@@ -35,7 +35,7 @@ const SIZES = {
     e2eClipSeconds: 20,
     e2ePairs: 5,
     variantRounds: 5,
-    quality: { clipSeconds: 6, presets: PRESETS, crfs: [20, 23, 26] },
+    quality: { clipSeconds: 4, presets: PRESETS, crfs: [20, 23, 26] },
     clipSeconds: 30,
     bigUploadBytes: GiB,
     dispatchJobsPerTier: 100,
