@@ -1,7 +1,7 @@
 /**
  * Quality per bit per CPU second: reelay's one-pass command (VBV caps and all)
  * over x264 presets × CRF values, on two kinds of 1080p30 source — camera-like
- * (a zooming fractal with temporal sensor-like noise: motion and entropy) and
+ * (moving shapes, softened, with temporal sensor-like noise: motion and entropy) and
  * screen-recording-like (flat colours, sharp edges, a counter, little motion).
  * Every rendition is compared with the source scaled to its size by the same
  * bicubic scaler (ffmpeg's `ssim` and `psnr` filters; the installed ffmpeg
@@ -32,7 +32,8 @@ const execFileAsync = promisify(execFile);
 export const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'] as const;
 
 const CLIP_KINDS = {
-  camera: 'mandelbrot=s=960x540:r=30:maxiter=256:end_scale=0.002,scale=1920:1080:flags=bicubic,noise=alls=6:allf=t+u,format=yuv420p',
+  // testsrc2's moving shapes, softened as a lens would, with temporal sensor-like noise.
+  camera: 'testsrc2=s=1920x1080:r=30,boxblur=2:1,noise=alls=5:allf=t+u,format=yuv420p',
   screen: 'testsrc=s=1920x1080:r=30,format=yuv420p',
 } as const;
 type ClipKind = keyof typeof CLIP_KINDS;
@@ -204,8 +205,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
   const result = await runQuality(
     values.quick
-      ? { clipSeconds: 3, presets: ['ultrafast', 'veryfast', 'medium'], crfs: [23, 27], binaries: locateFfmpeg(loadConfig().ffmpeg) }
-      : { clipSeconds: 4, presets: PRESETS, crfs: [20, 23, 26], binaries: locateFfmpeg(loadConfig().ffmpeg) },
+      ? { clipSeconds: 2, presets: ['ultrafast', 'veryfast', 'medium'], crfs: [23, 27], binaries: locateFfmpeg(loadConfig().ffmpeg) }
+      : { clipSeconds: 2, presets: PRESETS, crfs: [20, 23, 26], binaries: locateFfmpeg(loadConfig().ffmpeg) },
   );
   process.stdout.write(renderQuality(result));
   process.exit(0);
