@@ -34,7 +34,8 @@ const SIZES = {
   full: {
     e2eClipSeconds: 20,
     e2ePairs: 5,
-    variantRounds: 5,
+    variantRounds: 3,
+    variantClipSeconds: 8,
     quality: { clipSeconds: 2, presets: PRESETS, crfs: [20, 23, 26] },
     clipSeconds: 30,
     bigUploadBytes: GiB,
@@ -50,7 +51,8 @@ const SIZES = {
   quick: {
     e2eClipSeconds: 8,
     e2ePairs: 3,
-    variantRounds: 3,
+    variantRounds: 2,
+    variantClipSeconds: 4,
     quality: { clipSeconds: 2, presets: ['ultrafast', 'veryfast', 'medium'], crfs: [23, 27] },
     clipSeconds: 8,
     bigUploadBytes: 256 * MiB,
@@ -83,7 +85,7 @@ async function main(args: BenchArgs): Promise<void> {
   const e2e = runs('e2e') ? await runEndToEnd({ clipSeconds: sizes.e2eClipSeconds, pairs: sizes.e2ePairs, binaries }) : undefined;
   const variants = runs('variants')
     ? await runFfmpegVariants({
-        clipSeconds: sizes.e2eClipSeconds,
+        clipSeconds: sizes.variantClipSeconds,
         rounds: sizes.variantRounds,
         binaries,
         preset: config.ffmpeg.preset,
