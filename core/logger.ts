@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
@@ -11,13 +11,16 @@ export type { Logger };
  * thread, so nothing is lost on exit); otherwise, or with
  * REELAY_LOG_FORMAT=json, one JSON object a line on stdout, for log shippers.
  */
-export function createLogger(role: string, level: string = 'info'): Logger {
+export function createLogger(role: string, level: string = 'info', destination?: DestinationStream): Logger {
   const options = {
     level,
     base: { role, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    serializers: { err: serializeError },
   };
+  // A given destination (tests) gets JSON lines.
+  if (destination) return pino(options, destination);
   if (logFormat() === 'json') return pino(options);
   // Loaded only for a terminal: JSON logging (services, tests) does not pay for it.
   const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
@@ -43,6 +46,28 @@ export function logFormat(env: Record<string, string | undefined> = process.env,
   const wanted = env.REELAY_LOG_FORMAT?.trim().toLowerCase();
   if (wanted === 'json' || wanted === 'pretty') return wanted;
   return isTTY ? 'pretty' : 'json';
+}
+
+/**
+ * pino's error serializer, with each message said once: it appends every
+ * cause's message to the error's own, but our errors already quote their
+ * cause ("could not download the upload: <cause>"), which printed it twice.
+ * A cause's message is appended only when the message does not contain it.
+ * The stack keeps every cause ("caused by: …").
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return pino.stdSerializers.err(err as Error);
+  let message = err.message;
+  for (let cause = err.cause; cause instanceof Error; cause = cause.cause) {
+    if (cause.message && !message.includes(cause.message)) message += `: ${cause.message}`;
+  }
+  return { ...pino.stdSerializers.err(err), message };
+}
+
+/** A child logger that adds only the fields its parent does not carry yet: one key once per line. */
+export function childLogger(logger: Logger, fields: Record<string, unknown>): Logger {
+  const bound = logger.bindings();
+  return logger.child(Object.fromEntries(Object.entries(fields).filter(([key]) => !(key in bound))));
 }
 
 /** A logger that drops everything: for tests that do not look at logs. */

@@ -1,6 +1,11 @@
 import { loadConfigOrExit, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 
+/** Where a role's AWS calls go, for its first log line; without AWS_ENDPOINT_URL, where the local stack would be. */
+export function describeEndpoint(config: Pick<Config, 'aws' | 'emulatorPort'>): string {
+  return config.aws.endpoint ?? `AWS (no AWS_ENDPOINT_URL; the local stack is http://localhost:${config.emulatorPort})`;
+}
+
 export interface RunningRole {
   /** Ordered, idempotent clean-up; resolves when the role has let go of everything. */
   stop(): Promise<void>;
@@ -20,7 +25,7 @@ export async function runRole(
   const logger = createLogger(role, config.logLevel);
   // Say where the AWS calls go: a command run without AWS_ENDPOINT_URL talks to real AWS.
   logger.info(
-    { endpoint: config.aws.endpoint ?? 'AWS (no AWS_ENDPOINT_URL; the local stack is http://localhost:4566)', region: config.aws.region, prefix: config.prefix },
+    { endpoint: describeEndpoint(config), region: config.aws.region, prefix: config.prefix },
     'aws endpoint',
   );
   let running: RunningRole;

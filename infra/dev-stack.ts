@@ -98,7 +98,8 @@ function startRole(role: string, script: string, restarts = 0): void {
     children.delete(role);
     if (stopping) return;
     const delayMs = Math.min(30_000, 1000 * 2 ** restarts);
-    logger.error({ role, code, signal, restartInMs: delayMs }, `${role} exited; restarting`);
+    // `child`, not `role`: this line's role is the dev stack's own.
+    logger.error({ child: role, code, signal, restartInMs: delayMs }, `${role} exited; restarting`);
     setTimeout(() => startRole(role, script, restarts + 1), delayMs).unref();
   });
 }

@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
 import { loadConfigOrExit } from '../core/config.ts';
 import { EVENT_TYPES, eventFromSqsBody } from '../core/events.ts';
+import { serializeError } from '../core/logger.ts';
 import { resourceNames, topicArn } from '../core/resources.ts';
 import { ensureSubscriberQueue } from '../infra/provision.ts';
 import { QueueConsumer } from '../core/queue-consumer.ts';
@@ -37,7 +38,7 @@ if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(name) || unknown.length > 0) {
 const config = loadConfigOrExit('subscriber');
 
 // Logs go to stderr so that stdout carries nothing but events.
-const logger = pino({ base: { role: `subscriber:${name}` }, level: config.logLevel }, pino.destination(2));
+const logger = pino({ base: { role: `subscriber:${name}` }, level: config.logLevel, serializers: { err: serializeError } }, pino.destination(2));
 const clients = createAwsClients(config.aws);
 const queue = await ensureSubscriberQueue(clients, {
   name: `${config.prefix}-subscriber-${name}`,

@@ -9,7 +9,7 @@ import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { tenantOf } from '../../core/tenants.ts';
 import { isVideoId } from '../../core/ids.ts';
 import { announce, EVENT_SOURCE } from './announce.ts';
-import type { Logger } from '../../core/logger.ts';
+import { childLogger, type Logger } from '../../core/logger.ts';
 import { outputKey, type StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
 import type { SourceInfo, VideoStatus } from '../../core/video-status.ts';
@@ -73,7 +73,7 @@ export async function transcodeVideo(
 ): Promise<TranscodeOutcome> {
   // Defence in depth: the id becomes part of a temp path and of S3 keys.
   if (!isVideoId(job.videoId)) throw new PermanentJobError('malformed_job', 'the job names a video id that is not a ULID');
-  const log = deps.logger.child({ videoId: job.videoId, attempt });
+  const log = childLogger(deps.logger, { videoId: job.videoId, attempt });
   const current = known ?? (await deps.store.get(job.videoId));
   if (!current) throw new PermanentJobError('unknown_video', `no status document for video ${job.videoId}`);
   if (current.status === 'ready' || current.status === 'failed') {
