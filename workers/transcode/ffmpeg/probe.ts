@@ -210,15 +210,18 @@ export function scanPackets(
     let pending = '';
     const take = (line: string) => {
       const [index, pts, dts, dur] = line.split(',');
+      if (!index) return;
       const i = Number(index);
-      const t = Number(pts !== 'N/A' && pts ? pts : dts);
-      if (!Number.isInteger(i) || !Number.isFinite(t)) return;
-      const d = Number(dur);
-      const s = streams.get(i) ?? { packets: 0, first: t, end: t };
+      if (!Number.isInteger(i)) return;
+      const s = streams.get(i) ?? { packets: 0, first: Number.POSITIVE_INFINITY, end: 0 };
       s.packets++;
+      streams.set(i, s);
+      // Elementary streams (raw .h264, .m2v) have packets without timestamps: counted, not timed.
+      const t = Number(pts !== 'N/A' && pts ? pts : dts);
+      if (!Number.isFinite(t)) return;
+      const d = Number(dur);
       s.first = Math.min(s.first, t);
       s.end = Math.max(s.end, t + (Number.isFinite(d) && d > 0 ? d : 0));
-      streams.set(i, s);
     };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
@@ -286,8 +289,12 @@ export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
   const sar = ratio(video.sample_aspect_ratio);
   const headerDuration = finite(raw.format.duration) || finite(video.duration);
   const spans = [video, ...(audio ? [audio] : [])].map((s) => scan?.streams.get(s.index ?? -1)).filter((s) => s !== undefined);
-  const scanned = spans.length > 0 ? Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.first)) : 0;
-  const duration = scanned > 0 ? scanned : headerDuration;
+  const timed = spans.filter((s) => Number.isFinite(s.first));
+  const scanned = timed.length > 0 ? Math.max(...timed.map((s) => s.end)) - Math.min(...timed.map((s) => s.first)) : 0;
+  const frameRate = chooseFrameRate(video, scan?.streams.get(video.index ?? -1));
+  const packets = packetsOf(video) ?? 0;
+  // No timestamps and no header duration (an elementary stream): frames ÷ rate.
+  const duration = scanned > 0 ? scanned : headerDuration || (packets > 1 && frameRate > 0 ? packets / frameRate : 0);
   const tag = (v: string | undefined) => (v && v !== 'unknown' && v !== 'unspecified' ? v : '');
   const result: ProbeResult = {
     format: raw.format.format_name,
@@ -301,7 +308,7 @@ export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
       height: video.height,
       rotation: ((Math.round(rotation) % 360) + 360) % 360,
       sampleAspectRatio: sar > 0 ? sar : 1,
-      frameRate: chooseFrameRate(video, scan?.streams.get(video.index ?? -1)),
+      frameRate,
       pixelFormat: video.pix_fmt ?? 'unknown',
       fieldOrder: video.field_order ?? 'unknown',
       colour: {
@@ -347,7 +354,7 @@ export function chooseFrameRate(video: RawStream, scanned?: { packets: number; f
   // Variable-rate phone video averages a little off its nominal rate (29.87 for 29.83, 31.0 for 29.97): the nominal one is meant.
   const close = plausible(avg) && plausible(nominal) && Math.abs(avg - nominal) / nominal < 0.05;
   const declared = close ? nominal : ([avg, nominal].find(plausible) ?? 0);
-  const span = scanned ? scanned.end - scanned.first : 0;
+  const span = scanned && Number.isFinite(scanned.first) ? scanned.end - scanned.first : 0;
   const counted = scanned && scanned.packets > 1 && span > 0 ? scanned.packets / span : 0;
   if (!counted) return declared;
   if (!declared || declared / counted > 4 || counted / declared > 4) return counted;
