@@ -78,7 +78,8 @@ async function lumaAverage(file: string): Promise<number> {
   return Number(/YAVG=([\d.]+)/.exec(stderr)![1]);
 }
 
-describe.concurrent('real-world uploads, reproduced', () => {
+// Each test encodes a few clips; on a loaded 2-core machine one can take over a minute.
+describe.concurrent('real-world uploads, reproduced', { timeout: 240_000 }, () => {
   it('MPEG-TS starting at 10 s (camcorders, HLS segments) gets a thumbnail', async () => {
     await ff(...lavfi('testsrc2=size=320x240:rate=25:duration=2'), ...lavfi('sine=duration=2'), ...x264, '-c:a', 'aac', '-output_ts_offset', '10', '-f', 'mpegts', at('offset.ts'));
     const result = await expectGoodOutputs('offset.ts');

@@ -107,13 +107,13 @@ export async function checkRendition(ffprobe: string, file: string, name: string
   return problems;
 }
 
-/** A thumbnail is a JPEG of a real frame: decodable, an even size, and not one flat colour. */
+/** A thumbnail is a JPEG of a real frame: decodable and not one flat colour (a white page with one line passes). */
 export async function checkThumbnail(ffmpeg: string, ffprobe: string, file: string): Promise<string[]> {
   const { streams } = await probe(ffprobe, file);
   const v = streams[0];
   if (!v || v.codec_name !== 'mjpeg') return [`thumbnail is ${v?.codec_name ?? 'nothing'}, not a JPEG`];
   const { stderr } = await run(ffmpeg, ['-hide_banner', '-i', file, '-vf', 'signalstats,metadata=print', '-f', 'null', '-']);
   const stat = (key: string) => Number(new RegExp(`lavfi\\.signalstats\\.${key}=([\\d.]+)`).exec(stderr)?.[1] ?? Number.NaN);
-  const spread = stat('YHIGH') - stat('YLOW');
-  return Number.isFinite(spread) && spread >= 8 ? [] : [`thumbnail is one flat colour (luma spread ${spread})`];
+  const spread = stat('YMAX') - stat('YMIN');
+  return Number.isFinite(spread) && spread >= 8 ? [] : [`thumbnail is one flat colour (luma ${stat('YMIN')}–${stat('YMAX')})`];
 }

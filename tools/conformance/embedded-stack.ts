@@ -30,6 +30,8 @@ export async function startEmbeddedStack(logger: Logger, env: NodeJS.ProcessEnv 
   const config = loadConfig({
     // Two jobs at a time: a long file does not hold up the short ones behind it.
     REELAY_WORKER_CONCURRENCY: '2',
+    // A tool run in the foreground: ffmpeg at normal priority (a worker's default, 10, yields to everything).
+    REELAY_FFMPEG_NICENESS: '0',
     ...env,
     AWS_ENDPOINT_URL: emulator.endpoint,
     REELAY_PREFIX: prefix,

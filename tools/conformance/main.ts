@@ -43,7 +43,8 @@ if (!existsSync(dir)) {
   process.exit(2);
 }
 
-const logger = createLogger('conformance', process.env.LOG_LEVEL ?? 'warn');
+// The worker's own log lines (failures included) would drown the table: LOG_LEVEL=info shows them.
+const logger = createLogger('conformance', process.env.LOG_LEVEL ?? 'fatal');
 const manifest = await readManifest(dir);
 const files = (await readdir(dir)).filter((f) => !f.startsWith('.') && !['manifest.tsv', 'README.md'].includes(f) && !/\.(png|md|tsv|json)$/i.test(f)).sort();
 const stack = values.api ? undefined : await startEmbeddedStack(logger);
@@ -51,6 +52,11 @@ const baseUrl = values.api ?? stack!.baseUrl;
 const binaries = stack?.binaries ?? locateFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, ffprobePath: process.env.FFPROBE_PATH });
 const headers: Record<string, string> = values.key ? { authorization: `Bearer ${values.key}` } : {};
 const work = await mkdtemp(path.join(tmpdir(), 'reelay-conformance-out-'));
+// Ctrl-C: stop the embedded worker (and its ffmpeg) and the emulator before leaving.
+process.once('SIGINT', () => {
+  process.stderr.write('conformance: interrupted; stopping\n');
+  void Promise.resolve(stack?.stop()).finally(() => rm(work, { recursive: true, force: true }).finally(() => process.exit(130)));
+});
 const deadline = Date.now() + Number(values.timeout) * 1000;
 
 try {

@@ -64,7 +64,11 @@ interface Variant {
  */
 export async function transcodeFile(source: string, outDir: string, opts: TranscodeFileOptions): Promise<TranscodedFile> {
   const { binaries, logger: log } = opts;
-  const probe = await probeMedia(source, { ffprobePath: binaries.ffprobe.path, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const probe = await probeMedia(source, { ffprobePath: binaries.ffprobe.path, ...(opts.signal ? { signal: opts.signal } : {}) }).catch((err: unknown) => {
+    // The user gets one sentence; ffprobe's own lines stay here, in the worker's log.
+    log.warn({ code: (err as { code?: string }).code, stderr: ((err as Error).cause as { stderr?: string } | undefined)?.stderr }, 'ffprobe refused the upload');
+    throw err;
+  });
   checkMediaLimits(probe, opts.limits ?? DEFAULT_MEDIA_LIMITS);
   const inputFormat = demuxerFor(probe.format);
   const support = await filterSupport(binaries.ffmpeg.path);

@@ -200,7 +200,7 @@ export function scanPackets(
   { ffprobePath, signal, timeoutMs }: { ffprobePath: string; signal?: AbortSignal | undefined; timeoutMs: number },
 ): Promise<PacketScan | undefined> {
   const args = [
-    '-v', 'warning', '-of', 'csv=p=0', '-show_entries', 'packet=stream_index,pts_time,dts_time,duration_time',
+    '-v', 'warning', '-of', 'csv=p=0', '-show_entries', 'packet=stream_index,pts_time,dts_time,duration_time,flags',
     ...INPUT_HARDENING, '-i', fileInput(file),
   ];
   return new Promise((resolve) => {
@@ -209,8 +209,9 @@ export function scanPackets(
     let stderr = '';
     let pending = '';
     const take = (line: string) => {
-      const [index, pts, dts, dur] = line.split(',');
-      if (!index) return;
+      const [index, pts, dts, dur, flags] = line.split(',');
+      // `D`: dropped by an edit list (a frame before the start); it is never shown.
+      if (!index || flags?.includes('D')) return;
       const i = Number(index);
       if (!Number.isInteger(i)) return;
       const s = streams.get(i) ?? { packets: 0, first: Number.POSITIVE_INFINITY, end: 0 };
