@@ -15,7 +15,7 @@ import { outOfScope } from './tokens.ts';
 import { tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
 import { cleanFilename } from '../core/client-text.ts';
-import { parseTitle, titleFromFilename, tokenPriority } from './videos-routes.ts';
+import { parseTitle, titleFromFilename, tokenPriority } from './upload-fields.ts';
 
 export interface UploadRoutesDeps {
   uploads: DirectUploads;

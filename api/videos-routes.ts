@@ -2,11 +2,10 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cli
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hono } from 'hono';
 import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
-import { cleanClientText, clientTextProblem, MAX_TITLE_LENGTH } from '../core/client-text.ts';
 import type { Config } from '../core/config.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { isVideoId } from '../core/ids.ts';
-import { isPriorityTier, PRIORITY_TIERS, type PriorityTier } from '../core/resources.ts';
+import type { PriorityTier } from '../core/resources.ts';
 import { decodeCursor, type StatusStore, type VideoFilter } from '../core/status-store.ts';
 import type { VideoState } from '../core/video-status.ts';
 import { parseChannelId } from './channel-id.ts';
@@ -16,10 +15,10 @@ import type { LiveChannels } from './live-channels.ts';
 import { isVideoMediaType } from './media-type.ts';
 import { badRequest, notFound } from './problem.ts';
 import { recordingChannel } from './recording-channel.ts';
+import { parsePriority, parseTitle, titleFromFilename, tokenPriority } from './upload-fields.ts';
 import { receiveUpload, tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
 import type { TokenUses } from './token-uses.ts';
-import { outOfScope, type TokenClaims } from './tokens.ts';
 
 export interface VideoRoutesDeps {
   ingest: Ingest;
@@ -35,32 +34,6 @@ export interface VideoRoutesDeps {
 
 /** Multipart framing around the file: boundaries, part headers and a few short fields. */
 const MULTIPART_OVERHEAD = 64 * 1024;
-
-function parsePriority(value: string | undefined): PriorityTier | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!isPriorityTier(value)) throw badRequest(`priority must be one of ${PRIORITY_TIERS.join(', ')}; got ${JSON.stringify(value.slice(0, 50))}`);
-  return value;
-}
-
-/** A title made from the uploaded file's name (already cleaned). */
-export function titleFromFilename(filename: string): string | undefined {
-  return cleanClientText(filename, MAX_TITLE_LENGTH);
-}
-
-export function parseTitle(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const title = value.trim();
-  const problem = clientTextProblem(title, MAX_TITLE_LENGTH);
-  if (problem) throw badRequest(`title ${problem}`);
-  return title || undefined;
-}
-
-/** The priority an upload token fixes wins; asking for another is a 403. */
-export function tokenPriority(token: TokenClaims | undefined, asked: PriorityTier | undefined): PriorityTier | undefined {
-  if (!token?.priority) return asked;
-  if (asked !== undefined && asked !== token.priority) throw outOfScope(`this upload token fixes priority ${token.priority}`);
-  return token.priority;
-}
 
 export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tokenUses }: VideoRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -15,7 +15,7 @@ import { recordingChannel } from '../recording-channel.ts';
 import type { TokenUses } from '../token-uses.ts';
 import type { TokenClaims } from '../tokens.ts';
 import { cleanFilename } from '../../core/client-text.ts';
-import { parseTitle, titleFromFilename, tokenPriority } from '../videos-routes.ts';
+import { parseTitle, titleFromFilename, tokenPriority } from '../upload-fields.ts';
 import { LedgerS3Store } from './ledger-s3-store.ts';
 
 export interface TusRoutesDeps {
