@@ -115,6 +115,34 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
     return c.json(videoView(doc));
   });
 
+  app.delete('/:id', async (c) => {
+    const id = c.req.param('id');
+    const tenant = c.get('tenant');
+    const doc = isVideoId(id) ? await store.getOwned(id, tenant) : undefined;
+    if (!doc) {
+      // Deleted, but `video.deleted` did not go out: finish that, as the first DELETE would have.
+      const mark = isVideoId(id) ? await store.deletedVideo(id) : undefined;
+      if (mark && mark.tenant === tenant && !mark.announced) {
+        await ingest.deleteVideo(undefined, mark);
+        return c.body(null, 204);
+      }
+      throw notFound(`no video with id ${JSON.stringify(id.slice(0, 50))}`);
+    }
+    if (doc.status === 'processing') {
+      throw new HttpProblem(409, 'Conflict', `video ${id} is being transcoded; delete it once it is ready or failed`);
+    }
+    const mark = {
+      id,
+      tenant,
+      priority: doc.priority,
+      ...(doc.channelId ? { channelId: doc.channelId } : {}),
+      deletedAt: new Date().toISOString(),
+      announced: false,
+    };
+    await ingest.deleteVideo(doc, mark);
+    return c.body(null, 204);
+  });
+
   app.get('/:id/outputs/:name', async (c) => {
     const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
     const name = c.req.param('name');

@@ -11,7 +11,7 @@ import { DEFAULT_TENANT } from './tenants.ts';
  * before tenants existed has none and is `default`'s). Ids are stable per fact (`video.ready:<videoId>`), so a retried
  * publish is recognisable and subscribers can drop duplicates.
  */
-export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.progress', 'video.ready', 'video.failed', 'live.started', 'live.ended', 'webhook.disabled'] as const;
+export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.progress', 'video.ready', 'video.failed', 'live.started', 'live.ended', 'webhook.disabled', 'video.deleted'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const priority = z.enum(PRIORITY_TIERS);
@@ -41,6 +41,8 @@ export const eventDataSchemas = {
     skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
   }),
   'video.failed': z.object({ videoId: z.string(), priority, channelId, code: z.string(), reason: z.string(), attempts: z.number().int().nonnegative() }),
+  /** DELETE /v1/videos/:id removed the video: its source, outputs and status document are gone. */
+  'video.deleted': z.object({ videoId: z.string(), priority, channelId }),
   'live.started': z.object({ channelId: z.string(), sessionId: z.string(), title: z.string().optional() }),
   'live.ended': z.object({ channelId: z.string(), sessionId: z.string() }),
   /** An endpoint whose every delivery failed for REELAY_WEBHOOK_DISABLE_AFTER_DAYS was disabled (PATCH enabled:true revives it). */

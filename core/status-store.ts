@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ReelayError } from './errors.ts';
 import { JsonDocuments } from './json-documents.ts';
 import { tenantFolder, tenantOf } from './tenants.ts';
@@ -29,6 +29,20 @@ const indexPrefix = (tenant: string) => `${tenantFolder(tenant, 'index')}/`;
 const indexKey = (doc: VideoStatus) =>
   `${indexPrefix(tenantOf(doc))}${String(MAX_TIME - Date.parse(doc.createdAt)).padStart(13, '0')}-${doc.id}`;
 
+/**
+ * What is left of a deleted video: a small marker (`deleted/<id>.json`) so a job still queued for it is
+ * dropped rather than retried, and so `video.deleted` goes out even if the first try to publish it failed.
+ */
+export interface DeletedVideo {
+  id: string;
+  tenant: string;
+  priority: VideoStatus['priority'];
+  channelId?: string;
+  deletedAt: string;
+  /** True once `video.deleted` is published. */
+  announced: boolean;
+}
+
 export interface StatusPage {
   items: VideoStatus[];
   /** Opaque cursor for the next page, absent on the last one. */
@@ -44,10 +58,38 @@ export class StatusStore {
   private readonly s3: S3Client;
   private readonly bucket: string;
   private readonly docs: JsonDocuments<VideoStatus>;
+  private readonly deleted: JsonDocuments<DeletedVideo>;
   constructor(s3: S3Client, bucket: string) {
     this.s3 = s3;
     this.bucket = bucket;
     this.docs = new JsonDocuments<VideoStatus>(s3, bucket, STATUS_FOLDER);
+    this.deleted = new JsonDocuments<DeletedVideo>(s3, bucket, 'deleted');
+  }
+
+  /** The marker of a deleted video, if it was deleted. */
+  async deletedVideo(id: string): Promise<DeletedVideo | undefined> {
+    return this.deleted.get(id);
+  }
+
+  async putDeleted(mark: DeletedVideo): Promise<void> {
+    await this.deleted.put(mark.id, mark);
+  }
+
+  /**
+   * Removes a video from the media bucket: every object under `videos/<id>/` (outputs, and whatever else
+   * workers wrote there), its index entry and its status document, last.
+   */
+  async remove(doc: VideoStatus): Promise<void> {
+    const prefix = outputKey(doc.id, '');
+    for (;;) {
+      const { Contents = [], IsTruncated } = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix }));
+      if (Contents.length > 0) {
+        await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })), Quiet: true } }));
+      }
+      if (!IsTruncated || Contents.length === 0) break;
+    }
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: indexKey(doc) }));
+    await this.docs.delete(doc.id);
   }
 
   /** Writes a new document; refuses to overwrite one that exists (`If-None-Match: *`). */

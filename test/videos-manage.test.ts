@@ -1,3 +1,5 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
-import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 
 /**
  * What an operator reaches for, against the real emulator, worker and ffmpeg:
@@ -148,6 +150,58 @@ describe('GET /v1/videos filters', () => {
       const res = await fetch(`${stack.baseUrl}/v1/videos?${bad}`);
       expect(res.status, bad).toBe(400);
       expect(((await res.json()) as { detail: string }).detail).toMatch(new RegExp(bad.split('=')[0]!.replace('channelId', 'channel id')));
+    }
+  });
+});
+
+describe('DELETE /v1/videos/:id', () => {
+  const objectsOf = async (bucket: string, prefix: string) =>
+    ((await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
+  const depth = async (url: string) => {
+    const { Attributes = {} } = await stack.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+  };
+
+  it('removes the upload, every output and the status document, publishes video.deleted, then 404', async () => {
+    const id = await upload(path.join(samples, 'small-480p.mkv'));
+    const video = await waitForFinalStatus(stack.baseUrl, id);
+    expect(video.status).toBe('ready');
+    const { rawBucket, mediaBucket } = stack.resources.names;
+    expect(await objectsOf(rawBucket, video.source.key)).toEqual([video.source.key]);
+    expect((await objectsOf(mediaBucket, `videos/${id}/`)).length).toBeGreaterThanOrEqual(2);
+
+    const res = await fetch(`${stack.baseUrl}/v1/videos/${id}`, { method: 'DELETE' });
+    expect(res.status).toBe(204);
+    expect(await objectsOf(rawBucket, video.source.key)).toEqual([]);
+    expect(await objectsOf(mediaBucket, `videos/${id}/`)).toEqual([]);
+    expect(await stack.store.get(id)).toBeUndefined();
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${id}`)).status).toBe(404);
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/720p`)).status).toBe(404);
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${id}`, { method: 'DELETE' })).status).toBe(404);
+    const list = (await (await fetch(`${stack.baseUrl}/v1/videos?limit=100`)).json()) as { items: Array<{ id: string }> };
+    expect(list.items.map((v) => v.id)).not.toContain(id);
+    const deleted = await waitFor('video.deleted', () => stack.notifier.recent.find((e) => e.type === 'video.deleted' && e.subject === id));
+    expect(deleted).toMatchObject({ id: `video.deleted:${id}`, data: { videoId: id, priority: 'normal' } });
+  });
+
+  it('a job still queued for a deleted video is dropped by the worker that meets it, not retried or dead-lettered', async () => {
+    await stack.worker!.stop({ graceMs: 5000 });
+    const id = await upload(path.join(samples, 'small-480p.mkv'), 'priority=low');
+    expect(await depth(stack.resources.tierQueueUrl.low)).toBe(1);
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
+    const worker = startTestWorker(stack);
+    try {
+      await waitFor('the job to be consumed', async () => ((await depth(stack.resources.tierQueueUrl.low)) === 0 ? true : undefined), 30_000);
+      // Not dead-lettered (other tests' failed videos may sit in this DLQ: look for this one's job).
+      const { Messages = [] } = await stack.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.low, MaxNumberOfMessages: 10, VisibilityTimeout: 1, WaitTimeSeconds: 1 }),
+      );
+      expect(Messages.filter((m) => m.Body?.includes(id))).toEqual([]);
+      expect(await stack.store.get(id)).toBeUndefined();
+    } finally {
+      await worker.stop({ graceMs: 5000 });
     }
   });
 });

@@ -257,6 +257,13 @@ export class TranscodeWorker {
    * the last one, logged once, then.
    */
   private async unknownVideo(got: ReceivedMessage, log: Logger): Promise<void> {
+    // Deleted (DELETE /v1/videos/:id) while its job waited: nothing to do, ever.
+    const videoId = parseTranscodeJob(got.message.Body)?.videoId;
+    if (videoId && (await this.opts.transcode.store.deletedVideo(videoId))) {
+      log.info('the video was deleted; dropping its job');
+      await this.deleteMessage(got);
+      return;
+    }
     if (got.receiveCount < this.opts.maxAttempts) {
       log.debug({ receiveCount: got.receiveCount }, 'job for a video without a status document; retrying');
       await this.changeVisibility(got, backoffSeconds(got.receiveCount, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS));
