@@ -142,8 +142,11 @@ describe('uploads of live recordings', () => {
   });
 
   it('the API instance’s notification list shows the live events', async () => {
+    // Its own channel: this test does not lean on the events of another test.
+    await startLive('notif-1');
+    await live('notif-1', { method: 'DELETE' });
     const list = await waitFor('live events in /v1/notifications', async () => {
-      const body = (await (await fetch(`${stack.baseUrl}/v1/notifications?channelId=studio-1`)).json()) as { items: { type: string }[] };
+      const body = (await (await fetch(`${stack.baseUrl}/v1/notifications?channelId=notif-1`)).json()) as { items: { type: string }[] };
       return body.items.length >= 2 ? body : undefined;
     });
     expect(list.items.map((e) => e.type)).toEqual(['live.ended', 'live.started']);

@@ -1,4 +1,4 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,11 @@ beforeAll(async () => {
 afterEach(async () => {
   await worker?.stop({ graceMs: 5000 });
   worker = undefined;
+  // Every test starts from empty tier queues and DLQs, whatever the one before left (even when it failed half-way).
+  const { tierQueueUrl, tierDlqUrl } = stack.resources;
+  for (const QueueUrl of [...Object.values(tierQueueUrl), ...Object.values(tierDlqUrl)]) {
+    await stack.clients.sqs.send(new PurgeQueueCommand({ QueueUrl }));
+  }
 });
 afterAll(async () => {
   await stack?.stop();
@@ -71,14 +76,6 @@ describe('scheduling', () => {
     await poller.close();
     // Jobs 5, 10 and 15 come from the bottom while 20 high jobs are waiting.
     expect(taken.map((t, i) => (t === 'low' ? i + 1 : 0)).filter(Boolean)).toEqual([5, 10, 15]);
-    // Drain what is left so later tests start from empty queues.
-    for (const tier of ['high', 'low'] as const) {
-      for (;;) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: urls[tier], MaxNumberOfMessages: 10 }));
-        if (Messages.length === 0) break;
-        await Promise.all(Messages.map((m) => sqs.send(new DeleteMessageCommand({ QueueUrl: urls[tier], ReceiptHandle: m.ReceiptHandle }))));
-      }
-    }
   });
 });
 
