@@ -77,6 +77,11 @@ class WsConnection implements HubListener {
     this.ws.close(code, reason);
   }
 
+  /** Closing or closed: the close frame is queued behind what the peer has yet to read. */
+  get closing(): boolean {
+    return this.closed;
+  }
+
   /** The peer closed (or the socket died): nothing more is sent. */
   ended(): void {
     this.closed = true;
@@ -177,6 +182,9 @@ export function wsRoute({ hub, heartbeatMs, maxBufferedBytes = DEFAULT_WS_MAX_BU
         const raw = ws.raw as { ping?: () => void; on?: (event: 'pong', listener: () => void) => void; terminate?: () => void } | undefined;
         raw?.on?.('pong', () => (alive = true));
         pinger = setInterval(() => {
+          // Closing (e.g. 1013): the close frame waits behind the data the peer has yet to read, and so would its
+          // pongs; `ws` destroys the socket itself if the closing handshake never completes.
+          if (connection?.closing) return;
           // No pong since the last ping: the peer is gone without a close (a dropped network).
           if (!alive) {
             raw?.terminate?.();
