@@ -59,6 +59,11 @@ export class Ingest {
     this.deps = deps;
   }
 
+  /** Where raw uploads are stored (GET /v1/videos/:id/source reads them). */
+  get rawBucket(): string {
+    return this.deps.rawBucket;
+  }
+
   /** Streams one file into the raw bucket under a new video id. */
   async store(file: ByteLimiter, info: FileInfo): Promise<StoredSource> {
     return this.deps.metrics ? this.deps.metrics.timeUpload(() => this.storeUntimed(file, info)) : this.storeUntimed(file, info);

@@ -143,6 +143,20 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
     return c.body(null, 204);
   });
 
+  app.get('/:id/source', async (c) => {
+    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
+    if (doc.source.deleted) throw notFound(`the source of video ${doc.id} was deleted once its outputs were ready (REELAY_KEEP_SOURCE=false)`);
+    if (api.outputDelivery === 'redirect') {
+      const url = await getSignedUrl(
+        s3,
+        new GetObjectCommand({ Bucket: ingest.rawBucket, Key: doc.source.key, ResponseContentType: doc.source.contentType, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }),
+        { expiresIn: api.presignTtlSeconds },
+      );
+      return c.redirect(url, 302);
+    }
+    return streamObject(s3, ingest.rawBucket, doc.source.key, c.req.header('range'), { 'content-type': doc.source.contentType });
+  });
+
   app.get('/:id/outputs/:name', async (c) => {
     const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
     const name = c.req.param('name');

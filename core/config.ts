@@ -85,6 +85,8 @@ export interface Config {
     /** A transcode may run at most max(jobTimeoutMinMs, duration × jobTimeoutFactor). */
     jobTimeoutFactor: number;
     jobTimeoutMinMs: number;
+    /** Keep the raw upload once the outputs are ready (REELAY_KEEP_SOURCE, default true); false deletes it then. */
+    keepSource: boolean;
   };
   ffmpeg: {
     ffmpegPath: string | undefined;
@@ -218,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
       stallTimeoutMs: r.int('REELAY_STALL_TIMEOUT_SECONDS', 120, 1, 86_400) * 1000,
       jobTimeoutFactor: r.int('REELAY_JOB_TIMEOUT_FACTOR', 10, 1, 1000),
       jobTimeoutMinMs: r.int('REELAY_JOB_TIMEOUT_MIN_SECONDS', 300, 1, 86_400) * 1000,
+      keepSource: r.oneOf('REELAY_KEEP_SOURCE', 'true', ['true', 'false']) === 'true',
     },
     ffmpeg: {
       ffmpegPath: r.optional('FFMPEG_PATH'),

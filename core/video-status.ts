@@ -24,6 +24,8 @@ export interface SourceInfo {
   colorTransfer?: string;
   /** Set for interlaced sources; outputs are deinterlaced. */
   interlaced?: boolean;
+  /** The raw upload was deleted once the outputs were ready (REELAY_KEEP_SOURCE=false). */
+  deleted?: boolean;
 }
 
 /** One file the worker wrote to the media bucket, as ffprobe measured it. */

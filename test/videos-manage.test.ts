@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 
@@ -29,7 +30,9 @@ beforeAll(async () => {
   stack = await startTestStack({ env: { REELAY_OUTPUT_DELIVERY: 'stream' } });
   dir = await mkdtemp(path.join(tmpdir(), 'reelay-manage-'));
 });
+let replacement: TranscodeWorker | undefined;
 afterAll(async () => {
+  await replacement?.stop({ graceMs: 5000 });
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -191,17 +194,49 @@ describe('DELETE /v1/videos/:id', () => {
     const id = await upload(path.join(samples, 'small-480p.mkv'), 'priority=low');
     expect(await depth(stack.resources.tierQueueUrl.low)).toBe(1);
     expect((await fetch(`${stack.baseUrl}/v1/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
-    const worker = startTestWorker(stack);
+    // A worker again (it stays on for the tests after this one; afterAll stops it).
+    replacement = startTestWorker(stack);
+    await waitFor('the job to be consumed', async () => ((await depth(stack.resources.tierQueueUrl.low)) === 0 ? true : undefined), 30_000);
+    // Not dead-lettered (other tests' failed videos may sit in this DLQ: look for this one's job).
+    const { Messages = [] } = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.low, MaxNumberOfMessages: 10, VisibilityTimeout: 1, WaitTimeSeconds: 1 }),
+    );
+    expect(Messages.filter((m) => m.Body?.includes(id))).toEqual([]);
+    expect(await stack.store.get(id)).toBeUndefined();
+  });
+});
+
+describe('the original upload', () => {
+  it('GET /v1/videos/:id/source gives the bytes uploaded (Range too); kept by default', async () => {
+    const file = path.join(samples, 'small-480p.mkv');
+    const id = await upload(file);
+    expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
+    const original = await readFile(file);
+    const res = await fetch(`${stack.baseUrl}/v1/videos/${id}/source`);
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(original)).toBe(true);
+    const part = await fetch(`${stack.baseUrl}/v1/videos/${id}/source`, { headers: { range: 'bytes=0-99' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(original.subarray(0, 100))).toBe(true);
+  });
+
+  it('REELAY_KEEP_SOURCE=false deletes it once the outputs are ready; /source then says why', async () => {
+    const other = await startTestStack({ env: { REELAY_KEEP_SOURCE: 'false', REELAY_OUTPUT_DELIVERY: 'stream' } });
     try {
-      await waitFor('the job to be consumed', async () => ((await depth(stack.resources.tierQueueUrl.low)) === 0 ? true : undefined), 30_000);
-      // Not dead-lettered (other tests' failed videos may sit in this DLQ: look for this one's job).
-      const { Messages = [] } = await stack.clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.low, MaxNumberOfMessages: 10, VisibilityTimeout: 1, WaitTimeSeconds: 1 }),
-      );
-      expect(Messages.filter((m) => m.Body?.includes(id))).toEqual([]);
-      expect(await stack.store.get(id)).toBeUndefined();
+      const res = await fetch(`${other.baseUrl}/v1/videos`, { method: 'POST', headers: { 'content-type': 'video/x-matroska' }, body: await readFile(path.join(samples, 'small-480p.mkv')) });
+      const { id } = (await res.json()) as { id: string };
+      const video = await waitForFinalStatus(other.baseUrl, id);
+      expect(video.status).toBe('ready');
+      await waitFor('the source to be deleted', async () => ((await other.store.get(id))?.source.deleted ? true : undefined));
+      const listed = await other.clients.s3.send(new ListObjectsV2Command({ Bucket: other.resources.names.rawBucket, Prefix: video.source.key }));
+      expect(listed.Contents ?? []).toEqual([]);
+      const source = await fetch(`${other.baseUrl}/v1/videos/${id}/source`);
+      expect(source.status).toBe(404);
+      expect(((await source.json()) as { detail: string }).detail).toMatch(/deleted once its outputs were ready \(REELAY_KEEP_SOURCE=false\)/);
+      // The outputs are untouched.
+      expect((await fetch(`${other.baseUrl}/v1/videos/${id}/outputs/360p`)).status).toBe(200);
     } finally {
-      await worker.stop({ graceMs: 5000 });
+      await other.stop();
     }
   });
 });

@@ -53,6 +53,7 @@ export function createTranscodeWorker({
       tmpDir: worker.tmpDir,
       limits: config.limits,
       stallTimeoutMs: worker.stallTimeoutMs,
+      keepSource: worker.keepSource,
       jobTimeoutFactor: worker.jobTimeoutFactor,
       jobTimeoutMinMs: worker.jobTimeoutMinMs,
       workerId,

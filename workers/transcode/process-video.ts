@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { tenantOf } from '../../core/tenants.ts';
@@ -41,6 +41,8 @@ export interface TranscodeDeps {
   jobTimeoutFactor: number;
   jobTimeoutMinMs: number;
   workerId: string;
+  /** False: delete the raw upload once the video is ready (REELAY_KEEP_SOURCE=false). Default: keep it. */
+  keepSource?: boolean;
   /** ffmpeg seconds and bytes in/out for Prometheus; none when absent. */
   metrics?: WorkerMetrics;
   logger: Logger;
@@ -176,6 +178,13 @@ export async function transcodeVideo(
     clock.lap('statusWrite');
     await announce(ready, deps);
     clock.lap('announce');
+    if (deps.keepSource === false) {
+      // The outputs are stored and announced: the original is no longer needed (GET …/source then says so).
+      await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.rawBucket, Key: current.source.key })).catch((err: unknown) => {
+        log.warn({ err, key: current.source.key }, 'could not delete the source after the outputs were made');
+      });
+      await deps.store.update(job.videoId, (doc) => ({ ...doc, source: { ...doc.source, deleted: true } })).catch(() => {});
+    }
     log.info({ outputs: Object.keys(outputs), timingsMs: clock.laps }, 'video ready');
     return 'ready';
   } finally {
