@@ -21,11 +21,11 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { EVENT_TYPES } from '../core/events.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { PRIORITY_TIERS, redriveMaxReceiveCount, resourceNames, topicArn } from '../core/resources.ts';
+import { resourceNames, topicArn } from '../core/resources.ts';
 import { snsToSqsPolicy } from '../core/sns-sqs-policy.ts';
+import { resourceSpec, type QueueSpec } from './resource-spec.ts';
 
 export interface ProvisionSettings {
   prefix: string;
@@ -71,48 +71,37 @@ export async function provision(
   const report: ProvisionReport = { created: [], existing: [] };
   const note = (name: string, created: boolean) => (created ? report.created : report.existing).push(name);
 
-  for (const bucket of [names.rawBucket, names.mediaBucket]) note(bucket, await ensureBucket(clients.s3, bucket, settings.region));
+  const spec = resourceSpec(settings);
+  for (const { name } of spec.buckets) note(name, await ensureBucket(clients.s3, name, settings.region));
   // Multipart uploads that never completed (a crashed API) cost storage until aborted: S3 aborts them after a day.
-  for (const bucket of [names.rawBucket, names.mediaBucket]) await ensureAbortIncompleteUploads(clients.s3, bucket);
+  for (const { name } of spec.buckets) await ensureAbortIncompleteUploads(clients.s3, name);
   await ensureUploadCors(clients.s3, names.rawBucket, settings.corsOrigins ?? []);
 
-  const maxReceiveCount = String(redriveMaxReceiveCount(settings.maxAttempts));
-  for (const tier of PRIORITY_TIERS) {
-    const dlq = await ensureQueue(clients.sqs, names.tierDlq[tier], () => ({ MessageRetentionPeriod: FOURTEEN_DAYS }));
-    note(names.tierDlq[tier], dlq.created);
-    const queue = await ensureQueue(clients.sqs, names.tierQueue[tier], () => ({
-      VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-      MessageRetentionPeriod: FOURTEEN_DAYS,
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
-    }));
-    note(names.tierQueue[tier], queue.created);
+  // Each queue after its DLQ (the spec's order), so the redrive policy can name the DLQ's ARN.
+  const arns = new Map<string, string>();
+  for (const queue of spec.queues) {
+    const created = await ensureQueue(clients.sqs, queue.name, () => queueAttributes(queue, arns));
+    arns.set(queue.name, created.arn);
+    note(queue.name, created.created);
   }
 
-  const videoTopicArn = await ensureTopic(clients.sns, names.videoTopic, note);
-  const liveTopicArn = await ensureTopic(clients.sns, names.liveTopic, note);
-
-  // Long-lived subscribers, each with its own queue; the filter keeps anything but reelay events out.
-  // The notifier logs every event: it leaves out the frequent video.progress, which webhooks may opt into.
-  for (const [name, eventTypes] of [
-    [names.notifierQueue, EVENT_TYPES.filter((type) => type !== 'video.progress')],
-    [names.webhooksQueue, [...EVENT_TYPES]],
-  ] as const) {
-    const subscriber = await ensureSubscriberQueue(clients, { name, topicArns: [videoTopicArn, liveTopicArn], eventTypes: [...eventTypes] });
-    for (const [queue, created] of subscriber.report) note(queue, created);
+  const [videoTopicArn, liveTopicArn] = [await ensureTopic(clients.sns, names.videoTopic, note), await ensureTopic(clients.sns, names.liveTopic, note)];
+  for (const { queue, eventTypes } of spec.subscribers) {
+    const subscriber = await ensureSubscriberQueue(clients, { name: queue.name, topicArns: [videoTopicArn!, liveTopicArn!], eventTypes });
+    for (const [name, created] of subscriber.report) note(name, created);
   }
-  // One message per (event, endpoint). The dispatcher dead-letters after its own attempt count;
-  // SQS's redrive is a backstop beyond the largest REELAY_WEBHOOK_MAX_ATTEMPTS (25).
-  const deliveriesDlq = await ensureQueue(clients.sqs, names.webhookDeliveriesDlq, () => ({ MessageRetentionPeriod: FOURTEEN_DAYS }));
-  note(names.webhookDeliveriesDlq, deliveriesDlq.created);
-  const deliveries = await ensureQueue(clients.sqs, names.webhookDeliveriesQueue, () => ({
-    VisibilityTimeout: '90',
-    MessageRetentionPeriod: FOURTEEN_DAYS,
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveriesDlq.arn, maxReceiveCount: '30' }),
-  }));
-  note(names.webhookDeliveriesQueue, deliveries.created);
 
   logger.info({ prefix: settings.prefix, created: report.created.length, existing: report.existing.length }, 'provisioned');
   return report;
+}
+
+/** A queue's SQS attributes from its spec; the DLQ it redrives to must already exist (its ARN is in `arns`). */
+function queueAttributes(queue: QueueSpec, arns: Map<string, string>): Record<string, string> {
+  return {
+    ...(queue.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: String(queue.visibilityTimeoutSeconds) } : {}),
+    ...(queue.retentionSeconds !== undefined ? { MessageRetentionPeriod: String(queue.retentionSeconds) } : {}),
+    ...(queue.redrive ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arns.get(queue.redrive.dlq), maxReceiveCount: String(queue.redrive.maxReceiveCount) }) } : {}),
+  };
 }
 
 /**

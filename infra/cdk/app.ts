@@ -1,0 +1,22 @@
+import { App } from 'aws-cdk-lib';
+import { loadConfig } from '../../core/config.ts';
+import { cloudScaling } from '../cloud/generate.ts';
+import { ReelayStack } from './reelay-stack.ts';
+
+/**
+ * The CDK app: the stack from the same settings the local stack uses
+ * (REELAY_PREFIX, REELAY_VISIBILITY_TIMEOUT_SECONDS, REELAY_MAX_ATTEMPTS, the
+ * REELAY_WORKERS_* / REELAY_JOBS_PER_WORKER scaling rule), and the image from
+ * REELAY_IMAGE. Account and region come from the CDK's environment.
+ */
+export function buildApp(env: Record<string, string | undefined> = process.env, outdir?: string): { app: App; stack: ReelayStack } {
+  const config = loadConfig(env);
+  const app = new App(outdir ? { outdir } : {});
+  const stack = new ReelayStack(app, `reelay-${config.prefix}`, {
+    spec: { prefix: config.prefix, visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000, maxAttempts: config.worker.maxAttempts },
+    scaling: cloudScaling(config.supervisor, { prefix: config.prefix, region: config.aws.region }),
+    image: env.REELAY_IMAGE ?? 'reelay:latest',
+    ...(env.CDK_DEFAULT_ACCOUNT ? { env: { account: env.CDK_DEFAULT_ACCOUNT, region: env.CDK_DEFAULT_REGION ?? config.aws.region } } : {}),
+  });
+  return { app, stack };
+}
