@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
@@ -9,6 +10,7 @@ import type { EventFeatureDeps } from './event-features.ts';
 import { eventsRoutes } from './events-routes.ts';
 import type { Ingest } from './ingest.ts';
 import type { ApiMetrics } from './metrics.ts';
+import { API_VERSION, openApiDocument } from './openapi.ts';
 import { notificationRoutes } from './notifications-routes.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { apiKeyAuth } from './auth.ts';
@@ -64,6 +66,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   if (deps.metrics) app.get('/metrics', (c) => deps.metrics!.handler(c));
+  // Built on first request, from every route registered by then (all of them: routes are added below, at start).
+  let openapi: Record<string, unknown> | undefined;
+  app.get('/openapi.json', (c) => c.json((openapi ??= openApiDocument(app.routes, API_VERSION))));
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'reelay API reference' }));
   app.route('/v1/videos', videoRoutes(deps));
   if (deps.directUploads && deps.tokenUses) {
     app.route(

@@ -7,7 +7,7 @@ import type { AppEnv } from './app-env.ts';
 import { looksLikeToken, outOfScope, type TokenScope, type TokenSigner } from './tokens.ts';
 
 /** Routes anyone may call: load balancers probe them without credentials. */
-const PUBLIC_PATHS = new Set(['/healthz']);
+const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json', '/docs']);
 
 /** Compares two secrets in time independent of where they differ (and of their lengths). */
 export function sameSecret(given: string, expected: string): boolean {

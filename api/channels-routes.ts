@@ -6,7 +6,7 @@ import { parseChannelId } from './channel-id.ts';
 import { jsonBodyLimit, readJsonBody } from './json-body.ts';
 import type { LiveChannels } from './live-channels.ts';
 
-const startBody = z.strictObject({
+export const startBody = z.strictObject({
   title: clientText(MAX_TITLE_LENGTH).optional(),
 });
 

@@ -16,7 +16,7 @@ export interface TokenRoutesDeps {
   maxUploadBytes: number;
 }
 
-const body = z.strictObject({
+export const body = z.strictObject({
   scope: z.enum(TOKEN_SCOPES),
   videoId: z.string().refine(isVideoId, 'not a video id').optional(),
   channelId: z.string().refine(isChannelId, 'not a channel id').optional(),

@@ -24,7 +24,7 @@ export interface UploadRoutesDeps {
   channels?: LiveChannels;
 }
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   filename: z.string().max(1024).optional(),
   size: z.number().int().min(1, 'the file is empty'),
   contentType: z.string().refine(isVideoMediaType, 'must be video/* or application/octet-stream'),
@@ -33,7 +33,7 @@ const createBody = z.strictObject({
   channelId: z.string().optional(),
 });
 
-const completeBody = z.strictObject({
+export const completeBody = z.strictObject({
   parts: z
     .array(z.strictObject({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
     .min(1)

@@ -27,7 +27,7 @@ export interface WebhookRoutesDeps {
   deliveries?: DeliveryQueues;
 }
 
-const patchBody = z
+export const patchBody = z
   .strictObject({
     url: z.string().min(1).optional(),
     events: z
@@ -41,9 +41,9 @@ const patchBody = z
 
 /** A day: how long a replaced secret keeps signing unless the request says otherwise. */
 const DEFAULT_GRACE_SECONDS = 86_400;
-const rotateBody = z.strictObject({ graceSeconds: z.number().int().min(0).max(7 * 86_400).optional() });
+export const rotateBody = z.strictObject({ graceSeconds: z.number().int().min(0).max(7 * 86_400).optional() });
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   url: z.string().min(1),
   events: z
     .array(z.enum(EVENT_TYPES))
