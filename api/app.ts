@@ -12,6 +12,7 @@ import type { Ingest } from './ingest.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { API_VERSION, openApiDocument } from './openapi.ts';
 import { notificationRoutes } from './notifications-routes.ts';
+import { playbackRoutes } from './playback-routes.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { apiKeyAuth } from './auth.ts';
 import { apiCors } from './cors.ts';
@@ -22,6 +23,7 @@ import { videoRoutes } from './videos-routes.ts';
 import type { TokenUses } from './token-uses.ts';
 import type { TokenSigner } from './tokens.ts';
 import { tokenRoutes } from './tokens-routes.ts';
+import { webPageRoutes } from './web-page.ts';
 import { webhookRoutes } from './webhooks-routes.ts';
 import { wsRoute } from './ws-route.ts';
 import type { DirectUploads } from './direct-uploads.ts';
@@ -64,6 +66,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   for (const path of ['/v1/videos', '/v1/tus/*']) app.use(path, uploadsAtOnce);
   app.use('/v1/channels/*', channelRateLimit(deps.api.channelRatePerMinute));
 
+  app.route('/', webPageRoutes());
   app.get('/healthz', (c) => c.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   if (deps.metrics) app.get('/metrics', (c) => deps.metrics!.handler(c));
   // Built on first request, from every route registered by then (all of them: routes are added below, at start).
@@ -79,6 +82,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   if (deps.tus) app.route(TUS_PATH, deps.tus);
   app.route('/v1/tokens', tokenRoutes({ signer: deps.signer, store: deps.store, maxUploadBytes: deps.api.maxUploadBytes }));
+  app.route('/v1/videos', playbackRoutes(deps));
   if (deps.channels) app.route('/v1/channels', channelRoutes(deps.channels));
   if (deps.webhooks) app.route('/v1/webhooks', webhookRoutes(deps.webhooks));
   if (deps.realtime) {

@@ -5,9 +5,10 @@ import type { ApiKey } from '../core/config.ts';
 import { DEFAULT_TENANT } from '../core/tenants.ts';
 import type { AppEnv } from './app-env.ts';
 import { looksLikeToken, outOfScope, type TokenScope, type TokenSigner } from './tokens.ts';
+import { WEB_PAGE_PATHS } from './web-page.ts';
 
-/** Routes anyone may call: load balancers probe them without credentials. */
-const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json', '/docs']);
+/** Routes anyone may call: load balancers probe them without credentials; the docs and the web page need none. */
+const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json', '/docs', ...WEB_PAGE_PATHS]);
 
 /** Compares two secrets in time independent of where they differ (and of their lengths). */
 export function sameSecret(given: string, expected: string): boolean {

@@ -9,5 +9,12 @@ export function videoView(doc: VideoStatus) {
   const outputs = Object.fromEntries(
     Object.entries(doc.outputs).map(([name, o]) => [name, { ...o, url: `/v1/videos/${doc.id}/outputs/${name}` }]),
   );
-  return { ...shown, outputs, links: { self: `/v1/videos/${doc.id}` } };
+  const base = `/v1/videos/${doc.id}`;
+  const playback = {
+    ...(doc.hls ? { hls: { ...doc.hls, url: `${base}/hls/${doc.hls.master}` } } : {}),
+    ...(doc.storyboard
+      ? { storyboard: { ...doc.storyboard, url: `${base}/storyboard/${doc.storyboard.vtt}`, spriteUrl: `${base}/storyboard/${doc.storyboard.sprite}` } }
+      : {}),
+  };
+  return { ...shown, outputs, ...playback, links: { self: base } };
 }

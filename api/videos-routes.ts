@@ -19,6 +19,7 @@ import { parsePriority, parseTitle, titleFromFilename, tokenPriority } from './u
 import { receiveUpload, tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
 import type { TokenUses } from './token-uses.ts';
+import { getOwnedVideo } from './owned-video.ts';
 
 export interface VideoRoutesDeps {
   ingest: Ingest;
@@ -111,7 +112,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
   });
 
   app.get('/:id', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
+    const doc = await getOwnedVideo(store, c.req.param('id'), c.get('tenant'));
     return c.json(videoView(doc));
   });
 
@@ -144,7 +145,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
   });
 
   app.get('/:id/source', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
+    const doc = await getOwnedVideo(store, c.req.param('id'), c.get('tenant'));
     if (doc.source.deleted) throw notFound(`the source of video ${doc.id} was deleted once its outputs were ready (REELAY_KEEP_SOURCE=false)`);
     if (api.outputDelivery === 'redirect') {
       const url = await getSignedUrl(
@@ -158,7 +159,7 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
   });
 
   app.get('/:id/outputs/:name', async (c) => {
-    const doc = await getVideo(store, c.req.param('id'), c.get('tenant'));
+    const doc = await getOwnedVideo(store, c.req.param('id'), c.get('tenant'));
     const name = c.req.param('name');
     // Own properties only: `constructor` or `__proto__` are not outputs.
     const output = Object.hasOwn(doc.outputs, name) ? doc.outputs[name] : undefined;
@@ -239,12 +240,4 @@ export async function streamObject(s3: S3Client, bucket: string, key: string, ra
       headers: { 'content-range': `bytes */${head.ContentLength}` },
     });
   }
-}
-
-/** The caller's video; another tenant's is a 404 like an unknown id (its existence is not revealed). */
-async function getVideo(store: StatusStore, id: string, tenant: string) {
-  if (!isVideoId(id)) throw notFound(`no video with id ${JSON.stringify(id.slice(0, 50))}`);
-  const doc = await store.getOwned(id, tenant);
-  if (!doc) throw notFound(`no video with id ${id}`);
-  return doc;
 }

@@ -23,6 +23,8 @@ export const GOALS = {
   endToEnd: END_TO_END_GOAL,
   /** Issue 12: a burst with the supervisor scaling 1 → 2 workers keeps at least this share of two workers' jobs/min. */
   autoscaledThroughput: 0.9,
+  /** Issue 11: the ffmpeg pass with HLS + storyboard at most this many times the pass without, median of paired CPU ratios. */
+  hlsOverhead: 1.05,
 } as const;
 
 /** Checks every goal against what the run measured; a section that did not run leaves its goal unmeasured. */
@@ -76,6 +78,14 @@ export function checkGoals(r: Pick<BenchResults, 'e2e' | 'transcode' | 'ingest' 
     target: `p50 < ${GOALS.dispatchP50Ms} ms`,
     measured: d ? `high ${d.high.dispatch.p50Ms.toFixed(1)} ms, low ${d.low.dispatch.p50Ms.toFixed(1)} ms` : 'not measured',
     pass: d ? Math.max(d.high.dispatch.p50Ms, d.low.dispatch.p50Ms) < GOALS.dispatchP50Ms : undefined,
+  });
+  const h = r.transcode?.hls;
+  checks.push({
+    goal: 'HLS + storyboard: the one ffmpeg pass with them vs without (paired runs, median)',
+    // CPU: the work HLS adds. Wall time on this shared machine swings by several times between identical runs.
+    target: `≤ ${GOALS.hlsOverhead.toFixed(2)}× (CPU)`,
+    measured: h ? `${h.cpuRatio.median.toFixed(3)}× CPU (${h.wallRatio.median.toFixed(3)}× wall)` : 'not measured',
+    pass: h ? h.cpuRatio.median <= GOALS.hlsOverhead : undefined,
   });
   return checks;
 }

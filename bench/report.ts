@@ -347,6 +347,35 @@ function transcodeSection(t: TranscodeOverheadResult): string[] {
       ? '- The three ways wrote byte-identical outputs: the comparison is like for like.'
       : `- The outputs differ in size between the ways (raw ${JSON.stringify(t.rawOutputBytes)}, pipeline ${JSON.stringify(t.pipeline.outputBytes)}, naive ${JSON.stringify(t.naive.outputBytes)}).`,
     ...(noisy ? [`- Other load exceeded ${NOISY_CORES} cores during some runs: trust the CPU ratios more than the wall ones.`] : []),
+    ...hlsLines(t),
+  ];
+}
+
+function hlsLines(t: TranscodeOverheadResult): string[] {
+  const h = t.hls;
+  const pct = (r: { median: number; min: number; max: number }) =>
+    `${((r.median - 1) * 100).toFixed(1)} % (pairs ${((r.min - 1) * 100).toFixed(1)} to ${((r.max - 1) * 100).toFixed(1)} %)`;
+  return [
+    '',
+    '### What HLS and the storyboard add',
+    '',
+    `The worker's one ffmpeg command with the HLS variants (tee: MP4 + fMP4 from one encode, keyframes every 4 s) and the ` +
+      `storyboard branch, against the same command without them, ${h.pairs.length} pairs in alternating order:`,
+    '',
+    markdownTable(
+      ['pair', 'with: wall s', 'without: wall s', 'with: CPU s', 'without: CPU s', 'other load, cores'],
+      h.pairs.map((p, i) => [
+        String(i + 1),
+        fixed(p.with.wallSeconds),
+        fixed(p.without.wallSeconds),
+        fixed(p.with.cpuSeconds),
+        fixed(p.without.cpuSeconds),
+        `${fixed(p.with.otherLoadCores)} / ${fixed(p.without.otherLoadCores)}`,
+      ]),
+    ),
+    '',
+    `- Added wall time, median: ${pct(h.wallRatio)}; added CPU time: ${pct(h.cpuRatio)}.`,
+    `- Stored on top of the MP4s (${mib(h.mp4Bytes)} MiB): ${h.hlsFiles} HLS files, ${mib(h.hlsBytes)} MiB, and a ${(h.storyboardBytes / 1024).toFixed(0)} KiB storyboard.`,
   ];
 }
 

@@ -3,9 +3,10 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { planTranscode, type TranscodePlan } from '../core/renditions.ts';
-import { buildTranscodeCommand, commandArgv, type FfmpegCommand } from '../workers/transcode/ffmpeg/command.ts';
+import { buildTranscodeCommand, commandArgv, outputDirs, type FfmpegCommand } from '../workers/transcode/ffmpeg/command.ts';
 import type { FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
 import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
+import { runHlsOverhead, type HlsOverheadResult } from './hls-overhead.ts';
 import { benchStopping, withCleanup } from './lib/cleanup.ts';
 import { generateClip, runFfmpegArgv } from './lib/ffmpeg.ts';
 import { postVideo } from './lib/http-upload.ts';
@@ -60,6 +61,8 @@ export interface TranscodeOverheadResult {
   };
   naive: { total: Timing; perOutput: { output: string; timing: Timing }[]; outputBytes: Record<string, number> };
   rawOutputBytes: Record<string, number>;
+  /** The one-pass command with and without HLS + storyboard, in pairs. */
+  hls: HlsOverheadResult;
   ratios: { pipelineToRaw: Ratio; naiveToRaw: Ratio };
 }
 
@@ -89,6 +92,7 @@ export async function runTranscodeOverhead({ clipSeconds, binaries, preset, thre
 
     const rawOut = path.join(workDir, 'raw');
     await mkdir(rawOut);
+    for (const dir of outputDirs(plan, rawOut)) await mkdir(dir, { recursive: true });
     const onePass = buildTranscodeCommand(plan, { input: clipFile, outDir: rawOut, preset, threads });
     const runRaw = async (n: number) => {
       progress(`transcode: raw one-pass ffmpeg, run ${n}`);
@@ -99,10 +103,13 @@ export async function runTranscodeOverhead({ clipSeconds, binaries, preset, thre
     const pipeline = await timePipeline(clipFile, { binaries, niceness });
     const rawAfter = await runRaw(2);
     const naiveOut = path.join(workDir, 'naive');
+    for (const dir of outputDirs(plan, naiveOut)) await mkdir(dir, { recursive: true });
     const perOutput = await timeNaive(buildTranscodeCommand(plan, { input: clipFile, outDir: naiveOut, preset, threads }), {
       binaries,
       niceness,
     });
+
+    const hls = await runHlsOverhead(plan, { clipFile, workDir, ffmpegPath: binaries.ffmpeg.path, preset, threads, niceness });
 
     const rawMean = meanTiming([rawBefore, rawAfter]);
     const naiveTotal = sumTimings(perOutput.map((p) => p.timing));
@@ -113,6 +120,7 @@ export async function runTranscodeOverhead({ clipSeconds, binaries, preset, thre
       pipeline,
       naive: { total: naiveTotal, perOutput, outputBytes: await fileSizes(naiveOut, plan) },
       rawOutputBytes: await fileSizes(rawOut, plan),
+      hls,
       ratios: { pipelineToRaw: ratio(pipeline.timing, rawMean), naiveToRaw: ratio(naiveTotal, rawMean) },
     };
   });

@@ -32,6 +32,11 @@ export interface Config {
     maxUploadBytesSet: boolean;
     /** `redirect` to a presigned URL, or `stream` the object through the API. */
     outputDelivery: 'redirect' | 'stream';
+    /**
+     * HLS segments and storyboard sprites: `stream` through the API (works with any bucket), or `redirect`
+     * to presigned URLs (needs a CORS rule on the media bucket, as players fetch segments with XHR).
+     */
+    playbackDelivery: 'redirect' | 'stream';
     presignTtlSeconds: number;
     /**
      * `keys`: every route but /healthz needs `Authorization: Bearer <key>`. `none`: open, chosen
@@ -188,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxUploadBytes: r.bytes('REELAY_MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
       maxUploadBytesSet: r.optional('REELAY_MAX_UPLOAD_BYTES') !== undefined,
       outputDelivery: r.oneOf('REELAY_OUTPUT_DELIVERY', 'redirect', ['redirect', 'stream'] as const),
+      playbackDelivery: r.oneOf('REELAY_PLAYBACK_DELIVERY', 'stream', ['redirect', 'stream'] as const),
       presignTtlSeconds: r.int('REELAY_PRESIGN_TTL_SECONDS', 300, 1, 604_800),
       auth: readAuth(r, problems),
       uploadRatePerMinute: r.int('REELAY_UPLOAD_RATE_PER_MINUTE', 60, 0, 1_000_000),

@@ -4,6 +4,8 @@
  * applied); a rendition is named by its short side, so a portrait 1080×1920
  * phone video gets a 360×640 "360p" and a 720×1280 "720p".
  */
+import { planStoryboard, type StoryboardPlan } from './storyboard.ts';
+
 export interface RenditionSpec {
   name: '360p' | '720p';
   /** Target length of the picture's short side, pixels. */
@@ -50,6 +52,7 @@ export interface TranscodePlan {
   display: { width: number; height: number };
   renditions: PlannedRendition[];
   thumbnail: { file: string; width: number; height: number; atSeconds: number };
+  storyboard: StoryboardPlan;
   skipped: { name: string; reason: string }[];
   hasAudio: boolean;
   /** Constant output frame rate, as an ffmpeg rational (`30000/1001`): see outputFrameRate. */
@@ -152,6 +155,7 @@ export function planTranscode(media: SourceMedia): TranscodePlan {
       height: even(display.height * thumbScale),
       atSeconds: Math.max(0, atSeconds),
     },
+    storyboard: planStoryboard(media.duration, display),
     skipped,
     hasAudio: media.hasAudio,
     frameRate: outputFrameRate(media.frameRate),

@@ -1,4 +1,5 @@
 import type { PriorityTier } from './resources.ts';
+import type { StoryboardPlan } from './storyboard.ts';
 
 /** `queued → processing → ready`, or `→ failed` with `error` saying why. */
 export type VideoState = 'queued' | 'processing' | 'ready' | 'failed';
@@ -40,6 +41,41 @@ export interface OutputInfo {
   audioCodec?: string;
 }
 
+/** One HLS variant (a rendition), as measured from what ffmpeg wrote. */
+export interface HlsVariantInfo {
+  name: string;
+  /** Media playlist, relative to the master: `360p/index.m3u8`. */
+  playlist: string;
+  width: number;
+  height: number;
+  /** Peak segment bit rate, bits/s (the master's BANDWIDTH). */
+  bandwidth: number;
+  averageBandwidth: number;
+  codecs: string;
+  frameRate: number;
+  segments: number;
+  duration: number;
+}
+
+/** The HLS presentation: fMP4 variants from the same encode as the MP4s, and their master playlist. */
+export interface HlsInfo {
+  /** Key prefix in the media bucket, ending in `/`; every file of the presentation is below it. */
+  prefix: string;
+  master: string;
+  segmentSeconds: number;
+  variants: HlsVariantInfo[];
+  /** Files and bytes stored, all variants together. */
+  files: number;
+  bytes: number;
+}
+
+/** Timeline previews: a sprite of tiles and the WebVTT that maps time ranges to them, as planned and stored. */
+export interface StoryboardInfo extends StoryboardPlan {
+  /** Key prefix in the media bucket, ending in `/`. */
+  prefix: string;
+  spriteBytes: number;
+}
+
 export interface VideoStatus {
   id: string;
   /** The tenant the video belongs to; absent on documents written before tenants existed (`default`'s). */
@@ -51,6 +87,9 @@ export interface VideoStatus {
   channelId?: string;
   source: SourceInfo;
   outputs: Record<string, OutputInfo>;
+  /** Adaptive streaming of the renditions (absent on videos made before HLS existed). */
+  hls?: HlsInfo;
+  storyboard?: StoryboardInfo;
   /** Renditions not produced, and why (e.g. no upscaling of a 480p source to 720p). */
   skipped: { name: string; reason: string }[];
   /** What the user should know of a ready video: an empty audio track dropped, HDR not tone-mapped … */

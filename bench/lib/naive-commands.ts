@@ -32,7 +32,8 @@ export function naiveCommands(onePass: FfmpegCommand): NaiveCommand[] {
     const filters = label === undefined ? undefined : branchByOutput.get(label);
     if (mapIndex < 0 || filters === undefined) throw new Error(`output ${output.path} maps no branch of the graph`);
     return {
-      output: path.basename(output.path),
+      // A teed output (`[f=mp4…]a.mp4|[f=hls…]b.m3u8`) is named by its first file.
+      output: path.basename(output.path.split('|')[0]!.replace(/^\[[^\]]*\]/, '')),
       command: { ...onePass, complexFilter: `${source}${filters}${label}`, outputs: [output] },
     };
   });

@@ -1,5 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import type { TranscodePlan } from '../../core/renditions.ts';
-import { buildTranscodeCommand, commandArgv } from '../../workers/transcode/ffmpeg/command.ts';
+import { buildTranscodeCommand, commandArgv, outputDirs } from '../../workers/transcode/ffmpeg/command.ts';
 import { probeMedia, type ProbeResult } from '../../workers/transcode/ffmpeg/probe.ts';
 import { filterSupport, sourceChain } from '../../workers/transcode/ffmpeg/source-filters.ts';
 import type { FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
@@ -10,7 +11,7 @@ import { planFromProbe } from '../../workers/transcode/transcode-file.ts';
 export interface ReelaySource {
   probe: ProbeResult;
   plan: TranscodePlan;
-  /** reelay's one-pass argv writing into `outDir`, with `preset`, `-threads` and, optionally, other CRFs. */
+  /** reelay's one-pass argv writing into `outDir` (its HLS and storyboard folders made), with `preset`, `-threads` and, optionally, other CRFs. */
   argv(outDir: string, options: { preset: string; threads: number; plan?: TranscodePlan }): string[];
 }
 
@@ -24,6 +25,8 @@ export async function reelaySource(file: string, binaries: FfmpegBinaries): Prom
     plan,
     argv: (outDir, { preset, threads, plan: planned = plan }) => {
       const chain = sourceChain(probe, planned, support);
+      // The command also writes the HLS variants and the storyboard into folders of their own, which ffmpeg does not create.
+      for (const dir of outputDirs(planned, outDir)) mkdirSync(dir, { recursive: true });
       return commandArgv(
         buildTranscodeCommand(planned, {
           input: file,

@@ -129,10 +129,10 @@ export async function startTestStack({
 }
 
 /** Polls the API until the video leaves queued/processing (or the timeout passes). */
-export async function waitForFinalStatus(baseUrl: string, id: string, timeoutMs = 45_000 * timeScale): Promise<Record<string, any>> {
+export async function waitForFinalStatus(baseUrl: string, id: string, timeoutMs = 45_000 * timeScale, headers: Record<string, string> = {}): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await fetch(`${baseUrl}/v1/videos/${id}`);
+    const res = await fetch(`${baseUrl}/v1/videos/${id}`, { headers });
     const body = (await res.json()) as Record<string, any>;
     if (body.status === 'ready' || body.status === 'failed') return body;
     if (Date.now() > deadline) throw new Error(`video ${id} still ${body.status} after ${timeoutMs} ms`);

@@ -21,6 +21,7 @@ import { runFfmpeg } from './ffmpeg/transcode.ts';
 import { transcodeFile } from './transcode-file.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { uploadOutputs } from './upload-outputs.ts';
+import { preparePlayback } from './playback-files.ts';
 
 
 export interface TranscodeDeps {
@@ -153,6 +154,8 @@ export async function transcodeVideo(
         }
       },
     });
+    // The HLS master and the storyboard's WebVTT, written beside what ffmpeg wrote: uploaded with the rest.
+    const playback = await preparePlayback(plan, { outDir, videoId: job.videoId, duration: probe.duration });
     clock.lap('measure');
     await processing;
     await uploadOutputs({ s3: deps.s3, bucket: deps.mediaBucket, outDir, videoId: job.videoId, signal });
@@ -163,6 +166,8 @@ export async function transcodeVideo(
     const ready = await deps.store.transition(job.videoId, 'finish', () => ({
       source,
       outputs,
+      hls: playback.hls,
+      storyboard: playback.storyboard,
       skipped: plan.skipped,
       ...(notes.length > 0 ? { notes } : {}),
       progress: 100,

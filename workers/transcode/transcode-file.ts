@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
 import type { OutputInfo } from '../../core/video-status.ts';
-import { buildTranscodeCommand, type FfmpegCommand } from './ffmpeg/command.ts';
+import { buildTranscodeCommand, outputDirs, type FfmpegCommand } from './ffmpeg/command.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';
 import { probeMedia, type ProbeResult } from './ffmpeg/probe.ts';
 import { filterSupport, hdrTransfer, sourceChain } from './ffmpeg/source-filters.ts';
@@ -91,7 +91,9 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
       ...(plan.hasAudio && probe.audio ? { audio: { index: probe.audio.index, sampleRate: probe.audio.sampleRate } } : {}),
     });
     log.info({ probe, plan: { renditions: plan.renditions.map((r) => `${r.name}:${r.width}x${r.height}`), frameRate: plan.frameRate }, chain }, 'transcoding');
-    await mkdir(outDir, { recursive: true });
+    // A fresh folder each try: a refused attempt's partial segments must not be stored with the next one's.
+    await rm(outDir, { recursive: true, force: true });
+    for (const dir of [outDir, ...outputDirs(plan, outDir)]) await mkdir(dir, { recursive: true });
     try {
       await (opts.runCommand ?? ((c) => runFfmpeg(c, { ffmpegPath: binaries.ffmpeg.path, ...(opts.signal ? { signal: opts.signal } : {}) } satisfies RunOptions)))(cmd, probe);
     } catch (err) {

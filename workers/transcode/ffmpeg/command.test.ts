@@ -10,20 +10,61 @@ describe('buildTranscodeCommand', () => {
     const cmd = buildTranscodeCommand(plan(true), { input: '/tmp/in', outDir: '/tmp/out', preset: 'veryfast', threads: 0 });
     const argv = commandArgv(cmd);
     expect(argv.filter((a) => a === '-i')).toHaveLength(1);
-    expect(cmd.complexFilter).toMatch(/^\[0:v:0\]split=3\[s0\]\[s1\]\[st\]/);
-    expect(cmd.outputs.map((o) => o.path)).toEqual(['/tmp/out/360p.mp4', '/tmp/out/720p.mp4', '/tmp/out/thumbnail.jpg']);
+    expect(cmd.complexFilter).toMatch(/^\[0:v:0\]split=4\[s0\]\[s1\]\[st\]\[sb\]/);
+    expect(cmd.outputs.map((o) => o.path)).toEqual([
+      '[f=mp4:movflags=+faststart]/tmp/out/360p.mp4|[f=hls:hls_time=4:hls_playlist_type=vod:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:' +
+        'hls_segment_filename=/tmp/out/hls/360p/seg_%05d.m4s]/tmp/out/hls/360p/index.m3u8',
+      '[f=mp4:movflags=+faststart]/tmp/out/720p.mp4|[f=hls:hls_time=4:hls_playlist_type=vod:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:' +
+        'hls_segment_filename=/tmp/out/hls/720p/seg_%05d.m4s]/tmp/out/hls/720p/index.m3u8',
+      '/tmp/out/thumbnail.jpg',
+      '/tmp/out/storyboard/sprite.jpg',
+    ]);
     expect(cmd.complexFilter).toContain('scale=640:360');
     expect(cmd.complexFilter).toContain('scale=1280:720');
   });
 
-  it('writes H.264 yuv420p + AAC with faststart', () => {
+  it('writes H.264 yuv420p + AAC once per rendition, teed to the faststart MP4 and the HLS variant', () => {
     const cmd = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 2 });
     const mp4 = cmd.outputs[0]!.options.join(' ');
     expect(mp4).toContain('-c:v libx264 -preset fast');
     expect(mp4).toContain('-pix_fmt yuv420p');
     expect(mp4).toContain('-c:a aac');
-    expect(mp4).toContain('-movflags +faststart');
     expect(mp4).toContain('-threads 2');
+    expect(mp4).toMatch(/-f tee$/);
+    expect(cmd.outputs[0]!.path).toContain('[f=mp4:movflags=+faststart]');
+  });
+
+  it('aligns keyframes across renditions: every 4 s by timestamp, no scene cuts, closed GOPs', () => {
+    const cmd = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 0 });
+    for (const o of cmd.outputs.slice(0, 2)) {
+      const opts = o.options.join(' ');
+      expect(opts).toContain('-force_key_frames expr:gte(t,n_forced*4)');
+      expect(opts).toContain('-sc_threshold 0');
+      expect(opts).toContain('-flags +cgop+global_header');
+    }
+  });
+
+  it('tiles the storyboard from its own branch of the one decode', () => {
+    const cmd = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 0 });
+    expect(cmd.complexFilter).toContain(
+      '[sb]fps=1/1:round=down,tpad=stop=-1:stop_mode=clone,trim=end_frame=10,scale=160:90:flags=bilinear,setsar=1,' +
+        'tile=10x1:nb_frames=10:overlap=9:init_padding=9,format=yuvj420p[sbt]',
+    );
+    // Every tile overwrites the sprite: the last picture is the whole grid, and ffmpeg reports progress from the start.
+    expect(cmd.outputs.at(-1)!.options).toEqual(['-map', '[sbt]', '-q:v', '4', '-an', '-f', 'image2', '-update', '1']);
+  });
+
+  it('without playback outputs, writes the MP4s and thumbnail alone (the benchmark baseline)', () => {
+    const cmd = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 0, playback: false });
+    expect(cmd.complexFilter).toMatch(/^\[0:v:0\]split=3\[s0\]\[s1\]\[st\];/);
+    expect(cmd.outputs.map((o) => o.path)).toEqual(['/out/360p.mp4', '/out/720p.mp4', '/out/thumbnail.jpg']);
+    expect(cmd.outputs[0]!.options.join(' ')).toMatch(/-movflags \+faststart -f mp4$/);
+    expect(cmd.outputs[0]!.options).not.toContain('-force_key_frames');
+  });
+
+  it('escapes tee separators in paths', () => {
+    const cmd = buildTranscodeCommand(plan(false), { input: '/in', outDir: '/o:u|t', preset: 'fast', threads: 0 });
+    expect(cmd.outputs[0]!.path).toContain(']/o\\:u\\|t/360p.mp4|[');
   });
 
   it('handles sources without audio', () => {
@@ -34,8 +75,8 @@ describe('buildTranscodeCommand', () => {
 
   it('only splits as many ways as there are outputs', () => {
     const cmd = buildTranscodeCommand(plan(true, 480), { input: '/in', outDir: '/out', preset: 'fast', threads: 0 });
-    expect(cmd.complexFilter).toMatch(/split=2\[s0\]\[st\]/);
-    expect(cmd.outputs).toHaveLength(2);
+    expect(cmd.complexFilter).toMatch(/split=3\[s0\]\[st\]\[sb\]/);
+    expect(cmd.outputs).toHaveLength(3);
   });
 
   it('reads the upload only as a local file with an allow-listed demuxer', () => {
@@ -57,7 +98,7 @@ describe('buildTranscodeCommand', () => {
       video: { index: 2, filters: ['bwdif=mode=send_frame:parity=auto:deint=all', 'fps=30000/1001'], inputMatrix: 'bt709' },
       audio: { index: 4, sampleRate: 8000 },
     });
-    expect(cmd.complexFilter).toMatch(/^\[0:2\]bwdif=[^;]*,fps=30000\/1001,split=3/);
+    expect(cmd.complexFilter).toMatch(/^\[0:2\]bwdif=[^;]*,fps=30000\/1001,split=4/);
     expect(cmd.complexFilter).toContain('in_color_matrix=bt709:out_color_matrix=bt709:out_range=tv');
     const mp4 = cmd.outputs[0]!.options.join(' ');
     expect(mp4).toContain('-map 0:4');

@@ -1,0 +1,76 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TransientJobError } from '../../core/errors.ts';
+import { AAC_LC_CODEC, avcCodecFromInit, parseMediaPlaylist, variantBitrates, writeMasterPlaylist } from '../../core/hls-playlist.ts';
+import type { TranscodePlan } from '../../core/renditions.ts';
+import { outputKey } from '../../core/status-store.ts';
+import { storyboardVtt } from '../../core/storyboard.ts';
+import type { HlsInfo, HlsVariantInfo, StoryboardInfo } from '../../core/video-status.ts';
+import { HLS_DIR, HLS_SEGMENT_SECONDS, STORYBOARD_DIR } from './ffmpeg/playback-outputs.ts';
+
+/**
+ * After the single ffmpeg pass: reads each HLS variant ffmpeg wrote, measures
+ * its segments (peak and average bit rate), reads the codec profile and level
+ * from its init segment, and writes `hls/master.m3u8` and
+ * `storyboard/storyboard.vtt` beside them in `outDir` (stored with every other
+ * file there). Throws TransientJobError if ffmpeg left anything out.
+ */
+export async function preparePlayback(
+  plan: TranscodePlan,
+  { outDir, videoId, duration }: { outDir: string; videoId: string; duration: number },
+): Promise<{ hls: HlsInfo; storyboard: StoryboardInfo }> {
+  const hlsDir = path.join(outDir, HLS_DIR);
+  const frameRate = rational(plan.frameRate);
+  const variants: HlsVariantInfo[] = [];
+  let files = 1; // the master
+  let bytes = 0;
+  for (const r of plan.renditions) {
+    const dir = path.join(hlsDir, r.name);
+    const playlist = parseMediaPlaylist(await readFile(path.join(dir, 'index.m3u8'), 'utf8').catch(() => missing(`${r.name} HLS playlist`)));
+    if (!playlist.endList || playlist.segments.length === 0 || !playlist.map) throw new TransientJobError(`ffmpeg wrote an incomplete ${r.name} HLS playlist`);
+    const init = await readFile(path.join(dir, playlist.map)).catch(() => missing(`${r.name} HLS init segment`));
+    const segments = await Promise.all(playlist.segments.map(async (s) => ({ ...s, bytes: await size(path.join(dir, s.uri)) })));
+    const { peak, average } = variantBitrates(segments, init.length);
+    const codec = avcCodecFromInit(init);
+    variants.push({
+      name: r.name,
+      playlist: `${r.name}/index.m3u8`,
+      width: r.width,
+      height: r.height,
+      bandwidth: peak,
+      averageBandwidth: average,
+      codecs: plan.hasAudio ? `${codec},${AAC_LC_CODEC}` : codec,
+      frameRate,
+      segments: segments.length,
+      duration: Math.round(segments.reduce((sum, s) => sum + s.duration, 0) * 1000) / 1000,
+    });
+    files += 2 + segments.length;
+    bytes += init.length + segments.reduce((sum, s) => sum + s.bytes, 0);
+  }
+  await writeFile(path.join(hlsDir, 'master.m3u8'), writeMasterPlaylist(variants.map((v) => ({ ...v, uri: v.playlist }))));
+
+  const sb = plan.storyboard;
+  const spriteBytes = await size(path.join(outDir, STORYBOARD_DIR, sb.sprite));
+  await writeFile(path.join(outDir, STORYBOARD_DIR, sb.vtt), storyboardVtt(sb, duration));
+
+  return {
+    hls: { prefix: outputKey(videoId, `${HLS_DIR}/`), master: 'master.m3u8', segmentSeconds: HLS_SEGMENT_SECONDS, variants, files, bytes },
+    storyboard: { ...sb, prefix: outputKey(videoId, `${STORYBOARD_DIR}/`), spriteBytes },
+  };
+}
+
+/** `30000/1001` → 29.97…; `25` → 25. */
+function rational(text: string): number {
+  const [num, den = 1] = text.split('/').map(Number);
+  return num && den ? num / den : 0;
+}
+
+function missing(what: string): never {
+  throw new TransientJobError(`ffmpeg did not write the ${what}`);
+}
+
+async function size(file: string): Promise<number> {
+  const s = await stat(file).catch(() => missing(path.basename(file)));
+  if (s.size === 0) throw new TransientJobError(`ffmpeg wrote an empty ${path.basename(file)}`);
+  return s.size;
+}
