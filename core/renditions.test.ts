@@ -52,7 +52,7 @@ describe('planTranscode', () => {
   it('a source below 360p keeps its own size rather than being upscaled', () => {
     const plan = planTranscode(media({ width: 321, height: 241 }));
     expect(plan.renditions).toHaveLength(1);
-    expect(plan.renditions[0]).toMatchObject({ name: '360p', width: 322, height: 242, belowTarget: true });
+    expect(plan.renditions[0]).toMatchObject({ name: '360p', width: 320, height: 240, belowTarget: true });
     expect(plan.skipped.map((s) => s.name)).toEqual(['720p']);
   });
 

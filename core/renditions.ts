@@ -64,6 +64,11 @@ export function even(x: number): number {
   return Math.max(2, Math.round(x / 2) * 2);
 }
 
+/** Rounds down to an even number, at least 2: an odd-sized source kept at its own size is never upscaled by a pixel. */
+export function evenDown(x: number): number {
+  return Math.max(2, Math.floor(Math.round(x * 1000) / 1000 / 2) * 2);
+}
+
 export function displaySize(media: Pick<SourceMedia, 'width' | 'height' | 'rotation' | 'sampleAspectRatio'>): {
   width: number;
   height: number;
@@ -132,7 +137,7 @@ export function planTranscode(media: SourceMedia): TranscodePlan {
       renditions.push({ ...spec, file, ...scaleToShortSide(display.width, display.height, spec.shortSide), belowTarget: false });
     } else if (index === 0) {
       // The lowest rung is always made so every video plays; a tiny source keeps its own size.
-      renditions.push({ ...spec, file, width: even(display.width), height: even(display.height), belowTarget: true });
+      renditions.push({ ...spec, file, width: evenDown(display.width), height: evenDown(display.height), belowTarget: true });
     } else {
       skipped.push({
         name: spec.name,
@@ -151,8 +156,9 @@ export function planTranscode(media: SourceMedia): TranscodePlan {
     renditions,
     thumbnail: {
       file: 'thumbnail.jpg',
-      width: even(display.width * thumbScale),
-      height: even(display.height * thumbScale),
+      // Scaled down: nearest even size. Kept at its own size: rounded down, never up.
+      width: thumbScale < 1 ? even(display.width * thumbScale) : evenDown(display.width),
+      height: thumbScale < 1 ? even(display.height * thumbScale) : evenDown(display.height),
       atSeconds: Math.max(0, atSeconds),
     },
     storyboard: planStoryboard(media.duration, display),
