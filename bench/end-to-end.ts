@@ -320,7 +320,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForHealthy(apiUrl: string, timeoutMs = 60_000): Promise<void> {
+async function waitForHealthy(apiUrl: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
