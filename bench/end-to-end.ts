@@ -339,12 +339,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: { quick: { type: 'boolean', default: false }, pairs: { type: 'string' }, seconds: { type: 'string' } },
   });
   const binaries = locateFfmpeg(loadConfig().ffmpeg);
+  const startedAt = new Date().toISOString();
   const result = await runEndToEnd({
     clipSeconds: Number(values.seconds ?? (values.quick ? 8 : 20)),
     pairs: Number(values.pairs ?? (values.quick ? 3 : 5)),
     binaries,
   });
   process.stdout.write(renderEndToEnd(result));
-  process.stdout.write(`\n${JSON.stringify({ ratios: result.pairs.map((p) => round(p.ratio * 1000) / 1000) })}\n`);
+  // The whole result as JSON after the report, for keeping under bench/results/.
+  process.stdout.write(`\n<!-- e2e result JSON\n${JSON.stringify({ startedAt, loadAverageAtEnd: loadavg()[0] ?? 0, e2e: result }, null, 2)}\n-->\n`);
   process.exit(0);
 }
