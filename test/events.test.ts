@@ -52,6 +52,9 @@ describe('published events (real emulator, real worker)', () => {
     await all.waitFor('video.failed', (e) => e.id === `video.failed:${bad}`);
     await all.waitFor('live.ended', (e) => e.type === 'live.ended');
     await failedOnly.waitFor('video.failed', (e) => e.id === `video.failed:${bad}`);
+    // And the last one a video can have: deleted.
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${good}`, { method: 'DELETE' })).status).toBe(204);
+    await all.waitFor('video.deleted', (e) => e.type === 'video.deleted' && e.subject === good);
 
     expect(all.errors).toEqual([]);
     // Every video and live event type (webhook.disabled comes from the dispatcher; webhooks.test.ts covers it), but
