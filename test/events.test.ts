@@ -69,6 +69,7 @@ describe('published events (real emulator, real worker)', () => {
       expect(new Date(event.time).toISOString()).toBe(event.time);
     }
     expect(all.ids('video.ready')).toEqual([`video.ready:${good}`]);
+    expect(all.events().find((e) => e.type === 'video.deleted')?.data).toMatchObject({ videoId: good });
     expect(all.events().find((e) => e.type === 'video.ready')?.data).toMatchObject({
       videoId: good,
       outputs: { '360p': { width: 640, height: 360 }, '720p': { width: 1280, height: 720 }, thumbnail: expect.any(Object) },

@@ -23,7 +23,7 @@ export function contentTypeOf(file: string): string {
 
 /**
  * Uploads every file under `outDir` (however many the command wrote: renditions, thumbnail, and any
- * playlists or segments), all at once; a file's key is derived from the video id and its path under
+ * playlists or segments), `concurrency` at a time; a file's key is derived from the video id and its path under
  * `outDir`, so a retry overwrites. Through lib-storage's multipart Upload: one PutObject stops at 5 GB,
  * and a long 720p rendition can pass that.
  */
@@ -33,19 +33,30 @@ export async function uploadOutputs({
   outDir,
   videoId,
   signal,
+  concurrency = 8,
 }: {
   s3: S3Client;
   bucket: string;
   outDir: string;
   videoId: string;
   signal: AbortSignal;
+  /** Files uploaded at once (default 8). */
+  concurrency?: number;
 }): Promise<void> {
   const files = (await readdir(outDir, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(outDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
-  const uploads = files.map(
-    (file) =>
-      new Upload({
+  // A long video has thousands of HLS segments: upload a bounded number at a time, opening each file only
+  // when its turn comes (one stream per file at once would exhaust file descriptors and sockets).
+  const active = new Set<Upload>();
+  const abortAll = () => active.forEach((u) => void u.abort().catch(() => undefined));
+  signal.addEventListener('abort', abortAll, { once: true });
+  let next = 0;
+  const uploadNext = async (): Promise<void> => {
+    while (next < files.length) {
+      if (signal.aborted) throw signal.reason ?? new Error('aborted');
+      const file = files[next++]!;
+      const upload = new Upload({
         client: s3,
         params: {
           Bucket: bucket,
@@ -57,12 +68,17 @@ export async function uploadOutputs({
         partSize: 16 * 1024 * 1024,
         queueSize: 2,
         leavePartsOnError: false,
-      }),
-  );
-  const abortAll = () => uploads.forEach((u) => void u.abort().catch(() => undefined));
-  signal.addEventListener('abort', abortAll, { once: true });
+      });
+      active.add(upload);
+      try {
+        await upload.done();
+      } finally {
+        active.delete(upload);
+      }
+    }
+  };
   try {
-    await Promise.all(uploads.map((u) => u.done()));
+    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, uploadNext));
   } catch (err) {
     abortAll();
     throw new TransientJobError(`could not upload the outputs: ${(err as Error).message}`, { cause: err });
