@@ -108,12 +108,19 @@ export async function checkRendition(ffprobe: string, file: string, name: string
 }
 
 /** A thumbnail is a JPEG of a real frame: decodable and not one flat colour (a white page with one line passes). */
-export async function checkThumbnail(ffmpeg: string, ffprobe: string, file: string): Promise<string[]> {
+export async function checkThumbnail(ffmpeg: string, ffprobe: string, file: string, rendition?: string): Promise<string[]> {
   const { streams } = await probe(ffprobe, file);
   const v = streams[0];
   if (!v || v.codec_name !== 'mjpeg') return [`thumbnail is ${v?.codec_name ?? 'nothing'}, not a JPEG`];
   const { stderr } = await run(ffmpeg, ['-hide_banner', '-i', file, '-vf', 'signalstats,metadata=print', '-f', 'null', '-']);
   const stat = (key: string) => Number(new RegExp(`lavfi\\.signalstats\\.${key}=([\\d.]+)`).exec(stderr)?.[1] ?? Number.NaN);
   const spread = stat('YMAX') - stat('YMIN');
-  return Number.isFinite(spread) && spread >= 8 ? [] : [`thumbnail is one flat colour (luma ${stat('YMIN')}–${stat('YMAX')})`];
+  if (Number.isFinite(spread) && spread >= 8) return [];
+  // A flat thumbnail is still the truth when every frame of the video is that flat (a black video).
+  if (rendition) {
+    const { stderr: all } = await run(ffmpeg, ['-hide_banner', '-i', rendition, '-vf', 'fps=1,signalstats,metadata=print', '-an', '-f', 'null', '-'], { maxBuffer: 64 * 1024 * 1024 });
+    const values = (key: string) => [...all.matchAll(new RegExp(`lavfi\\.signalstats\\.${key}=([\\d.]+)`, 'g'))].map((m) => Number(m[1]));
+    if (Math.max(...values('YMAX')) - Math.min(...values('YMIN')) < 8) return [];
+  }
+  return [`thumbnail is one flat colour (luma ${stat('YMIN')}–${stat('YMAX')})`];
 }

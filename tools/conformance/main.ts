@@ -123,6 +123,16 @@ async function waitForEnd(id: string): Promise<Record<string, any>> {
   }
 }
 
+/** The 360p rendition, downloaded for the thumbnail check of a video whose thumbnail is flat. */
+async function smallestRendition(id: string, outputs: Record<string, { contentType: string }>): Promise<string | undefined> {
+  if (!outputs['360p']) return undefined;
+  const res = await fetch(`${baseUrl}/v1/videos/${id}/outputs/360p`, { headers });
+  if (res.status !== 200) return undefined;
+  const file = path.join(work, `${id}-360p-ref.mp4`);
+  await writeFile(file, Buffer.from(await res.arrayBuffer()));
+  return file;
+}
+
 async function checkOutputs(id: string, outputs: Record<string, { contentType: string }>, source: SourceFacts): Promise<string[]> {
   const problems: string[] = [];
   for (const [name, output] of Object.entries(outputs)) {
@@ -135,7 +145,7 @@ async function checkOutputs(id: string, outputs: Record<string, { contentType: s
     await writeFile(file, Buffer.from(await res.arrayBuffer()));
     const found =
       name === 'thumbnail'
-        ? await checkThumbnail(binaries.ffmpeg.path, binaries.ffprobe.path, file)
+        ? await checkThumbnail(binaries.ffmpeg.path, binaries.ffprobe.path, file, await smallestRendition(id, outputs))
         : output.contentType === 'video/mp4'
           ? await checkRendition(binaries.ffprobe.path, file, name, source)
           : [];
