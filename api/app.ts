@@ -77,7 +77,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.directUploads && deps.tokenUses) {
     app.route(
       '/v1/uploads',
-      uploadRoutes({ uploads: deps.directUploads, tokenUses: deps.tokenUses, maxUploadBytes: deps.api.maxUploadBytes, ...(deps.channels ? { channels: deps.channels } : {}) }),
+      uploadRoutes({
+        uploads: deps.directUploads,
+        tokenUses: deps.tokenUses,
+        maxUploadBytes: deps.api.maxUploadBytes,
+        ...(deps.channels ? { channels: deps.channels } : {}),
+      }),
     );
   }
   if (deps.tus) app.route(TUS_PATH, deps.tus);

@@ -44,7 +44,10 @@ describe('apiKeyAuth', () => {
   });
 
   it('a key acts for its own tenant', async () => {
-    const hono = app([{ tenant: 'acme', key: KEY_A }, { tenant: 'globex', key: KEY_B }]);
+    const hono = app([
+      { tenant: 'acme', key: KEY_A },
+      { tenant: 'globex', key: KEY_B },
+    ]);
     const as = async (key: string) => (await hono.request('/v1/videos', { headers: { authorization: `Bearer ${key}` } })).json();
     expect(await as(KEY_A)).toEqual({ caller: keyId(KEY_A), tenant: 'acme' });
     expect(await as(KEY_B)).toEqual({ caller: keyId(KEY_B), tenant: 'globex' });

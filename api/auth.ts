@@ -63,7 +63,8 @@ export function apiKeyAuth({ keys, tokens }: { keys: readonly ApiKey[]; tokens?:
     }
     const header = c.req.header('authorization');
     const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-    if (header !== undefined && bearer === undefined && keys.length > 0) throw unauthorized('send an API key as `Authorization: Bearer <key>`');
+    if (header !== undefined && bearer === undefined && keys.length > 0)
+      throw unauthorized('send an API key as `Authorization: Bearer <key>`');
     const queryToken = c.req.query('token');
 
     let found: ApiKey | undefined;
@@ -75,7 +76,8 @@ export function apiKeyAuth({ keys, tokens }: { keys: readonly ApiKey[]; tokens?:
     }
     const token = bearer !== undefined && looksLikeToken(bearer) ? bearer : queryToken;
     if (token === undefined || (keys.length === 0 && !tokens)) {
-      if (keys.length > 0) throw unauthorized(bearer === undefined ? 'send an API key as `Authorization: Bearer <key>`' : 'the API key is not valid');
+      if (keys.length > 0)
+        throw unauthorized(bearer === undefined ? 'send an API key as `Authorization: Bearer <key>`' : 'the API key is not valid');
       c.set('caller', 'anonymous');
       c.set('tenant', DEFAULT_TENANT);
       return next();

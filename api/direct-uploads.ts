@@ -62,7 +62,19 @@ export class DirectUploads {
   private readonly docs: JsonDocuments<DirectUpload>;
   private readonly ingest: Ingest;
   private readonly store: StatusStore;
-  constructor({ s3, rawBucket, mediaBucket, ingest, store }: { s3: S3Client; rawBucket: string; mediaBucket: string; ingest: Ingest; store: StatusStore }) {
+  constructor({
+    s3,
+    rawBucket,
+    mediaBucket,
+    ingest,
+    store,
+  }: {
+    s3: S3Client;
+    rawBucket: string;
+    mediaBucket: string;
+    ingest: Ingest;
+    store: StatusStore;
+  }) {
     this.store = store;
     this.s3 = s3;
     this.rawBucket = rawBucket;
@@ -150,21 +162,35 @@ export class DirectUploads {
     if (head.ContentLength !== doc.size) {
       await this.s3.send(new DeleteObjectCommand({ Bucket: this.rawBucket, Key: doc.key })).catch(() => undefined);
       await this.docs.delete(doc.id).catch(() => undefined);
-      throw badRequest(`the uploaded object has ${head.ContentLength} bytes, not the ${doc.size} announced; the upload is discarded, start again`);
+      throw badRequest(
+        `the uploaded object has ${head.ContentLength} bytes, not the ${doc.size} announced; the upload is discarded, start again`,
+      );
     }
     await this.docs.put(doc.id, { ...doc, completed: true });
     return this.ingest.enqueue(
-      { id: doc.id, key: doc.key, bytes: doc.size, info: { contentType: doc.contentType, ...(doc.filename ? { filename: doc.filename } : {}) } },
-      { tenant: doc.tenant, priority: doc.priority, ...(doc.title ? { title: doc.title } : {}), ...(doc.channelId ? { channelId: doc.channelId } : {}) },
+      {
+        id: doc.id,
+        key: doc.key,
+        bytes: doc.size,
+        info: { contentType: doc.contentType, ...(doc.filename ? { filename: doc.filename } : {}) },
+      },
+      {
+        tenant: doc.tenant,
+        priority: doc.priority,
+        ...(doc.title ? { title: doc.title } : {}),
+        ...(doc.channelId ? { channelId: doc.channelId } : {}),
+      },
     );
   }
 
   /** Aborts the multipart upload (its parts are deleted) and forgets it. */
   async abort(doc: DirectUpload): Promise<void> {
     if (doc.completed) throw new HttpProblem(409, 'Conflict', `upload ${doc.id} is complete: it is video ${doc.id} now`);
-    await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.rawBucket, Key: doc.key, UploadId: doc.uploadId })).catch((err: unknown) => {
-      if (!/NoSuchUpload/.test((err as { name?: string }).name ?? '')) throw err;
-    });
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: this.rawBucket, Key: doc.key, UploadId: doc.uploadId }))
+      .catch((err: unknown) => {
+        if (!/NoSuchUpload/.test((err as { name?: string }).name ?? '')) throw err;
+      });
     await this.docs.delete(doc.id);
   }
 }

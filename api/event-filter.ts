@@ -26,7 +26,10 @@ export function parseEventFilter(tenant: string, query: Record<string, string | 
     filter.channelId = channelId;
   }
   if (type !== undefined) {
-    const types = type.split(',').map((t) => t.trim()).filter(Boolean);
+    const types = type
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
     if (types.length === 0 || unknown.length > 0) {
       throw badRequest(`type must list event types among ${EVENT_TYPES.join(', ')}; got ${JSON.stringify(type.slice(0, 100))}`);

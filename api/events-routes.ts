@@ -36,7 +36,10 @@ export function eventsRoutes({ hub, heartbeatMs, streams }: EventsRoutesDeps): H
   app.get('/', (c) => {
     const filter = callerEventFilter(c.get('tenant'), c.get('token'), c.req.query());
     const lastEventId = c.req.header('last-event-id') ?? c.req.query('lastEventId');
-    if (hub.isClosed) throw new HttpProblem(503, 'Service Unavailable', 'this API process is shutting down; reconnect', { headers: { 'retry-after': '1' } });
+    if (hub.isClosed)
+      throw new HttpProblem(503, 'Service Unavailable', 'this API process is shutting down; reconnect', {
+        headers: { 'retry-after': '1' },
+      });
     const release = streams ? streams.tryAcquire(c.get('caller') ?? 'anonymous') : () => undefined;
     if (!release) throw tooManyAtOnce('event streams open', streams!.max, 'REELAY_MAX_STREAMS_PER_KEY');
 
@@ -50,7 +53,8 @@ export function eventsRoutes({ hub, heartbeatMs, streams }: EventsRoutesDeps): H
       c.req.raw.signal.addEventListener('abort', () => inbox.close(), { once: true });
       try {
         await stream.write(`retry: ${RECONNECT_MS}\n: connected\n\n`);
-        if (lastEventId && !resumed) await stream.write(`: Last-Event-ID is no longer buffered; replaying the ${replay.length} buffered events\n\n`);
+        if (lastEventId && !resumed)
+          await stream.write(`: Last-Event-ID is no longer buffered; replaying the ${replay.length} buffered events\n\n`);
         for (const event of replay) await send(stream, event);
         for (;;) {
           const next = await inbox.next(heartbeatMs);

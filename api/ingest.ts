@@ -79,7 +79,16 @@ export class Ingest {
         Key: key,
         Body: file,
         ContentType: mediaType(info.contentType) ?? 'application/octet-stream',
-        Metadata: { 'video-id': id, ...(info.filename ? { filename: encodeURIComponent(info.filename).slice(0, 1024).replace(/%[0-9A-F]?$/, '') } : {}) },
+        Metadata: {
+          'video-id': id,
+          ...(info.filename
+            ? {
+                filename: encodeURIComponent(info.filename)
+                  .slice(0, 1024)
+                  .replace(/%[0-9A-F]?$/, ''),
+              }
+            : {}),
+        },
       },
       partSize: UPLOAD_PART_BYTES,
       queueSize: UPLOAD_QUEUE_SIZE,
@@ -121,7 +130,9 @@ export class Ingest {
       await this.deps.store.remove(doc);
     }
     const data = { videoId: mark.id, priority: mark.priority, ...(mark.channelId ? { channelId: mark.channelId } : {}) };
-    await this.deps.events.publish(makeEvent('video.deleted', data, { id: `video.deleted:${mark.id}`, source: EVENT_SOURCE, subject: mark.id, tenant: mark.tenant }));
+    await this.deps.events.publish(
+      makeEvent('video.deleted', data, { id: `video.deleted:${mark.id}`, source: EVENT_SOURCE, subject: mark.id, tenant: mark.tenant }),
+    );
     await this.deps.store.putDeleted({ ...mark, announced: true });
   }
 
@@ -131,7 +142,13 @@ export class Ingest {
     { tenant, priority, title, channelId }: { tenant: string; priority: PriorityTier; title?: string; channelId?: string },
   ): Promise<VideoStatus> {
     const now = new Date().toISOString();
-    const doc = queuedVideo(source.id, tenant, priority, { key: source.key, bytes: source.bytes, contentType: source.info.contentType }, now);
+    const doc = queuedVideo(
+      source.id,
+      tenant,
+      priority,
+      { key: source.key, bytes: source.bytes, contentType: source.info.contentType },
+      now,
+    );
     if (title) doc.title = title;
     if (channelId) doc.channelId = channelId;
     // Every way in (multipart, direct, tus) keeps the name by the client-text rule.
@@ -164,7 +181,10 @@ export class Ingest {
         .catch((writeErr: unknown) => {
           // Neither queued nor marked failed: the video stays queued with its pending-job marker, and the
           // sweep sends the job a few minutes from now. The upload is kept: accepted, a little late.
-          this.deps.logger.error({ err: writeErr, cause: message, videoId: doc.id }, 'could not queue the job nor record it; the pending-job sweep will send it');
+          this.deps.logger.error(
+            { err: writeErr, cause: message, videoId: doc.id },
+            'could not queue the job nor record it; the pending-job sweep will send it',
+          );
           return undefined;
         });
       if (!failed) return doc;
@@ -173,8 +193,16 @@ export class Ingest {
     }
     await this.deps.pendingJobs.clear(doc.id);
     try {
-      const data = { videoId: doc.id, priority, sourceBytes: source.bytes, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) };
-      await this.deps.events.publish(makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant }));
+      const data = {
+        videoId: doc.id,
+        priority,
+        sourceBytes: source.bytes,
+        ...(title ? { title } : {}),
+        ...(channelId ? { channelId } : {}),
+      };
+      await this.deps.events.publish(
+        makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant }),
+      );
     } catch (err) {
       // The job is queued and will run; only the announcement is missing.
       this.deps.logger.error({ err, videoId: doc.id }, 'could not publish video.queued');

@@ -31,7 +31,11 @@ export async function readJsonBody<S extends z.ZodType>(c: Context<AppEnv>, sche
   } else {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') {
-      throw new HttpProblem(415, 'Unsupported Media Type', `send the body as application/json; got ${JSON.stringify(type || 'no content-type')}`);
+      throw new HttpProblem(
+        415,
+        'Unsupported Media Type',
+        `send the body as application/json; got ${JSON.stringify(type || 'no content-type')}`,
+      );
     }
     try {
       value = JSON.parse(text);

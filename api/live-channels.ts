@@ -90,7 +90,11 @@ export class LiveChannels {
       // Ended by another API process since the read above, its live.ended not out yet: never replace it.
       const pendingEnd = current?.session?.endedAt !== undefined && !current.session.endedAnnounced;
       if (pendingEnd && current.session!.sessionId !== announcedNow) {
-        throw new HttpProblem(409, 'Conflict', `channel ${channelId} has just ended and its live.ended is not published yet; repeat the request`);
+        throw new HttpProblem(
+          409,
+          'Conflict',
+          `channel ${channelId} has just ended and its live.ended is not published yet; repeat the request`,
+        );
       }
       return {
         channelId,
@@ -142,7 +146,11 @@ export class LiveChannels {
         );
       }
     }
-    const announced = (s: NonNullable<StoredChannel['session']>) => ({ ...s, startedAnnounced: true, endedAnnounced: s.endedAt !== undefined });
+    const announced = (s: NonNullable<StoredChannel['session']>) => ({
+      ...s,
+      startedAnnounced: true,
+      endedAnnounced: s.endedAt !== undefined,
+    });
     try {
       const { doc: marked } = await this.docs(tenant).update(channelId, (current) =>
         current?.session?.sessionId === sessionId ? { ...current, session: announced(current.session) } : undefined,

@@ -16,7 +16,8 @@ export function notificationRoutes(hub: EventHub): Hono<AppEnv> {
   app.get('/', (c) => {
     const limitText = c.req.query('limit') ?? '50';
     const limit = Number(limitText);
-    if (!/^\d+$/.test(limitText) || limit < 1 || limit > hub.capacity) throw badRequest(`limit must be a whole number from 1 to ${hub.capacity}`);
+    if (!/^\d+$/.test(limitText) || limit < 1 || limit > hub.capacity)
+      throw badRequest(`limit must be a whole number from 1 to ${hub.capacity}`);
     const filter = callerEventFilter(c.get('tenant'), c.get('token'), c.req.query());
     const items = hub
       .all()

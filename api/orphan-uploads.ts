@@ -35,7 +35,10 @@ export class OrphanUploadSweeper {
     this.deps = deps;
   }
 
-  async sweep({ minAgeMs = ORPHAN_MIN_AGE_MS, windowMs = ORPHAN_WINDOW_MS, now = Date.now() } = {}): Promise<{ checked: number; removed: string[] }> {
+  async sweep({ minAgeMs = ORPHAN_MIN_AGE_MS, windowMs = ORPHAN_WINDOW_MS, now = Date.now() } = {}): Promise<{
+    checked: number;
+    removed: string[];
+  }> {
     const { s3, rawBucket, store } = this.deps;
     const newest = now - minAgeMs;
     const removed: string[] = [];
@@ -59,7 +62,8 @@ export class OrphanUploadSweeper {
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    if (removed.length > 0) this.deps.logger.warn({ removed: removed.length, ids: removed.slice(0, 20) }, 'deleted raw uploads that no video points at');
+    if (removed.length > 0)
+      this.deps.logger.warn({ removed: removed.length, ids: removed.slice(0, 20) }, 'deleted raw uploads that no video points at');
     return { checked, removed };
   }
 

@@ -49,9 +49,11 @@ export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDe
     const id = c.req.param('id') ?? '';
     const file = c.req.path.slice(c.req.path.indexOf(`/${kind}/`) + kind.length + 2);
     const doc = await getOwnedVideo(store, id, c.get('tenant'));
-    if (doc.status !== 'ready') throw new HttpProblem(409, 'Conflict', `video ${doc.id} is ${doc.status}; it can be played once it is ready`);
+    if (doc.status !== 'ready')
+      throw new HttpProblem(409, 'Conflict', `video ${doc.id} is ${doc.status}; it can be played once it is ready`);
     const prefix = kind === 'hls' ? doc.hls?.prefix : doc.storyboard?.prefix;
-    if (!prefix) throw notFound(`video ${doc.id} has no ${kind === 'hls' ? 'HLS presentation' : 'storyboard'}; it was made before reelay wrote them`);
+    if (!prefix)
+      throw notFound(`video ${doc.id} has no ${kind === 'hls' ? 'HLS presentation' : 'storyboard'}; it was made before reelay wrote them`);
     const ext = FILE_PATH.exec(file)?.[1];
     if (!ext) throw notFound(`no file ${JSON.stringify(file.slice(0, 80))} in the ${kind} of video ${doc.id}`);
     const key = `${prefix}${file}`;
@@ -65,9 +67,13 @@ export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDe
       return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'private, max-age=60' });
     }
     if (api.playbackDelivery === 'redirect') {
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }), {
-        expiresIn: api.presignTtlSeconds,
-      });
+      const url = await getSignedUrl(
+        s3,
+        new GetObjectCommand({ Bucket: mediaBucket, Key: key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }),
+        {
+          expiresIn: api.presignTtlSeconds,
+        },
+      );
       return c.redirect(url, 302);
     }
     const res = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: key })).catch((err: unknown) => {

@@ -15,7 +15,13 @@ export interface Problem {
   requestId?: string;
 }
 
-export function problemResponse(c: Context<AppEnv>, status: number, title: string, detail: string, headers: Record<string, string> = {}): Response {
+export function problemResponse(
+  c: Context<AppEnv>,
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): Response {
   const body: Problem = { type: 'about:blank', title, status, detail, instance: c.req.path };
   const requestId = c.get('requestId');
   if (requestId) body.requestId = requestId;
@@ -33,7 +39,12 @@ export function errorHandler(logger: Logger) {
       return problemResponse(c, err.status, statusTitle(err.status), err.message || statusTitle(err.status));
     }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
-    return problemResponse(c, 500, 'Internal Server Error', 'an unexpected error occurred; the server log has the details under this requestId');
+    return problemResponse(
+      c,
+      500,
+      'Internal Server Error',
+      'an unexpected error occurred; the server log has the details under this requestId',
+    );
   };
 }
 

@@ -65,9 +65,14 @@ export function rateLimit({
       const waitMs = buckets.take(c.get('caller') ?? 'anonymous');
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
-        throw new HttpProblem(429, 'Too Many Requests', `${what} rate limit of ${perMinute} per minute reached (${setting}); retry in ${seconds}s`, {
-          headers: { 'retry-after': String(seconds) },
-        });
+        throw new HttpProblem(
+          429,
+          'Too Many Requests',
+          `${what} rate limit of ${perMinute} per minute reached (${setting}); retry in ${seconds}s`,
+          {
+            headers: { 'retry-after': String(seconds) },
+          },
+        );
       }
     }
     return next();
@@ -81,5 +86,11 @@ export function uploadRateLimit({ perMinute, burst }: { perMinute: number; burst
 
 /** Live channel starts and ends (POST/DELETE /v1/channels/:id/live) per key: each publishes an event to every subscriber. */
 export function channelRateLimit(perMinute: number): MiddlewareHandler<AppEnv> {
-  return rateLimit({ perMinute, burst: Math.min(10, perMinute), methods: ['POST', 'DELETE'], what: 'live channel change', setting: 'REELAY_CHANNEL_RATE_PER_MINUTE' });
+  return rateLimit({
+    perMinute,
+    burst: Math.min(10, perMinute),
+    methods: ['POST', 'DELETE'],
+    what: 'live channel change',
+    setting: 'REELAY_CHANNEL_RATE_PER_MINUTE',
+  });
 }

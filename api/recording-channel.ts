@@ -16,7 +16,9 @@ export async function recordingChannel(
   if (value === undefined || value === '') return undefined;
   const channelId = parseChannelId(value);
   if (channels && !(await channels.exists(tenant, channelId))) {
-    throw badRequest(`channel ${channelId} has never been live: start it with POST /v1/channels/${channelId}/live before uploading its recording`);
+    throw badRequest(
+      `channel ${channelId} has never been live: start it with POST /v1/channels/${channelId}/live before uploading its recording`,
+    );
   }
   return channelId;
 }

@@ -71,7 +71,13 @@ export async function startApi({
   try {
     const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
     const tokenUses = new TokenUses(clients.s3, resources.names.mediaBucket);
-    const directUploads = new DirectUploads({ s3: clients.s3, rawBucket: resources.names.rawBucket, mediaBucket: resources.names.mediaBucket, ingest, store });
+    const directUploads = new DirectUploads({
+      s3: clients.s3,
+      rawBucket: resources.names.rawBucket,
+      mediaBucket: resources.names.mediaBucket,
+      ingest,
+      store,
+    });
     const app = createApp({
       ingest,
       store,
@@ -99,7 +105,9 @@ export async function startApi({
     server = await startApiServer(app, { ...config.api, ...listen });
   } catch (err) {
     // A start that fails (the port is taken, …) leaves no realtime queue or subscription behind.
-    await features.stop().catch((stopErr: unknown) => logger.warn({ err: stopErr }, 'could not remove the realtime queue of a failed start'));
+    await features
+      .stop()
+      .catch((stopErr: unknown) => logger.warn({ err: stopErr }, 'could not remove the realtime queue of a failed start'));
     throw err;
   }
   const stopSweeping = new OrphanUploadSweeper({ s3: clients.s3, rawBucket: resources.names.rawBucket, store, logger }).start();

@@ -30,7 +30,12 @@ export class TokenUses {
     const existing = await this.docs.get(token.id);
     if (existing && existing.resource !== resource) throw spent();
     if (existing) return;
-    const use: TokenUse = { tokenId: token.id, resource, usedAt: new Date().toISOString(), expiresAt: new Date(token.expiresAt * 1000).toISOString() };
+    const use: TokenUse = {
+      tokenId: token.id,
+      resource,
+      usedAt: new Date().toISOString(),
+      expiresAt: new Date(token.expiresAt * 1000).toISOString(),
+    };
     try {
       await this.docs.create(token.id, use);
     } catch (err) {

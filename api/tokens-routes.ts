@@ -33,16 +33,24 @@ export const body = z.strictObject({
 export function tokenRoutes({ signer, store, maxUploadBytes }: TokenRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post('/', jsonBodyLimit(), async (c) => {
-    if (!signer) throw new HttpProblem(503, 'Service Unavailable', 'scoped tokens are not enabled: set REELAY_TOKEN_SECRET (32+ characters) on every API process');
+    if (!signer)
+      throw new HttpProblem(
+        503,
+        'Service Unavailable',
+        'scoped tokens are not enabled: set REELAY_TOKEN_SECRET (32+ characters) on every API process',
+      );
     const request = await readJsonBody(c, body);
     const tenant = c.get('tenant');
     const { scope, videoId, channelId, priority, maxBytes, ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS } = request;
     if (scope === 'playback' && !videoId) throw badRequest('a playback token needs the videoId it plays');
     if (scope === 'playback' && channelId) throw badRequest('a playback token is for one video: drop channelId');
-    if (scope === 'watch' && videoId && channelId) throw badRequest('a watch token is for one video or one channel (or the whole tenant), not both');
+    if (scope === 'watch' && videoId && channelId)
+      throw badRequest('a watch token is for one video or one channel (or the whole tenant), not both');
     if (scope === 'upload' && videoId) throw badRequest('an upload token creates a new video: drop videoId');
-    if (scope !== 'upload' && (priority !== undefined || maxBytes !== undefined)) throw badRequest('priority and maxBytes are limits of upload tokens');
-    if (maxBytes !== undefined && maxBytes > maxUploadBytes) throw badRequest(`maxBytes is larger than this API's upload limit (${maxUploadBytes} bytes)`);
+    if (scope !== 'upload' && (priority !== undefined || maxBytes !== undefined))
+      throw badRequest('priority and maxBytes are limits of upload tokens');
+    if (maxBytes !== undefined && maxBytes > maxUploadBytes)
+      throw badRequest(`maxBytes is larger than this API's upload limit (${maxUploadBytes} bytes)`);
     // A token for another tenant's video would only ever answer 404; say so now.
     if (videoId && !(await store.getOwned(videoId, tenant))) throw notFound(`no video with id ${videoId}`);
 

@@ -58,7 +58,12 @@ export class TokenSigner {
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
       const scope = payload.scope as TokenScope;
-      if (!TOKEN_SCOPES.includes(scope) || typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') {
+      if (
+        !TOKEN_SCOPES.includes(scope) ||
+        typeof payload.sub !== 'string' ||
+        typeof payload.jti !== 'string' ||
+        typeof payload.exp !== 'number'
+      ) {
         throw new errors.JWTClaimValidationFailed('missing claims', payload);
       }
       const claims: TokenClaims = { id: payload.jti, tenant: payload.sub, scope, expiresAt: payload.exp };
@@ -75,12 +80,17 @@ export class TokenSigner {
 }
 
 function tokenProblem(detail: string, cause: unknown): HttpProblem {
-  return new HttpProblem(401, 'Unauthorized', detail, { cause, headers: { 'www-authenticate': 'Bearer realm="reelay", error="invalid_token"' } });
+  return new HttpProblem(401, 'Unauthorized', detail, {
+    cause,
+    headers: { 'www-authenticate': 'Bearer realm="reelay", error="invalid_token"' },
+  });
 }
 
 /** A token used where its scope does not reach. */
 export function outOfScope(detail: string): HttpProblem {
-  return new HttpProblem(403, 'Forbidden', detail, { headers: { 'www-authenticate': 'Bearer realm="reelay", error="insufficient_scope"' } });
+  return new HttpProblem(403, 'Forbidden', detail, {
+    headers: { 'www-authenticate': 'Bearer realm="reelay", error="insufficient_scope"' },
+  });
 }
 
 /** A JWT has three base64url parts; an API key never looks like one (keys are checked first anyway). */

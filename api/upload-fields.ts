@@ -6,7 +6,8 @@ import { outOfScope, type TokenClaims } from './tokens.ts';
 /** The fields of an upload request (priority, title), shared by the upload routes. */
 export function parsePriority(value: string | undefined): PriorityTier | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!isPriorityTier(value)) throw badRequest(`priority must be one of ${PRIORITY_TIERS.join(', ')}; got ${JSON.stringify(value.slice(0, 50))}`);
+  if (!isPriorityTier(value))
+    throw badRequest(`priority must be one of ${PRIORITY_TIERS.join(', ')}; got ${JSON.stringify(value.slice(0, 50))}`);
   return value;
 }
 

@@ -70,11 +70,15 @@ export async function receiveUpload<T>(
   },
 ): Promise<ReceivedUpload<T>> {
   const contentType = request.headers.get('content-type') ?? '';
-  if (!request.body) throw new HttpProblem(400, 'Bad Request', 'the request has no body: send the video as multipart field `file` or as the raw body');
+  if (!request.body)
+    throw new HttpProblem(400, 'Bad Request', 'the request has no body: send the video as multipart field `file` or as the raw body');
   const body = withMinRate(Readable.fromWeb(request.body as import('node:stream/web').ReadableStream), minRate);
 
   if (!/^multipart\/form-data/i.test(contentType)) {
-    return { result: await onFile(limited(body, maxBytes), { contentType: mediaType(contentType) ?? 'application/octet-stream' }), fields: {} };
+    return {
+      result: await onFile(limited(body, maxBytes), { contentType: mediaType(contentType) ?? 'application/octet-stream' }),
+      fields: {},
+    };
   }
 
   return new Promise<ReceivedUpload<T>>((resolve, reject) => {
@@ -110,7 +114,8 @@ export async function receiveUpload<T>(
     };
 
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) return fail(new HttpProblem(400, 'Bad Request', `form field \`${name}\` is longer than ${MAX_FIELD_BYTES} bytes`));
+      if (info.valueTruncated)
+        return fail(new HttpProblem(400, 'Bad Request', `form field \`${name}\` is longer than ${MAX_FIELD_BYTES} bytes`));
       fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {

@@ -75,7 +75,10 @@ export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: U
       ...(channelId ? { channelId } : {}),
     });
     c.header('location', `/v1/uploads/${id}`);
-    return c.json({ id, uploadId: doc.uploadId, partSize: doc.partSize, parts, expiresAt: doc.expiresAt, complete: `/v1/uploads/${id}/complete` }, 201);
+    return c.json(
+      { id, uploadId: doc.uploadId, partSize: doc.partSize, parts, expiresAt: doc.expiresAt, complete: `/v1/uploads/${id}/complete` },
+      201,
+    );
   });
 
   app.post('/:id/complete', jsonBodyLimit(COMPLETE_BODY_BYTES), async (c) => {

@@ -13,7 +13,13 @@ export function videoView(doc: VideoStatus) {
   const playback = {
     ...(doc.hls ? { hls: { ...doc.hls, url: `${base}/hls/${doc.hls.master}` } } : {}),
     ...(doc.storyboard
-      ? { storyboard: { ...doc.storyboard, url: `${base}/storyboard/${doc.storyboard.vtt}`, spriteUrl: `${base}/storyboard/${doc.storyboard.sprite}` } }
+      ? {
+          storyboard: {
+            ...doc.storyboard,
+            url: `${base}/storyboard/${doc.storyboard.vtt}`,
+            spriteUrl: `${base}/storyboard/${doc.storyboard.sprite}`,
+          },
+        }
       : {}),
   };
   return { ...shown, outputs, ...playback, links: { self: base } };

@@ -72,7 +72,11 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
         // without a Content-Type is text/plain by RFC 7578 and some clients send none, so that passes.
         if (multipart && !isVideoMediaType(info.contentType) && info.contentType !== 'text/plain') {
           file.destroy();
-          throw new HttpProblem(415, 'Unsupported Media Type', `the \`file\` part must be video/* or application/octet-stream; got ${JSON.stringify(info.contentType.slice(0, 100))}`);
+          throw new HttpProblem(
+            415,
+            'Unsupported Media Type',
+            `the \`file\` part must be video/* or application/octet-stream; got ${JSON.stringify(info.contentType.slice(0, 100))}`,
+          );
         }
         return ingest.store(file, info);
       },
@@ -107,7 +111,12 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
     const page = await store.list({ tenant, limit, filter, ...(cursor ? { cursor } : {}) });
     return c.json({
       items: page.items.map(videoView),
-      ...(page.nextCursor ? { nextCursor: page.nextCursor, next: `/v1/videos?${new URLSearchParams({ ...query, limit: String(limit), cursor: page.nextCursor })}` } : {}),
+      ...(page.nextCursor
+        ? {
+            nextCursor: page.nextCursor,
+            next: `/v1/videos?${new URLSearchParams({ ...query, limit: String(limit), cursor: page.nextCursor })}`,
+          }
+        : {}),
     });
   });
 
@@ -146,11 +155,17 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
 
   app.get('/:id/source', async (c) => {
     const doc = await getOwnedVideo(store, c.req.param('id'), c.get('tenant'));
-    if (doc.source.deleted) throw notFound(`the source of video ${doc.id} was deleted once its outputs were ready (REELAY_KEEP_SOURCE=false)`);
+    if (doc.source.deleted)
+      throw notFound(`the source of video ${doc.id} was deleted once its outputs were ready (REELAY_KEEP_SOURCE=false)`);
     if (api.outputDelivery === 'redirect') {
       const url = await getSignedUrl(
         s3,
-        new GetObjectCommand({ Bucket: ingest.rawBucket, Key: doc.source.key, ResponseContentType: doc.source.contentType, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }),
+        new GetObjectCommand({
+          Bucket: ingest.rawBucket,
+          Key: doc.source.key,
+          ResponseContentType: doc.source.contentType,
+          ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL,
+        }),
         { expiresIn: api.presignTtlSeconds },
       );
       return c.redirect(url, 302);
@@ -168,17 +183,25 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
       if (skipped) throw notFound(`video ${doc.id} has no ${name} output: ${skipped.reason}`);
       // A failed video will never have outputs: not a conflict to wait out, but a 404 saying why.
       if (doc.status === 'failed') {
-        throw notFound(`video ${doc.id} failed (${doc.error?.code ?? 'failed'}): ${doc.error?.message ?? 'no reason recorded'}; it has no outputs`);
+        throw notFound(
+          `video ${doc.id} failed (${doc.error?.code ?? 'failed'}): ${doc.error?.message ?? 'no reason recorded'}; it has no outputs`,
+        );
       }
       if (doc.status !== 'ready') {
         throw new HttpProblem(409, 'Conflict', `video ${doc.id} is ${doc.status}; its outputs are available once it is ready`);
       }
-      throw notFound(`video ${doc.id} has no output named ${JSON.stringify(name.slice(0, 50))}; it has ${Object.keys(doc.outputs).join(', ')}`);
+      throw notFound(
+        `video ${doc.id} has no output named ${JSON.stringify(name.slice(0, 50))}; it has ${Object.keys(doc.outputs).join(', ')}`,
+      );
     }
     if (api.outputDelivery === 'redirect') {
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: mediaBucket, Key: output.key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }), {
-        expiresIn: api.presignTtlSeconds,
-      });
+      const url = await getSignedUrl(
+        s3,
+        new GetObjectCommand({ Bucket: mediaBucket, Key: output.key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }),
+        {
+          expiresIn: api.presignTtlSeconds,
+        },
+      );
       return c.redirect(url, 302);
     }
     return streamObject(s3, mediaBucket, output.key, c.req.header('range'), { 'content-type': output.contentType });
@@ -195,7 +218,8 @@ export function parseListFilter(query: (name: string) => string | undefined): { 
   const given: Record<string, string> = {};
   const status = query('status');
   if (status !== undefined) {
-    if (!(VIDEO_STATES as readonly string[]).includes(status)) throw badRequest(`status must be one of ${VIDEO_STATES.join(', ')}; got ${JSON.stringify(status.slice(0, 50))}`);
+    if (!(VIDEO_STATES as readonly string[]).includes(status))
+      throw badRequest(`status must be one of ${VIDEO_STATES.join(', ')}; got ${JSON.stringify(status.slice(0, 50))}`);
     filter.status = status as VideoState;
     given.status = status;
   }
@@ -207,7 +231,10 @@ export function parseListFilter(query: (name: string) => string | undefined): { 
     const value = query(name);
     if (value === undefined) continue;
     const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
-    if (Number.isNaN(ms)) throw badRequest(`${name} must be an ISO 8601 date or time, e.g. 2026-11-30 or 2026-11-30T12:00:00Z; got ${JSON.stringify(value.slice(0, 50))}`);
+    if (Number.isNaN(ms))
+      throw badRequest(
+        `${name} must be an ISO 8601 date or time, e.g. 2026-11-30 or 2026-11-30T12:00:00Z; got ${JSON.stringify(value.slice(0, 50))}`,
+      );
     filter[name] = ms;
     given[name] = value;
   }
@@ -219,7 +246,13 @@ export function parseListFilter(query: (name: string) => string | undefined): { 
  * (206 + Content-Range, so a player can seek; 416 when it is past the end). Several ranges at once are
  * answered with the whole object (200), which RFC 9110 allows.
  */
-export async function streamObject(s3: S3Client, bucket: string, key: string, range: string | undefined, headers: Record<string, string>): Promise<Response> {
+export async function streamObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  range: string | undefined,
+  headers: Record<string, string>,
+): Promise<Response> {
   const single = range && /^bytes=(\d+-\d*|-\d+)$/.test(range.trim()) ? range.trim() : undefined;
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(single ? { Range: single } : {}) }));

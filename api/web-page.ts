@@ -37,7 +37,10 @@ export function webAssets(): Promise<Map<string, Asset>> {
     });
     const assets = new Map<string, Asset>();
     for (const file of result.outputFiles) {
-      assets.set(file.path, { body: file.contents, type: file.path.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8' });
+      assets.set(file.path, {
+        body: file.contents,
+        type: file.path.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8',
+      });
     }
     assets.set('/', { body: await readFile(`${WEB_DIR}index.html`), type: 'text/html; charset=utf-8' });
     return assets;
@@ -65,7 +68,12 @@ async function serve(path: string): Promise<Response> {
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
       // https: for segments and sprites redirected to presigned S3 URLs (REELAY_PLAYBACK_DELIVERY=redirect).
-      ...(path === '/' ? { 'content-security-policy': "default-src 'self'; img-src 'self' blob: data: https:; media-src 'self' blob: https:; connect-src 'self' ws: wss: https:; worker-src 'self' blob:" } : {}),
+      ...(path === '/'
+        ? {
+            'content-security-policy':
+              "default-src 'self'; img-src 'self' blob: data: https:; media-src 'self' blob: https:; connect-src 'self' ws: wss: https:; worker-src 'self' blob:",
+          }
+        : {}),
     },
   });
 }

@@ -28,7 +28,10 @@ const MAX_SCANNED = 2000;
  * reads at most MAX_SCANNED entries per request; `more` says a request again
  * may find others.
  */
-export async function redeliverDeadLetters({ sqs, queueUrl, dlqUrl }: DeliveryQueues, webhookId: string): Promise<{ redelivered: number; more: boolean }> {
+export async function redeliverDeadLetters(
+  { sqs, queueUrl, dlqUrl }: DeliveryQueues,
+  webhookId: string,
+): Promise<{ redelivered: number; more: boolean }> {
   const others: Message[] = [];
   const seen = new Set<string>();
   let redelivered = 0;
@@ -40,7 +43,13 @@ export async function redeliverDeadLetters({ sqs, queueUrl, dlqUrl }: DeliveryQu
         break;
       }
       const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: SCAN_VISIBILITY_SECONDS, MessageAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: SCAN_VISIBILITY_SECONDS,
+          MessageAttributeNames: ['All'],
+        }),
       );
       const fresh = Messages.filter((m) => !seen.has(m.MessageId!));
       if (fresh.length === 0) break;

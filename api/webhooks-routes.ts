@@ -41,7 +41,14 @@ export const patchBody = z
 
 /** A day: how long a replaced secret keeps signing unless the request says otherwise. */
 const DEFAULT_GRACE_SECONDS = 86_400;
-export const rotateBody = z.strictObject({ graceSeconds: z.number().int().min(0).max(7 * 86_400).optional() });
+export const rotateBody = z.strictObject({
+  graceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .optional(),
+});
 
 export const createBody = z.strictObject({
   url: z.string().min(1),
@@ -66,7 +73,14 @@ export function webhookView({ secret: _secret, previousSecret, ...webhook }: Web
  * signing secret (the only time it is shown); GET lists them; GET/DELETE
  * `/:id` show or remove one.
  */
-export function webhookRoutes({ store, allowPrivate, resolve, maxEndpoints, timeoutMs = 10_000, deliveries }: WebhookRoutesDeps): Hono<AppEnv> {
+export function webhookRoutes({
+  store,
+  allowPrivate,
+  resolve,
+  maxEndpoints,
+  timeoutMs = 10_000,
+  deliveries,
+}: WebhookRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const checkUrl = async (text: string): Promise<URL> => {
     try {
@@ -82,7 +96,9 @@ export function webhookRoutes({ store, allowPrivate, resolve, maxEndpoints, time
     const tenant = c.get('tenant');
     await getWebhook(store, id, tenant);
     const now = new Date().toISOString();
-    const updated = await store.update(id, (current) => (tenantOf(current) === tenant ? { ...apply(current, now), updatedAt: now } : undefined));
+    const updated = await store.update(id, (current) =>
+      tenantOf(current) === tenant ? { ...apply(current, now), updatedAt: now } : undefined,
+    );
     if (!updated) throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
     return updated;
   };
@@ -93,7 +109,11 @@ export function webhookRoutes({ store, allowPrivate, resolve, maxEndpoints, time
     const tenant = c.get('tenant');
     // Every event is fanned out to every endpoint of its tenant: their number is bounded.
     if (maxEndpoints !== undefined && (await store.list(tenant)).length >= maxEndpoints) {
-      throw new HttpProblem(409, 'Conflict', `this tenant already has ${maxEndpoints} webhook endpoints (REELAY_WEBHOOK_MAX_ENDPOINTS); delete one first`);
+      throw new HttpProblem(
+        409,
+        'Conflict',
+        `this tenant already has ${maxEndpoints} webhook endpoints (REELAY_WEBHOOK_MAX_ENDPOINTS); delete one first`,
+      );
     }
     const now = new Date().toISOString();
     const webhook: Webhook = {
@@ -151,8 +171,17 @@ export function webhookRoutes({ store, allowPrivate, resolve, maxEndpoints, time
       data: { webhookId: webhook.id },
     };
     const body = JSON.stringify(event);
-    const result = await postWebhook(webhook.url, body, webhookHeaders({ id: event.id, body, secret: signingSecrets(webhook) }), { timeoutMs, allowPrivate });
-    return c.json({ delivered: result.ok, ...(result.status !== undefined ? { status: result.status } : {}), reason: result.reason, ms: result.ms, eventId: event.id });
+    const result = await postWebhook(webhook.url, body, webhookHeaders({ id: event.id, body, secret: signingSecrets(webhook) }), {
+      timeoutMs,
+      allowPrivate,
+    });
+    return c.json({
+      delivered: result.ok,
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      reason: result.reason,
+      ms: result.ms,
+      eventId: event.id,
+    });
   });
 
   /**
@@ -174,13 +203,15 @@ export function webhookRoutes({ store, allowPrivate, resolve, maxEndpoints, time
   app.post('/:id/redeliver', async (c) => {
     const webhook = await getWebhook(store, c.req.param('id'), c.get('tenant'));
     if (!deliveries) throw new HttpProblem(503, 'Service Unavailable', 'redelivery is not available on this API');
-    if (!isEnabled(webhook)) throw new HttpProblem(409, 'Conflict', `webhook ${webhook.id} is disabled: enable it (PATCH {"enabled": true}) before redelivering`);
+    if (!isEnabled(webhook))
+      throw new HttpProblem(409, 'Conflict', `webhook ${webhook.id} is disabled: enable it (PATCH {"enabled": true}) before redelivering`);
     return c.json(await redeliverDeadLetters(deliveries, webhook.id));
   });
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
-    if (!isWebhookId(id) || !(await store.delete(id, c.get('tenant')))) throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
+    if (!isWebhookId(id) || !(await store.delete(id, c.get('tenant'))))
+      throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
     return c.body(null, 204);
   });
 

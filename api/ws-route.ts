@@ -53,7 +53,19 @@ class WsConnection implements HubListener {
   private readonly maxBufferedBytes: number;
   private closed = false;
 
-  constructor({ base, token, ws, hub, maxBufferedBytes }: { base: EventFilter; token: TokenClaims | undefined; ws: WSContext; hub: EventHub; maxBufferedBytes: number }) {
+  constructor({
+    base,
+    token,
+    ws,
+    hub,
+    maxBufferedBytes,
+  }: {
+    base: EventFilter;
+    token: TokenClaims | undefined;
+    ws: WSContext;
+    hub: EventHub;
+    maxBufferedBytes: number;
+  }) {
     this.base = base;
     this.token = token;
     this.ws = ws;
@@ -116,7 +128,8 @@ class WsConnection implements HubListener {
     this.reply({ type: 'subscribed', ...t });
     // A video's or channel's events already buffered come first (a client subscribing right after its upload
     // would otherwise miss `video.queued`); hub delivery is synchronous, so nothing falls in between.
-    if (!('all' in t)) for (const event of this.hub.all()) if (matchesFilter(this.base, event) && matchesFilter(filter, event)) this.send(event);
+    if (!('all' in t))
+      for (const event of this.hub.all()) if (matchesFilter(this.base, event) && matchesFilter(filter, event)) this.send(event);
   }
 
   /** The filter of a subscription, or undefined when the token does not allow it. */
@@ -155,7 +168,13 @@ class WsConnection implements HubListener {
  * subscription. Authenticated like `/v1/events` (API key, or a `watch` token
  * as `?token=`, since browsers cannot set headers on a WebSocket).
  */
-export function wsRoute({ hub, heartbeatMs, maxBufferedBytes = DEFAULT_WS_MAX_BUFFERED_BYTES, streams, logger }: WsRouteDeps): MiddlewareHandler<AppEnv> {
+export function wsRoute({
+  hub,
+  heartbeatMs,
+  maxBufferedBytes = DEFAULT_WS_MAX_BUFFERED_BYTES,
+  streams,
+  logger,
+}: WsRouteDeps): MiddlewareHandler<AppEnv> {
   return upgradeWebSocket((c: Context<AppEnv>) => {
     const token = c.get('token');
     const { videoId, channelId, type } = c.req.query();

@@ -70,7 +70,11 @@ const IDLE_BEFORE_SEND_MS: [number, number] = [20, 150];
  * job arrives at a random point after a `high` one, the pauses now spanning
  * the poll wait, as for a worker that finished a short job and went idle.
  */
-export async function runDispatchLatency({ jobsPerTier, backlogJobs, afterJobSamples }: DispatchLatencyOptions): Promise<DispatchLatencyResult> {
+export async function runDispatchLatency({
+  jobsPerTier,
+  backlogJobs,
+  afterJobSamples,
+}: DispatchLatencyOptions): Promise<DispatchLatencyResult> {
   return withCleanup(async (cleanup) => {
     progress('dispatch: starting the emulator process');
     const emulator = await startEmulatorProcess(cleanup);
@@ -166,14 +170,18 @@ export async function runDispatchLatency({ jobsPerTier, backlogJobs, afterJobSam
       const sampleSignal = AbortSignal.any([sampleStop.signal, signal]);
       const first = poller.next(sampleSignal);
       await sleep(Math.random() * waitMs);
-      await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.tierQueueUrl.high, MessageBody: tinyJob('high') }), { abortSignal: signal });
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.tierQueueUrl.high, MessageBody: tinyJob('high') }), {
+        abortSignal: signal,
+      });
       const high = await first;
       if (!high) throw new Error('the poller stopped before the high job arrived');
       await deleteMessage(clients, high);
       const second = poller.next(sampleSignal);
       await sleep(Math.random() * waitMs);
       const sentAt = performance.now();
-      await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.tierQueueUrl.low, MessageBody: tinyJob('low') }), { abortSignal: signal });
+      await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.tierQueueUrl.low, MessageBody: tinyJob('low') }), {
+        abortSignal: signal,
+      });
       const low = await second;
       const startedAt = performance.now();
       if (!low) throw new Error('the poller stopped before the low job arrived');
@@ -222,7 +230,8 @@ class ReceiveLog {
       {
         write: (line: string) => {
           const parsed = JSON.parse(line) as { level: number; msg?: string; messageId?: string; waitSeconds?: number };
-          if (parsed.msg === 'received' && parsed.messageId && typeof parsed.waitSeconds === 'number') this.waits.set(parsed.messageId, parsed.waitSeconds);
+          if (parsed.msg === 'received' && parsed.messageId && typeof parsed.waitSeconds === 'number')
+            this.waits.set(parsed.messageId, parsed.waitSeconds);
           if (parsed.level >= echoLevel) process.stderr.write(line);
         },
       },
@@ -245,7 +254,9 @@ function tinyJob(priority: PriorityTier): string {
 async function sendBacklog(clients: AwsClients, resources: ResolvedResources, tier: PriorityTier, count: number): Promise<void> {
   for (let first = 0; first < count; first += 10) {
     const Entries = Array.from({ length: Math.min(10, count - first) }, (_, i) => ({ Id: String(i), MessageBody: tinyJob(tier) }));
-    const res = await clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: resources.tierQueueUrl[tier], Entries }), { abortSignal: benchStopping });
+    const res = await clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: resources.tierQueueUrl[tier], Entries }), {
+      abortSignal: benchStopping,
+    });
     if (res.Failed?.length) throw new Error(`SendMessageBatch failed for ${res.Failed.length} jobs: ${res.Failed[0]?.Message}`);
   }
 }

@@ -142,7 +142,8 @@ export async function runEndToEnd({ clipSeconds, pairs, binaries }: EndToEndOpti
       const cpu0 = stackCpu();
       const load = new LoadWindow();
       const id = (upload.body as { id?: unknown }).id;
-      if (upload.status !== 202 || typeof id !== 'string') throw new Error(`POST /v1/videos answered ${upload.status}: ${JSON.stringify(upload.body)}`);
+      if (upload.status !== 202 || typeof id !== 'string')
+        throw new Error(`POST /v1/videos answered ${upload.status}: ${JSON.stringify(upload.body)}`);
       const event = await Promise.race([
         sse.waitFor(`video.ready of ${id}`, (e) => (JSON.parse(e.data) as { subject?: string }).subject === id, 10 * 60_000),
         stackExited,
@@ -247,7 +248,7 @@ export function renderEndToEnd(r: EndToEndResult): string {
       ],
     ),
     '',
-    'Where reelay\'s time goes (medians over the pairs, seconds):',
+    "Where reelay's time goes (medians over the pairs, seconds):",
     '',
     markdownTable(
       ['stage', 's'],
@@ -347,6 +348,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   process.stdout.write(renderEndToEnd(result));
   // The whole result as JSON after the report, for keeping under bench/results/.
-  process.stdout.write(`\n<!-- e2e result JSON\n${JSON.stringify({ startedAt, loadAverageAtEnd: loadavg()[0] ?? 0, e2e: result }, null, 2)}\n-->\n`);
+  process.stdout.write(
+    `\n<!-- e2e result JSON\n${JSON.stringify({ startedAt, loadAverageAtEnd: loadavg()[0] ?? 0, e2e: result }, null, 2)}\n-->\n`,
+  );
   process.exit(0);
 }

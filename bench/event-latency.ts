@@ -85,7 +85,8 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean, 
 
 function summarise(values: number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+  const at = (p: number) =>
+    sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
   const round = (n: number) => Math.round(n * 10) / 10;
   return { n: sorted.length, p50: round(at(50)), p90: round(at(90)), p99: round(at(99)), max: round(sorted.at(-1) ?? Number.NaN) };
 }
@@ -113,10 +114,34 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
     // The API instance with its realtime gateway, and one SSE client on it.
     const store = new StatusStore(clients.s3, resources.names.mediaBucket);
     const queueUrls = resources.tierQueueUrl;
-    const pendingJobs = new PendingJobs({ s3: clients.s3, sqs: clients.sqs, mediaBucket: resources.names.mediaBucket, queueUrls, store, logger });
-    const ingest = new Ingest({ pendingJobs, s3: clients.s3, sqs: clients.sqs, store, events: publisher, rawBucket: resources.names.rawBucket, queueUrls, logger });
+    const pendingJobs = new PendingJobs({
+      s3: clients.s3,
+      sqs: clients.sqs,
+      mediaBucket: resources.names.mediaBucket,
+      queueUrls,
+      store,
+      logger,
+    });
+    const ingest = new Ingest({
+      pendingJobs,
+      s3: clients.s3,
+      sqs: clients.sqs,
+      store,
+      events: publisher,
+      rawBucket: resources.names.rawBucket,
+      queueUrls,
+      logger,
+    });
     const features = await startEventFeatures({ clients, resources, config, events: publisher, logger });
-    const app = createApp({ ingest, store, s3: clients.s3, mediaBucket: resources.names.mediaBucket, api: config.api, logger, ...features.deps });
+    const app = createApp({
+      ingest,
+      store,
+      s3: clients.s3,
+      mediaBucket: resources.names.mediaBucket,
+      api: config.api,
+      logger,
+      ...features.deps,
+    });
     const server = await startApiServer(app, { ...config.api, host: '127.0.0.1', port: 0 });
     cleanups.unshift(async () => {
       const closed = server.close();
@@ -150,7 +175,11 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
 
     const videoId = newVideoId();
     const event = (attempt: number) =>
-      makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/bench', subject: videoId, tenant: 'default' });
+      makeEvent(
+        'video.processing',
+        { videoId, priority: 'normal', attempt },
+        { id: `video.processing:${videoId}:${attempt}`, source: '/bench', subject: videoId, tenant: 'default' },
+      );
     // Warm-up: connections, the first long polls.
     for (let i = 1; i <= 5; i++) {
       const warm = event(100_000 + i);
@@ -197,7 +226,8 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
 }
 
 export function renderEventLatency(result: EventLatencyResult): string {
-  const row = (name: string, s: LatencySummary) => `| ${name} | ${s.n} | ${s.p50.toFixed(1)} | ${s.p90.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.max.toFixed(1)} |`;
+  const row = (name: string, s: LatencySummary) =>
+    `| ${name} | ${s.n} | ${s.p50.toFixed(1)} | ${s.p90.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.max.toFixed(1)} |`;
   return [
     `## Event latency (${result.events} events, ${result.seconds} s, ${result.lost} not received within ${LOST_AFTER_MS} ms)`,
     '',

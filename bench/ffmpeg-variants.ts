@@ -130,14 +130,22 @@ export function renderFfmpegVariants(r: FfmpegVariantsResult): string {
     '',
     markdownTable(
       ['variant', 'wall s', 'CPU s', 'wall ÷ reference', 'CPU ÷ reference'],
-      r.variants.map((v) => [v.name, fixed(v.wallSeconds.median), fixed(v.cpuSeconds.median), describeSpread(v.wallRatio, 3), describeSpread(v.cpuRatio, 3)]),
+      r.variants.map((v) => [
+        v.name,
+        fixed(v.wallSeconds.median),
+        fixed(v.cpuSeconds.median),
+        describeSpread(v.wallRatio, 3),
+        describeSpread(v.cpuRatio, 3),
+      ]),
     ),
     '',
   ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, seconds: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, seconds: { type: 'string' } },
+  });
   const config = loadConfig();
   const result = await runFfmpegVariants({
     clipSeconds: Number(values.seconds ?? (values.quick ? 6 : 20)),

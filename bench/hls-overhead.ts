@@ -26,7 +26,15 @@ export interface HlsOverheadResult {
  */
 export async function runHlsOverhead(
   plan: TranscodePlan,
-  { clipFile, workDir, ffmpegPath, preset, threads, niceness, pairs = 3 }: {
+  {
+    clipFile,
+    workDir,
+    ffmpegPath,
+    preset,
+    threads,
+    niceness,
+    pairs = 3,
+  }: {
     clipFile: string;
     workDir: string;
     ffmpegPath: string;

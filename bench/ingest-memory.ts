@@ -67,7 +67,8 @@ export async function runIngestMemory({ bigBytes, smallBytes }: IngestMemoryOpti
     const config = benchConfig(emulator.endpoint, prefix);
     const clients = await provisionedClients(cleanup, config, benchLogger('bench-ingest'));
     const apiEnv = benchEnv(emulator.endpoint, prefix, { REELAY_MAX_UPLOAD_BYTES: API_MAX_UPLOAD });
-    const upload = (url: string, bytes: number) => postVideo(url, generatedBytes(bytes), { bytes, apiKey: BENCH_API_KEY, signal: benchStopping });
+    const upload = (url: string, bytes: number) =>
+      postVideo(url, generatedBytes(bytes), { bytes, apiKey: BENCH_API_KEY, signal: benchStopping });
 
     const viaApi = (bytes: number) =>
       withCleanup(async (apiCleanup) => {
@@ -78,7 +79,8 @@ export async function runIngestMemory({ bigBytes, smallBytes }: IngestMemoryOpti
         await new Promise((resolve) => setTimeout(resolve, 500));
         progress(`ingest: uploading ${formatMiB(bytes)} through POST /v1/videos`);
         const { result, run, apiRss } = await observe(emulator, api.pid, bytes, () => upload(api.url, bytes));
-        if (result.status !== 202) throw new Error(`upload of ${formatMiB(bytes)} answered ${result.status}: ${JSON.stringify(result.body)}`);
+        if (result.status !== 202)
+          throw new Error(`upload of ${formatMiB(bytes)} answered ${result.status}: ${JSON.stringify(result.body)}`);
         const rss = apiRss!;
         return {
           ...run,

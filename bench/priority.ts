@@ -83,7 +83,9 @@ export async function runPriority({ lowBacklog, laterSendShares }: PriorityOptio
     const cpuBefore = process.cpuUsage();
     const emulatorBefore = cpuSeconds(emulator.pid);
     const workerBefore = cpuSecondsWithReapedChildren(worker.pid);
-    progress(`priority: ${lowBacklog} low jobs at once, then ${highs.length} high job${highs.length === 1 ? '' : 's'} while a low one runs`);
+    progress(
+      `priority: ${lowBacklog} low jobs at once, then ${highs.length} high job${highs.length === 1 ? '' : 's'} while a low one runs`,
+    );
     let jobStart = worker.nextJobStart();
     const backlogSentAt = await jobs.send(lows);
     const sentAt: number[] = [];

@@ -89,11 +89,35 @@ export async function runQuality({
       progress(`quality: generating the ${clip}-like ${clipSeconds} s 1080p30 source`);
       // Near-lossless, so the source's own coding barely colours the comparison.
       await runFfmpegArgv(binaries.ffmpeg.path, [
-        '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
-        '-f', 'lavfi', '-i', CLIP_KINDS[clip],
-        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-        '-t', String(clipSeconds), '-map', '0:v', '-map', '1:a',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '4', '-c:a', 'aac', '-b:a', '192k',
+        '-hide_banner',
+        '-nostdin',
+        '-y',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        CLIP_KINDS[clip],
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=48000',
+        '-t',
+        String(clipSeconds),
+        '-map',
+        '0:v',
+        '-map',
+        '1:a',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-qp',
+        '4',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '192k',
         source,
       ]);
       const reelay = await reelaySource(source, binaries);
@@ -154,9 +178,13 @@ async function compare(ffmpeg: string, rendition: string, source: string, width:
   const graph =
     `[1:v]scale=${width}:${height}:flags=bicubic,setsar=1,format=yuv420p,split[r1][r2];` +
     '[0:v]setsar=1,format=yuv420p,split[d1][d2];[d1][r1]ssim;[d2][r2]psnr';
-  const { stderr } = await execFileAsync(ffmpeg, ['-hide_banner', '-nostdin', '-i', rendition, '-i', source, '-lavfi', graph, '-an', '-f', 'null', '-'], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stderr } = await execFileAsync(
+    ffmpeg,
+    ['-hide_banner', '-nostdin', '-i', rendition, '-i', source, '-lavfi', graph, '-an', '-f', 'null', '-'],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const ssim = Number(/SSIM .*All:([\d.]+)/.exec(stderr)?.[1]);
   const psnr = Number(/PSNR .*average:([\d.]+|inf)/.exec(stderr)?.[1]);
   if (!Number.isFinite(ssim) || Number.isNaN(psnr)) throw new Error(`no SSIM/PSNR in ffmpeg's output:\n${stderr.slice(-2000)}`);
@@ -164,7 +192,17 @@ async function compare(ffmpeg: string, rendition: string, source: string, width:
 }
 
 async function videoKbps(ffprobe: string, file: string): Promise<number> {
-  const { stdout } = await execFileAsync(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=bit_rate', '-of', 'csv=p=0', file]);
+  const { stdout } = await execFileAsync(ffprobe, [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=bit_rate',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   return Number(stdout.trim()) / 1000;
 }
 
@@ -194,7 +232,10 @@ export function renderQuality(r: QualityResult): string {
     sections.push(
       `### ${clip}-like source`,
       '',
-      markdownTable(['preset / CRF (720p)', 'CPU s', '720p kb/s', '720p SSIM dB', '720p PSNR', '360p kb/s', '360p SSIM dB', '360p PSNR'], rows),
+      markdownTable(
+        ['preset / CRF (720p)', 'CPU s', '720p kb/s', '720p SSIM dB', '720p PSNR', '360p kb/s', '360p SSIM dB', '360p PSNR'],
+        rows,
+      ),
       '',
     );
   }

@@ -46,27 +46,29 @@ const NOISY_CORES = 0.5;
 
 export function renderReport(r: BenchResults): string {
   const m = r.machine;
-  return [
-    `# reelay bench — ${r.startedAt.slice(0, 10)}, commit ${r.git.commit}${r.git.dirty ? ' (work tree had changes)' : ''}, ${r.mode} run`,
-    '',
-    `${m.cores} cores (${m.cpuModel}), ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}; Node ${m.node}; ` +
-      `ffmpeg ${m.ffmpeg.version} (${m.ffmpeg.path}, from ${m.ffmpeg.origin}); ` +
-      `load average ${m.loadAverageAtStart.toFixed(2)} at start, ${m.loadAverageAtEnd.toFixed(2)} at end; ${r.durationSeconds.toFixed(0)} s in all. ` +
-      `"Other load" is how many cores the rest of the machine kept busy meanwhile: the noise.`,
-    ...goalsSection(r),
-    // Rendered by their own modules, which also run alone (`node bench/end-to-end.ts`, …).
-    ...(r.e2e ? ['', renderEndToEnd(r.e2e).trimEnd()] : []),
-    ...(r.variants ? ['', renderFfmpegVariants(r.variants).trimEnd()] : []),
-    ...(r.quality ? ['', renderQuality(r.quality).trimEnd()] : []),
-    ...(r.transcode ? transcodeSection(r.transcode) : []),
-    ...(r.ingest ? ingestSection(r.ingest, m.cores) : []),
-    ...(r.dispatch ? dispatchSection(r.dispatch, r.scaling) : []),
-    ...(r.dispatch || r.scaling ? idleGapSection(r.dispatch, r.scaling) : []),
-    ...(r.priority ? prioritySection(r.priority) : []),
-    ...(r.scaling ? scalingSection(r.scaling, m.cores) : []),
-    // Rendered by event-latency.ts itself, which also runs alone (`node bench/event-latency.ts`).
-    ...(r.events ? ['', renderEventLatency(r.events).trimEnd()] : []),
-  ].join('\n') + '\n';
+  return (
+    [
+      `# reelay bench — ${r.startedAt.slice(0, 10)}, commit ${r.git.commit}${r.git.dirty ? ' (work tree had changes)' : ''}, ${r.mode} run`,
+      '',
+      `${m.cores} cores (${m.cpuModel}), ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}; Node ${m.node}; ` +
+        `ffmpeg ${m.ffmpeg.version} (${m.ffmpeg.path}, from ${m.ffmpeg.origin}); ` +
+        `load average ${m.loadAverageAtStart.toFixed(2)} at start, ${m.loadAverageAtEnd.toFixed(2)} at end; ${r.durationSeconds.toFixed(0)} s in all. ` +
+        `"Other load" is how many cores the rest of the machine kept busy meanwhile: the noise.`,
+      ...goalsSection(r),
+      // Rendered by their own modules, which also run alone (`node bench/end-to-end.ts`, …).
+      ...(r.e2e ? ['', renderEndToEnd(r.e2e).trimEnd()] : []),
+      ...(r.variants ? ['', renderFfmpegVariants(r.variants).trimEnd()] : []),
+      ...(r.quality ? ['', renderQuality(r.quality).trimEnd()] : []),
+      ...(r.transcode ? transcodeSection(r.transcode) : []),
+      ...(r.ingest ? ingestSection(r.ingest, m.cores) : []),
+      ...(r.dispatch ? dispatchSection(r.dispatch, r.scaling) : []),
+      ...(r.dispatch || r.scaling ? idleGapSection(r.dispatch, r.scaling) : []),
+      ...(r.priority ? prioritySection(r.priority) : []),
+      ...(r.scaling ? scalingSection(r.scaling, m.cores) : []),
+      // Rendered by event-latency.ts itself, which also runs alone (`node bench/event-latency.ts`).
+      ...(r.events ? ['', renderEventLatency(r.events).trimEnd()] : []),
+    ].join('\n') + '\n'
+  );
 }
 
 function goalsSection(r: BenchResults): string[] {
@@ -105,7 +107,9 @@ const ROUND_GAP =
 
 function dispatchSection(d: DispatchLatencyResult, scaling: ScalingResult | undefined): string[] {
   const [minIdle, maxIdle] = d.settings.idleBeforeSendMs;
-  const pickups = scaling ? [scaling.throughput.one, scaling.throughput.two].map((run) => `${run.firstPickupMs} ms (${run.workers} idle)`) : [];
+  const pickups = scaling
+    ? [scaling.throughput.one, scaling.throughput.two].map((run) => `${run.firstPickupMs} ms (${run.workers} idle)`)
+    : [];
   const { high, low } = d.idle;
   const slowTail = Math.max(high.dispatch.p99Ms, low.dispatch.p99Ms) > 3 * Math.max(high.dispatch.p50Ms, low.dispatch.p50Ms) + 10;
   return [
@@ -132,7 +136,9 @@ function dispatchSection(d: DispatchLatencyResult, scaling: ScalingResult | unde
       (Math.abs(low.dispatch.p50Ms - high.dispatch.p50Ms) <= Math.max(2, 0.2 * high.dispatch.p50Ms)
         ? ' The bottom tier is as fast as the top one: an idle poller long-polls every tier at once.'
         : ` The bottom tier's median differs from the top one's by ${ms(low.dispatch.p50Ms - high.dispatch.p50Ms)} ms.`),
-    ...(slowTail && Math.max(high.dispatch.p99Ms - high.sendRoundTrip.p99Ms, low.dispatch.p99Ms - low.sendRoundTrip.p99Ms) <= Math.max(5, 0.2 * high.dispatch.p99Ms)
+    ...(slowTail &&
+    Math.max(high.dispatch.p99Ms - high.sendRoundTrip.p99Ms, low.dispatch.p99Ms - low.sendRoundTrip.p99Ms) <=
+      Math.max(5, 0.2 * high.dispatch.p99Ms)
       ? [
           `- The slow tail is SendMessage's: its own round trip has about the same p99, so the emulator (or the machine) answered late, ` +
             `not the poller.`,
@@ -211,7 +217,15 @@ function prioritySection(p: PriorityResult): string[] {
       `Other load ${fixed(p.otherLoadCores)} cores.`,
     '',
     markdownTable(
-      ['high job', 'sent, s after the backlog', 'sent, ms into the job in hand (of)', 'jobs started before it', 'position', 'delay s', 'handed back'],
+      [
+        'high job',
+        'sent, s after the backlog',
+        'sent, ms into the job in hand (of)',
+        'jobs started before it',
+        'position',
+        'delay s',
+        'handed back',
+      ],
       p.runs.map((run, k) => [
         String(k + 1),
         fixed(run.sinceBacklogSeconds),
@@ -255,7 +269,8 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
     run.cpuPercent.toFixed(0),
     fixed(run.otherLoadCores),
   ];
-  const seconds = (pick: (run: ScalingResult['scaleUps'][number]) => number | undefined) => s.scaleUps.map((run) => fixed(pick(run))).join(', ');
+  const seconds = (pick: (run: ScalingResult['scaleUps'][number]) => number | undefined) =>
+    s.scaleUps.map((run) => fixed(pick(run))).join(', ');
   const loads = [one.otherLoadCores, two.otherLoadCores];
   return [
     '',
@@ -271,7 +286,13 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
           '',
           markdownTable(
             ['supervisor decided to scale up', `all ${u.maxWorkers} workers running and polling`, 'first job on the new worker'],
-            [[seconds((run) => run.decidedSeconds), seconds((run) => run.allRunningSeconds), seconds((run) => run.newWorkerFirstJobSeconds)]],
+            [
+              [
+                seconds((run) => run.decidedSeconds),
+                seconds((run) => run.allRunningSeconds),
+                seconds((run) => run.newWorkerFirstJobSeconds),
+              ],
+            ],
             { textColumns: 0 },
           ),
           '',
@@ -284,7 +305,19 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
     '**Throughput**, a burst on a fixed number of idle workers, until every video is ready:',
     '',
     markdownTable(
-      ['workers', 'jobs', 'wall s', 'jobs/min', 'job p50 s', 'job max s', 'queued → ready p50 s', 'p95 s', 'first pickup ms', 'CPU % (all of ours)', 'other load, cores'],
+      [
+        'workers',
+        'jobs',
+        'wall s',
+        'jobs/min',
+        'job p50 s',
+        'job max s',
+        'queued → ready p50 s',
+        'p95 s',
+        'first pickup ms',
+        'CPU % (all of ours)',
+        'other load, cores',
+      ],
       [row(one), row(two), ...(autoscaled ? [row(autoscaled)] : [])],
       { textColumns: 0 },
     ),
@@ -328,7 +361,11 @@ function transcodeSection(t: TranscodeOverheadResult): string[] {
     markdownTable(
       ['way', 'wall s', 'CPU s', 'wall vs raw', 'CPU vs raw', 'other load, cores'],
       [
-        row(`raw: the worker's one ffmpeg command by hand (mean of ${t.raw.runs.map((x) => fixed(x.wallSeconds)).join(' s and ')} s)`, raw, true),
+        row(
+          `raw: the worker's one ffmpeg command by hand (mean of ${t.raw.runs.map((x) => fixed(x.wallSeconds)).join(' s and ')} s)`,
+          raw,
+          true,
+        ),
         row('pipeline: 202 received → video.ready received', t.pipeline.timing, true),
         row('naive: one ffmpeg per output, one after another', t.naive.total, true),
         ...t.naive.perOutput.map((p) => row(`· naive ${p.output} alone`, p.timing, false)),
@@ -338,8 +375,24 @@ function transcodeSection(t: TranscodeOverheadResult): string[] {
     'Pipeline stages, seconds (from the status document and the worker log; they start at `queuedAt`, just before the 202):',
     '',
     markdownTable(
-      ['upload: POST → 202', 'queued → processing', 'download + probe', 'ffmpeg + measure + store', 'finished → event received', 'first job of a cold worker (3 s sample)'],
-      [[fixed(s.uploadSeconds), fixed(s.pickupSeconds), fixed(s.downloadProbeSeconds), fixed(s.transcodeStoreSeconds), fixed(s.notifySeconds), fixed(t.pipeline.warmupSeconds)]],
+      [
+        'upload: POST → 202',
+        'queued → processing',
+        'download + probe',
+        'ffmpeg + measure + store',
+        'finished → event received',
+        'first job of a cold worker (3 s sample)',
+      ],
+      [
+        [
+          fixed(s.uploadSeconds),
+          fixed(s.pickupSeconds),
+          fixed(s.downloadProbeSeconds),
+          fixed(s.transcodeStoreSeconds),
+          fixed(s.notifySeconds),
+          fixed(t.pipeline.warmupSeconds),
+        ],
+      ],
       { textColumns: 0 },
     ),
     '',
@@ -426,11 +479,47 @@ function ingestSection(i: IngestMemoryResult, cores: number): string[] {
       `(partSize ${size(i.partBytes)}, queueSize ${i.queueSize}, as api/ingest.ts). The emulator runs in its own process. CPU in % of one core.`,
     '',
     markdownTable(
-      ['upload', 'API RSS before MiB', 'API peak growth MiB', 'time s', 'MiB/s', 'CPU % API / emulator / client', 'emulator peak RSS MiB', 'other load, cores'],
       [
-        [`${size(small.bytes)} via the API`, mib(small.baselineRss), mib(small.peakGrowth), fixed(small.seconds), fixed(small.mibPerSecond, 1), cpu(small.cpuPercent), mib(small.emulatorPeakRss, 0), fixed(small.otherLoadCores)],
-        [`${size(big.bytes)} via the API`, mib(big.baselineRss), mib(big.peakGrowth), fixed(big.seconds), fixed(big.mibPerSecond, 1), cpu(big.cpuPercent), mib(big.emulatorPeakRss, 0), fixed(big.otherLoadCores)],
-        [`${size(i.direct.bytes)} direct (lib-storage)`, '—', '—', fixed(i.direct.seconds), fixed(i.direct.mibPerSecond, 1), cpu(i.direct.cpuPercent), mib(i.direct.emulatorPeakRss, 0), fixed(i.direct.otherLoadCores)],
+        'upload',
+        'API RSS before MiB',
+        'API peak growth MiB',
+        'time s',
+        'MiB/s',
+        'CPU % API / emulator / client',
+        'emulator peak RSS MiB',
+        'other load, cores',
+      ],
+      [
+        [
+          `${size(small.bytes)} via the API`,
+          mib(small.baselineRss),
+          mib(small.peakGrowth),
+          fixed(small.seconds),
+          fixed(small.mibPerSecond, 1),
+          cpu(small.cpuPercent),
+          mib(small.emulatorPeakRss, 0),
+          fixed(small.otherLoadCores),
+        ],
+        [
+          `${size(big.bytes)} via the API`,
+          mib(big.baselineRss),
+          mib(big.peakGrowth),
+          fixed(big.seconds),
+          fixed(big.mibPerSecond, 1),
+          cpu(big.cpuPercent),
+          mib(big.emulatorPeakRss, 0),
+          fixed(big.otherLoadCores),
+        ],
+        [
+          `${size(i.direct.bytes)} direct (lib-storage)`,
+          '—',
+          '—',
+          fixed(i.direct.seconds),
+          fixed(i.direct.mibPerSecond, 1),
+          cpu(i.direct.cpuPercent),
+          mib(i.direct.emulatorPeakRss, 0),
+          fixed(i.direct.otherLoadCores),
+        ],
       ],
     ),
     '',

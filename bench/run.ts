@@ -105,9 +105,15 @@ async function main(args: BenchArgs): Promise<void> {
     : undefined;
   const ingest = runs('ingest') ? await runIngestMemory({ bigBytes: sizes.bigUploadBytes, smallBytes: SMALL_UPLOAD_BYTES }) : undefined;
   const dispatch = runs('dispatch')
-    ? await runDispatchLatency({ jobsPerTier: sizes.dispatchJobsPerTier, backlogJobs: sizes.backlogJobs, afterJobSamples: sizes.afterJobSamples })
+    ? await runDispatchLatency({
+        jobsPerTier: sizes.dispatchJobsPerTier,
+        backlogJobs: sizes.backlogJobs,
+        afterJobSamples: sizes.afterJobSamples,
+      })
     : undefined;
-  const priority = runs('priority') ? await runPriority({ lowBacklog: sizes.lowBacklog, laterSendShares: [...sizes.laterHighSendShares] }) : undefined;
+  const priority = runs('priority')
+    ? await runPriority({ lowBacklog: sizes.lowBacklog, laterSendShares: [...sizes.laterHighSendShares] })
+    : undefined;
   const scaling = runs('scaling') ? await runScaling({ jobs: sizes.burstJobs, scaleUps: sizes.scaleUps }) : undefined;
   const events = runs('events') ? await runEventLatency({ events: sizes.events, gapMs: EVENT_GAP_MS }) : undefined;
 

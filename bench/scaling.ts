@@ -124,7 +124,12 @@ export async function runScaling({ jobs: burst, scaleUps: scaleUpRuns }: Scaling
     const autoscaled = await runThroughput(ctx, { ...base, pollMs: defaults.pollMs, minWorkers: 1, maxWorkers: 2 });
     return {
       sample: SHORT_SAMPLE.description,
-      settings: { preset: config.ffmpeg.preset, threads: config.ffmpeg.threads, niceness: config.ffmpeg.niceness, pollWaitSeconds: config.worker.pollWaitSeconds },
+      settings: {
+        preset: config.ffmpeg.preset,
+        threads: config.ffmpeg.threads,
+        niceness: config.ffmpeg.niceness,
+        pollWaitSeconds: config.worker.pollWaitSeconds,
+      },
       scaleUps,
       throughput: {
         one: one.run,
@@ -150,7 +155,9 @@ function runScaleUp(ctx: RunContext, settings: SupervisorSettings): Promise<Scal
     await settle();
     // Where in the supervisor's poll interval the burst falls decides the reaction time: make it a random point.
     await sleep(Math.random() * settings.pollMs);
-    progress(`scaling: burst of ${ctx.burst} jobs on ${settings.minWorkers}–${settings.maxWorkers} workers (supervisor poll ${settings.pollMs / 1000} s)`);
+    progress(
+      `scaling: burst of ${ctx.burst} jobs on ${settings.minWorkers}–${settings.maxWorkers} workers (supervisor poll ${settings.pollMs / 1000} s)`,
+    );
     const firstWorkers = new Set(supervisor.workers.map((w) => w.pid));
     const sentAt = await ctx.jobs.send(prepared);
     await until(() => allRunning(supervisor, settings.maxWorkers), 60_000, `${settings.maxWorkers} workers to report`);
@@ -187,7 +194,9 @@ function runThroughput(ctx: RunContext, settings: SupervisorSettings): Promise<{
     const prepared = await jobs.prepare(burst, 'normal');
     await settle();
 
-    progress(`scaling: burst of ${burst} jobs on ${autoscaled ? `${settings.minWorkers}–` : ''}${workers} worker${workers === 1 ? '' : 's'}`);
+    progress(
+      `scaling: burst of ${burst} jobs on ${autoscaled ? `${settings.minWorkers}–` : ''}${workers} worker${workers === 1 ? '' : 's'}`,
+    );
     const load = new LoadWindow();
     const cpuBefore = { bench: process.cpuUsage(), emulator: cpuSeconds(emulator.pid) };
     const workerCpuBefore = new Map(supervisor.workers.map((w) => [w.pid!, cpuSecondsWithReapedChildren(w.pid!)]));
@@ -198,7 +207,11 @@ function runThroughput(ctx: RunContext, settings: SupervisorSettings): Promise<{
       for (const w of supervisor.workers) if (w.pid) lastCpu.set(w.pid, cpuSecondsWithReapedChildren(w.pid) || (lastCpu.get(w.pid) ?? 0));
     }, 250);
     try {
-      await jobs.waitFor('video.ready', prepared.map((j) => j.videoId), { timeoutMs: TIMEOUT_MS });
+      await jobs.waitFor(
+        'video.ready',
+        prepared.map((j) => j.videoId),
+        { timeoutMs: TIMEOUT_MS },
+      );
     } finally {
       clearInterval(sampler);
     }
@@ -213,7 +226,8 @@ function runThroughput(ctx: RunContext, settings: SupervisorSettings): Promise<{
     const docs = (await jobs.statuses(prepared.map((j) => j.videoId)))
       .map((d) => ({ startedAt: Date.parse(d.startedAt ?? ''), finishedAt: Date.parse(d.finishedAt ?? '') }))
       .sort((a, b) => a.startedAt - b.startedAt);
-    if (docs.some((d) => !Number.isFinite(d.startedAt) || !Number.isFinite(d.finishedAt))) throw new Error('a ready video has no startedAt or finishedAt');
+    if (docs.some((d) => !Number.isFinite(d.startedAt) || !Number.isFinite(d.finishedAt)))
+      throw new Error('a ready video has no startedAt or finishedAt');
     const seconds = (Math.max(...docs.map((d) => d.finishedAt)) - sentAt) / 1000;
     return {
       run: {

@@ -78,7 +78,13 @@ const ratio = (a: Timing, b: Timing): Ratio => ({ wall: a.wallSeconds / b.wallSe
  * saves: the same outputs made (a) by the whole pipeline, (b) by the worker's
  * one ffmpeg command run by hand, (c) by one ffmpeg process per output.
  */
-export async function runTranscodeOverhead({ clipSeconds, binaries, preset, threads, niceness }: TranscodeOverheadOptions): Promise<TranscodeOverheadResult> {
+export async function runTranscodeOverhead({
+  clipSeconds,
+  binaries,
+  preset,
+  threads,
+  niceness,
+}: TranscodeOverheadOptions): Promise<TranscodeOverheadResult> {
   return withCleanup(async (cleanup) => {
     const workDir = await makeTempDir(cleanup, 'transcode');
     const clipFile = path.join(workDir, 'clip.mp4');
@@ -88,7 +94,12 @@ export async function runTranscodeOverhead({ clipSeconds, binaries, preset, thre
     await generateClip(binaries.ffmpeg.path, clipFile, { seconds: clipSeconds, fps });
     const clipBytes = (await stat(clipFile)).size;
     const probe = await probeMedia(clipFile, { ffprobePath: binaries.ffprobe.path });
-    const plan = planTranscode({ ...probe.video, duration: probe.duration, startTime: probe.startTime, hasAudio: probe.audio !== undefined });
+    const plan = planTranscode({
+      ...probe.video,
+      duration: probe.duration,
+      startTime: probe.startTime,
+      hasAudio: probe.audio !== undefined,
+    });
 
     const rawOut = path.join(workDir, 'raw');
     await mkdir(rawOut);
@@ -114,7 +125,14 @@ export async function runTranscodeOverhead({ clipSeconds, binaries, preset, thre
     const rawMean = meanTiming([rawBefore, rawAfter]);
     const naiveTotal = sumTimings(perOutput.map((p) => p.timing));
     return {
-      clip: { seconds: clipSeconds, width: probe.video.width, height: probe.video.height, fps, bytes: clipBytes, hasAudio: probe.audio !== undefined },
+      clip: {
+        seconds: clipSeconds,
+        width: probe.video.width,
+        height: probe.video.height,
+        fps,
+        bytes: clipBytes,
+        hasAudio: probe.audio !== undefined,
+      },
       settings: { preset, threads, niceness, outputs: outputSizes(plan), onePassArgv: commandArgv(onePass) },
       raw: { runs: [rawBefore, rawAfter], mean: rawMean },
       pipeline,
@@ -166,7 +184,12 @@ async function uploadAndWait(
   { timeoutMs }: { timeoutMs: number },
 ): Promise<{ timing: Timing; stages: PipelineStages; outputBytes: Record<string, number> }> {
   const bytes = (await stat(file)).size;
-  const upload = await postVideo(stack.apiUrl, createReadStream(file), { bytes, apiKey: BENCH_API_KEY, contentType, signal: benchStopping });
+  const upload = await postVideo(stack.apiUrl, createReadStream(file), {
+    bytes,
+    apiKey: BENCH_API_KEY,
+    contentType,
+    signal: benchStopping,
+  });
   const id = (upload.body as { id?: unknown }).id;
   if (upload.status !== 202 || typeof id !== 'string') {
     throw new Error(`POST /v1/videos answered ${upload.status}: ${JSON.stringify(upload.body)}`);

@@ -66,7 +66,9 @@ export class ApiClient {
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach the reelay API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? (--api / REELAY_API_URL)`);
+      throw new CliError(
+        `cannot reach the reelay API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? (--api / REELAY_API_URL)`,
+      );
     }
     const redirected = init.redirect === 'manual' && res.status >= 300 && res.status < 400;
     if (!res.ok && !redirected) throw await problem(res);

@@ -6,7 +6,9 @@ export function describeOutcome(name: string, video: VideoView, api: ApiClient):
   if (video.status !== 'ready') return `${name}: ${video.status} as ${video.id}`;
   const lines = [`${name}: ready as ${video.id}`];
   for (const [output, info] of Object.entries(video.outputs ?? {})) {
-    lines.push(`  ${output.padEnd(9)} ${String(info.width)}x${String(info.height)}  ${api.url(`/v1/videos/${video.id}/outputs/${output}`)}`);
+    lines.push(
+      `  ${output.padEnd(9)} ${String(info.width)}x${String(info.height)}  ${api.url(`/v1/videos/${video.id}/outputs/${output}`)}`,
+    );
   }
   for (const skipped of video.skipped ?? []) lines.push(`  ${skipped.name.padEnd(9)} skipped: ${skipped.reason}`);
   return lines.join('\n');
@@ -14,7 +16,10 @@ export function describeOutcome(name: string, video: VideoView, api: ApiClient):
 
 /** `reelay status`: one video as a few lines. */
 export function describeVideo(video: VideoView, api: ApiClient): string {
-  const head = [`${video.id}  ${video.status}${video.status === 'processing' && video.progress !== undefined ? ` ${Math.floor(video.progress)}%` : ''}`, `  priority  ${video.priority}`];
+  const head = [
+    `${video.id}  ${video.status}${video.status === 'processing' && video.progress !== undefined ? ` ${Math.floor(video.progress)}%` : ''}`,
+    `  priority  ${video.priority}`,
+  ];
   if (video.title) head.push(`  title     ${video.title}`);
   head.push(`  created   ${video.createdAt}`);
   // The outcome's lines under the header: the outputs' URLs, or why it failed.

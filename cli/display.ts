@@ -106,7 +106,9 @@ export class LinesDisplay implements Display {
       },
       queued: (id) => {
         const seconds = (performance.now() - started) / 1000;
-        this.out(`${name}: uploaded ${formatBytes(totalBytes)} in ${seconds.toFixed(1)} s (${formatBytes(totalBytes / Math.max(seconds, 0.001))}/s) as ${id}, queued`);
+        this.out(
+          `${name}: uploaded ${formatBytes(totalBytes)} in ${seconds.toFixed(1)} s (${formatBytes(totalBytes / Math.max(seconds, 0.001))}/s) as ${id}, queued`,
+        );
       },
       transcoding: (percent) => {
         const rounded = Math.floor(percent);

@@ -59,7 +59,8 @@ program
     const display: Display = opts.json ? new SilentDisplay() : tty ? new BarsDisplay(files) : new LinesDisplay();
     const results = await uploadFiles(api, files, { ...options, wait: Boolean(options.wait) }, display);
     if (opts.json) printJson(results.map((r) => ({ file: r.file, ...r.video })));
-    else if (!options.wait) for (const r of results) process.stdout.write(`${r.file}: ${r.video.id} ${r.video.status} (${r.video.priority})\n`);
+    else if (!options.wait)
+      for (const r of results) process.stdout.write(`${r.file}: ${r.video.id} ${r.video.status} (${r.video.priority})\n`);
     if (results.some((r) => r.video.status === 'failed')) process.exitCode = 1;
   });
 
@@ -78,11 +79,16 @@ program
 program
   .command('list')
   .description('list videos, newest first')
-  .option('-n, --limit <n>', 'how many (1-100)', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('must be a whole number from 1 to 100');
-    return n;
-  }, 20)
+  .option(
+    '-n, --limit <n>',
+    'how many (1-100)',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('must be a whole number from 1 to 100');
+      return n;
+    },
+    20,
+  )
   .action(async (options: { limit: number }) => {
     const { api, opts } = client();
     const page = await api.json<{ items: VideoView[]; nextCursor?: string }>(`/v1/videos?limit=${options.limit}`);
@@ -160,7 +166,17 @@ program
     }
     const file = options.output ?? `${id}-${output}${output === 'thumbnail' ? '.jpg' : '.mp4'}`;
     const total = Number(res.headers.get('content-length') ?? 0);
-    const bar = tty && !opts.json && total > 0 ? new cliProgress.SingleBar({ stream: process.stderr, format: `${file} {bar} {percentage}% {value_h}/{total_h}`, formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? formatBytes(v) : String(v)) }, cliProgress.Presets.shades_grey) : undefined;
+    const bar =
+      tty && !opts.json && total > 0
+        ? new cliProgress.SingleBar(
+            {
+              stream: process.stderr,
+              format: `${file} {bar} {percentage}% {value_h}/{total_h}`,
+              formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? formatBytes(v) : String(v)),
+            },
+            cliProgress.Presets.shades_grey,
+          )
+        : undefined;
     bar?.start(total, 0);
     let received = 0;
     const count = new Transform({
@@ -197,7 +213,10 @@ for (const [verb, method, past] of [
       const { api, opts } = client();
       const body = await api.json<Record<string, unknown>>(`/v1/channels/${encodeURIComponent(id)}/live`, { method });
       if (opts.json) printJson(body);
-      else process.stdout.write(`channel ${id}: ${past}${body.session ? ` (session ${String((body.session as { sessionId?: string }).sessionId)})` : ''}\n`);
+      else
+        process.stdout.write(
+          `channel ${id}: ${past}${body.session ? ` (session ${String((body.session as { sessionId?: string }).sessionId)})` : ''}\n`,
+        );
     });
 }
 

@@ -84,7 +84,10 @@ async function uploadOne(api: ApiClient, file: string, size: number, options: Up
   });
   const res = await api.fetch(`/v1/videos?${query}`, {
     method: 'POST',
-    headers: { 'content-type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'content-length': String(size) },
+    headers: {
+      'content-type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'content-length': String(size),
+    },
     body: Readable.toWeb(source) as ReadableStream<Uint8Array>,
     duplex: 'half',
   });

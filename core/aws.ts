@@ -20,7 +20,14 @@ export interface AwsClients {
 export function s3ClientConfig(aws: Config['aws']): S3ClientConfig {
   return {
     region: aws.region,
-    ...(aws.endpoint ? { endpoint: aws.endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+    ...(aws.endpoint
+      ? {
+          endpoint: aws.endpoint,
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }
+      : {}),
     ...(aws.localCredentials ? { credentials: aws.localCredentials } : {}),
   };
 }
@@ -74,11 +81,16 @@ function sdkLogger(logger: Logger) {
 /** The command and the error of an SDK log entry, without its input or output. */
 function summary(message: unknown): unknown {
   if (typeof message !== 'object' || message === null) return message;
-  const { commandName, clientName, error } = message as { commandName?: string; clientName?: string; error?: { name?: string; message?: string } };
+  const { commandName, clientName, error } = message as {
+    commandName?: string;
+    clientName?: string;
+    error?: { name?: string; message?: string };
+  };
   return { clientName, commandName, error: error ? { name: error.name, message: error.message?.slice(0, 300) } : undefined };
 }
 
 function isAbort(message: unknown): boolean {
-  const error = (message as { error?: { name?: string; message?: string } } | undefined)?.error ?? (message as { name?: string; message?: string });
+  const error =
+    (message as { error?: { name?: string; message?: string } } | undefined)?.error ?? (message as { name?: string; message?: string });
   return /abort/i.test(`${error?.name ?? ''} ${error?.message ?? ''}`);
 }

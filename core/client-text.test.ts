@@ -3,7 +3,22 @@ import { cleanClientText, clientTextProblem } from './client-text.ts';
 
 describe('client text', () => {
   it('refuses C0/C1 controls, DEL, bidi controls, separators, BOM and lone surrogates; accepts ordinary Unicode', () => {
-    for (const bad of ['a\rb', 'a\nb', 'a\u0000b', 'a\u001b[31mb', 'a\u007fb', 'a\u0085b', 'a\u009bb', 'evil\u202Egnp.exe', 'a\u2066b', 'a\u200fb', 'a\u2028b', 'a\ufeffb', 'a\ud800b', 'a\udc00']) {
+    for (const bad of [
+      'a\rb',
+      'a\nb',
+      'a\u0000b',
+      'a\u001b[31mb',
+      'a\u007fb',
+      'a\u0085b',
+      'a\u009bb',
+      'evil\u202Egnp.exe',
+      'a\u2066b',
+      'a\u200fb',
+      'a\u2028b',
+      'a\ufeffb',
+      'a\ud800b',
+      'a\udc00',
+    ]) {
       expect(clientTextProblem(bad, 200), JSON.stringify(bad)).toBeDefined();
     }
     for (const good of ['Holiday 2026', 'Été à Zürich — 東京 🎬', 'שלום', '']) expect(clientTextProblem(good, 200), good).toBeUndefined();

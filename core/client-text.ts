@@ -20,7 +20,8 @@ export function clientTextProblem(value: string, max: number): string | undefine
   if (value.length > max) return `is longer than ${max} characters`;
   if (LONE_SURROGATE.test(value)) return 'is not well-formed Unicode (unpaired surrogate)';
   const bad = UNSAFE.exec(value);
-  if (bad) return `contains a control or bidirectional-formatting character (U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+  if (bad)
+    return `contains a control or bidirectional-formatting character (U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
   return undefined;
 }
 

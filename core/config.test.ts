@@ -118,7 +118,10 @@ describe('API keys', () => {
     const file = `${dir}/keys`;
     writeFileSync(file, `# ops keys\n${'f'.repeat(20)}\nglobex:${'g'.repeat(20)}\n\n`);
     const secretsKey = 'ab'.repeat(32);
-    expect(loadConfig({ REELAY_API_KEYS: ` ${key} , acme-2:${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file, REELAY_SECRETS_KEY: secretsKey }).api.auth).toEqual({
+    expect(
+      loadConfig({ REELAY_API_KEYS: ` ${key} , acme-2:${'x'.repeat(32)}`, REELAY_API_KEYS_FILE: file, REELAY_SECRETS_KEY: secretsKey }).api
+        .auth,
+    ).toEqual({
       mode: 'keys',
       keys: [
         { tenant: 'default', key },

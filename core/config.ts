@@ -313,11 +313,19 @@ const MIN_KEY_LENGTH = 16;
  * An entry `tenant:key` acts for that tenant; a bare key for `default`.
  */
 function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
-  const entries = (r.optional('REELAY_API_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const entries = (r.optional('REELAY_API_KEYS') ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const file = r.optional('REELAY_API_KEYS_FILE');
   if (file) {
     try {
-      entries.push(...readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+      entries.push(
+        ...readFileSync(file, 'utf8')
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#')),
+      );
     } catch (err) {
       problems.push(`REELAY_API_KEYS_FILE=${JSON.stringify(file)} cannot be read: ${(err as Error).message}`);
     }
@@ -331,14 +339,18 @@ function readAuth(r: Reader, problems: string[]): Config['api']['auth'] {
     keys.push({ tenant, key: colon < 0 ? entry : entry.slice(colon + 1) });
   }
   if (badTenants.size > 0) {
-    problems.push(`REELAY_API_KEYS: tenant name(s) ${[...badTenants].map((t) => JSON.stringify(t)).join(', ')} invalid: expected lowercase letters, digits and "-", at most 32 characters (write tenant:key)`);
+    problems.push(
+      `REELAY_API_KEYS: tenant name(s) ${[...badTenants].map((t) => JSON.stringify(t)).join(', ')} invalid: expected lowercase letters, digits and "-", at most 32 characters (write tenant:key)`,
+    );
   }
   const short = keys.filter(({ key }) => key.length < MIN_KEY_LENGTH || /\s/.test(key));
-  if (short.length > 0) problems.push(`REELAY_API_KEYS: ${short.length} key(s) shorter than ${MIN_KEY_LENGTH} characters or containing spaces`);
+  if (short.length > 0)
+    problems.push(`REELAY_API_KEYS: ${short.length} key(s) shorter than ${MIN_KEY_LENGTH} characters or containing spaces`);
   const unique = new Map<string, ApiKey>();
   for (const entry of keys) {
     const seen = unique.get(entry.key);
-    if (seen && seen.tenant !== entry.tenant) problems.push(`REELAY_API_KEYS: one key is given to two tenants (${seen.tenant} and ${entry.tenant})`);
+    if (seen && seen.tenant !== entry.tenant)
+      problems.push(`REELAY_API_KEYS: one key is given to two tenants (${seen.tenant} and ${entry.tenant})`);
     unique.set(entry.key, entry);
   }
   const chosen = r.optional('REELAY_AUTH');
@@ -373,7 +385,10 @@ function readTokenSecret(r: Reader, problems: string[]): string | undefined {
 
 /** `https://app.example.com,http://localhost:5173`: exact origins (scheme, host, port), or `*`. */
 function readCorsOrigins(r: Reader, problems: string[]): string[] {
-  const origins = (r.optional('REELAY_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = (r.optional('REELAY_CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     if (origin === '*') continue;
     let parsed: URL | undefined;
@@ -383,7 +398,9 @@ function readCorsOrigins(r: Reader, problems: string[]): string[] {
       parsed = undefined;
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
-      problems.push(`REELAY_CORS_ORIGINS: ${JSON.stringify(origin.slice(0, 100))} is not an origin such as https://app.example.com (no path, no trailing slash)`);
+      problems.push(
+        `REELAY_CORS_ORIGINS: ${JSON.stringify(origin.slice(0, 100))} is not an origin such as https://app.example.com (no path, no trailing slash)`,
+      );
     }
   }
   return origins;
@@ -475,11 +492,20 @@ class Reader {
 }
 
 const UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  k: 1024, kb: 1000, kib: 1024,
-  m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
-  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3,
-  t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
 };
 
 export function parseBytes(text: string): number | undefined {

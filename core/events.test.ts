@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { eventFromSqsBody, makeEvent, parseEvent } from './events.ts';
 
 const queued = () =>
-  makeEvent('video.queued', { videoId: 'V1', priority: 'high', sourceBytes: 10 }, { id: 'video.queued:V1', source: '/reelay/api', subject: 'V1', tenant: 'acme' });
+  makeEvent(
+    'video.queued',
+    { videoId: 'V1', priority: 'high', sourceBytes: 10 },
+    { id: 'video.queued:V1', source: '/reelay/api', subject: 'V1', tenant: 'acme' },
+  );
 
 describe('events', () => {
   it('builds a CloudEvents 1.0 envelope', () => {
@@ -33,7 +37,7 @@ describe('events', () => {
     expect(eventFromSqsBody(JSON.stringify(event))).toEqual(event);
   });
 
-  it('an event stored before tenants existed is default\'s; a malformed tenant is refused', () => {
+  it("an event stored before tenants existed is default's; a malformed tenant is refused", () => {
     const { tenant: _t, ...old } = queued();
     expect(parseEvent(old).tenant).toBe('default');
     expect(() => parseEvent({ ...queued(), tenant: 'Not A Tenant' })).toThrow();

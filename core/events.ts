@@ -11,7 +11,17 @@ import { DEFAULT_TENANT } from './tenants.ts';
  * before tenants existed has none and is `default`'s). Ids are stable per fact (`video.ready:<videoId>`), so a retried
  * publish is recognisable and subscribers can drop duplicates.
  */
-export const EVENT_TYPES = ['video.queued', 'video.processing', 'video.progress', 'video.ready', 'video.failed', 'live.started', 'live.ended', 'webhook.disabled', 'video.deleted'] as const;
+export const EVENT_TYPES = [
+  'video.queued',
+  'video.processing',
+  'video.progress',
+  'video.ready',
+  'video.failed',
+  'live.started',
+  'live.ended',
+  'webhook.disabled',
+  'video.deleted',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const priority = z.enum(PRIORITY_TIERS);
@@ -28,10 +38,22 @@ const outputSchema = z.object({
 });
 
 export const eventDataSchemas = {
-  'video.queued': z.object({ videoId: z.string(), priority, channelId, title: z.string().optional(), sourceBytes: z.number().int().nonnegative() }),
+  'video.queued': z.object({
+    videoId: z.string(),
+    priority,
+    channelId,
+    title: z.string().optional(),
+    sourceBytes: z.number().int().nonnegative(),
+  }),
   'video.processing': z.object({ videoId: z.string(), priority, channelId, attempt: z.number().int().positive() }),
   /** The transcode's progress, at most every 2 s while ffmpeg runs (for live displays: the realtime streams, opt-in webhooks). */
-  'video.progress': z.object({ videoId: z.string(), priority, channelId, attempt: z.number().int().positive(), percent: z.number().min(0).max(100) }),
+  'video.progress': z.object({
+    videoId: z.string(),
+    priority,
+    channelId,
+    attempt: z.number().int().positive(),
+    percent: z.number().min(0).max(100),
+  }),
   'video.ready': z.object({
     videoId: z.string(),
     priority,
@@ -40,7 +62,14 @@ export const eventDataSchemas = {
     outputs: z.record(z.string(), outputSchema),
     skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
   }),
-  'video.failed': z.object({ videoId: z.string(), priority, channelId, code: z.string(), reason: z.string(), attempts: z.number().int().nonnegative() }),
+  'video.failed': z.object({
+    videoId: z.string(),
+    priority,
+    channelId,
+    code: z.string(),
+    reason: z.string(),
+    attempts: z.number().int().nonnegative(),
+  }),
   /** DELETE /v1/videos/:id removed the video: its source, outputs and status document are gone. */
   'video.deleted': z.object({ videoId: z.string(), priority, channelId }),
   'live.started': z.object({ channelId: z.string(), sessionId: z.string(), title: z.string().optional() }),
@@ -72,7 +101,10 @@ const envelopeSchema = z.object({
   time: z.string(),
   subject: z.string(),
   datacontenttype: z.literal('application/json'),
-  tenant: z.string().regex(/^[a-z0-9-]{1,32}$/).default(DEFAULT_TENANT),
+  tenant: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/)
+    .default(DEFAULT_TENANT),
   data: z.unknown(),
 });
 

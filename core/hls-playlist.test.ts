@@ -39,8 +39,24 @@ describe('parseMediaPlaylist', () => {
 describe('writeMasterPlaylist', () => {
   it('lists variants lowest bandwidth first with every attribute players need', () => {
     const text = writeMasterPlaylist([
-      { uri: '720p/index.m3u8', bandwidth: 2_500_000.4, averageBandwidth: 2_000_000, width: 1280, height: 720, codecs: 'avc1.64001f,mp4a.40.2', frameRate: 30 },
-      { uri: '360p/index.m3u8', bandwidth: 800_000, averageBandwidth: 600_000, width: 640, height: 360, codecs: 'avc1.64001e,mp4a.40.2', frameRate: 29.97 },
+      {
+        uri: '720p/index.m3u8',
+        bandwidth: 2_500_000.4,
+        averageBandwidth: 2_000_000,
+        width: 1280,
+        height: 720,
+        codecs: 'avc1.64001f,mp4a.40.2',
+        frameRate: 30,
+      },
+      {
+        uri: '360p/index.m3u8',
+        bandwidth: 800_000,
+        averageBandwidth: 600_000,
+        width: 640,
+        height: 360,
+        codecs: 'avc1.64001e,mp4a.40.2',
+        frameRate: 29.97,
+      },
     ]);
     expect(text.split('\n')).toEqual([
       '#EXTM3U',

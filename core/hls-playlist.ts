@@ -85,7 +85,8 @@ export function variantBitrates(segments: readonly (MediaSegment & { bytes: numb
     bytes += s.bytes;
     seconds += s.duration;
     // A very short last segment says little about the peak; it still counts in the average.
-    if (s.duration >= 0.5 || segments.length === 1) peak = Math.max(peak, ((s.bytes + (i === 0 ? initBytes : 0)) * 8) / Math.max(s.duration, 0.001));
+    if (s.duration >= 0.5 || segments.length === 1)
+      peak = Math.max(peak, ((s.bytes + (i === 0 ? initBytes : 0)) * 8) / Math.max(s.duration, 0.001));
   });
   return { peak: Math.ceil(peak), average: seconds > 0 ? Math.ceil((bytes * 8) / seconds) : 0 };
 }

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { ConditionalS3 } from '../test/support/conditional-s3.ts';
 import { JsonDocuments } from './json-documents.ts';
 
-
 interface Channel {
   session: string;
 }

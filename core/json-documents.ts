@@ -1,10 +1,22 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 const MAX_UPDATE_ATTEMPTS = 5;
 
 /** S3 answers 412 when If-Match/If-None-Match fails, 409 when two conditional writes race. */
 export function isWriteConflict(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409;
+  return (
+    e.name === 'PreconditionFailed' ||
+    e.name === 'ConditionalRequestConflict' ||
+    e.$metadata?.httpStatusCode === 412 ||
+    e.$metadata?.httpStatusCode === 409
+  );
 }
 
 /** What `update` did: the document as it now is, and whether this call wrote it. */
@@ -94,7 +106,8 @@ export class JsonDocuments<T> {
     do {
       const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.folder}/`, ContinuationToken }));
       for (const object of page.Contents ?? []) {
-        if (object.Key?.endsWith('.json')) listed.push({ id: object.Key.slice(this.folder.length + 1, -'.json'.length), etag: object.ETag });
+        if (object.Key?.endsWith('.json'))
+          listed.push({ id: object.Key.slice(this.folder.length + 1, -'.json'.length), etag: object.ETag });
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
@@ -120,7 +133,13 @@ export class JsonDocuments<T> {
 
   private async write(id: string, doc: T, conditions: { IfMatch?: string; IfNoneMatch?: string }): Promise<void> {
     await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: this.key(id), Body: JSON.stringify(doc), ContentType: 'application/json', ...conditions }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.key(id),
+        Body: JSON.stringify(doc),
+        ContentType: 'application/json',
+        ...conditions,
+      }),
     );
   }
 }

@@ -59,7 +59,9 @@ describe('log lines', () => {
   });
 
   it('the local-stack hint names the configured emulator port', () => {
-    expect(describeEndpoint(loadConfig({ REELAY_EMULATOR_PORT: '4599' }))).toBe('AWS (no AWS_ENDPOINT_URL; the local stack is http://localhost:4599)');
+    expect(describeEndpoint(loadConfig({ REELAY_EMULATOR_PORT: '4599' }))).toBe(
+      'AWS (no AWS_ENDPOINT_URL; the local stack is http://localhost:4599)',
+    );
     expect(describeEndpoint(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4700' }))).toBe('http://127.0.0.1:4700');
   });
 });

@@ -14,7 +14,12 @@ export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export function createMetricsRegistry(role: string): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  new Gauge({ name: 'reelay_role_info', help: 'Always 1; the role label names what this process is.', labelNames: ['role'], registers: [registry] }).set({ role }, 1);
+  new Gauge({
+    name: 'reelay_role_info',
+    help: 'Always 1; the role label names what this process is.',
+    labelNames: ['role'],
+    registers: [registry],
+  }).set({ role }, 1);
   return registry;
 }
 
@@ -78,7 +83,9 @@ export function startMetricsServer({
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`${variable} ${port} is already in use: set ${variable} to a free port (0 picks one, "off" serves none)`, { cause: err })
+          ? new Error(`${variable} ${port} is already in use: set ${variable} to a free port (0 picks one, "off" serves none)`, {
+              cause: err,
+            })
           : err,
       );
     });

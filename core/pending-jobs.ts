@@ -46,7 +46,9 @@ export class PendingJobs {
 
   /** The job is on its queue. A marker left behind only costs a harmless second job. */
   async clear(videoId: string): Promise<void> {
-    await this.docs.delete(videoId).catch((err: unknown) => this.deps.logger.warn({ err, videoId }, 'could not clear a pending-job marker'));
+    await this.docs
+      .delete(videoId)
+      .catch((err: unknown) => this.deps.logger.warn({ err, videoId }, 'could not clear a pending-job marker'));
   }
 
   /** Sends the job of every video still `queued`, never attempted, whose marker is older than `minAgeMs`. */
@@ -71,7 +73,11 @@ export class PendingJobs {
       }
       await this.docs.delete(job.videoId);
     }
-    if (requeued.length > 0) this.deps.logger.warn({ requeued: requeued.length, ids: requeued.slice(0, 20) }, 'sent the jobs of queued videos whose job was never sent');
+    if (requeued.length > 0)
+      this.deps.logger.warn(
+        { requeued: requeued.length, ids: requeued.slice(0, 20) },
+        'sent the jobs of queued videos whose job was never sent',
+      );
     return { requeued, cleared };
   }
 

@@ -94,7 +94,15 @@ export const MIN_OUTPUT_FRAME_RATE = 12;
 
 /** Frame rates players and encoders know, as [numerator, denominator]. */
 const STANDARD_RATES: readonly [number, number][] = [
-  [24000, 1001], [24, 1], [25, 1], [30000, 1001], [30, 1], [48, 1], [50, 1], [60000, 1001], [60, 1],
+  [24000, 1001],
+  [24, 1],
+  [25, 1],
+  [30000, 1001],
+  [30, 1],
+  [48, 1],
+  [50, 1],
+  [60000, 1001],
+  [60, 1],
 ];
 
 /** Fallback when a source's rate cannot be known at all. */

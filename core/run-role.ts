@@ -24,10 +24,7 @@ export async function runRole(
   const config = loadConfigOrExit(`reelay ${role}`);
   const logger = createLogger(role, config.logLevel);
   // Say where the AWS calls go: a command run without AWS_ENDPOINT_URL talks to real AWS.
-  logger.info(
-    { endpoint: describeEndpoint(config), region: config.aws.region, prefix: config.prefix },
-    'aws endpoint',
-  );
+  logger.info({ endpoint: describeEndpoint(config), region: config.aws.region, prefix: config.prefix }, 'aws endpoint');
   let running: RunningRole;
   try {
     running = await start({ config, logger });

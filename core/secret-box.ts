@@ -53,7 +53,9 @@ export class SecretBox {
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       return Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretKeyError(`the secret of ${owner} cannot be decrypted with this REELAY_SECRETS_KEY (sealed with another key, or altered)`);
+      throw new SecretKeyError(
+        `the secret of ${owner} cannot be decrypted with this REELAY_SECRETS_KEY (sealed with another key, or altered)`,
+      );
     }
   }
 }

@@ -25,7 +25,9 @@ describe('Standard Webhooks signing', () => {
     const headers = webhookHeaders({ id: 'video.ready:V1', body: '{}', secret, now: new Date(1_700_000_000_500) });
     expect(headers['webhook-id']).toBe('video.ready:V1');
     expect(headers['webhook-timestamp']).toBe('1700000000');
-    const expected = createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update('video.ready:V1.1700000000.{}').digest('base64');
+    const expected = createHmac('sha256', Buffer.from(secret.slice(6), 'base64'))
+      .update('video.ready:V1.1700000000.{}')
+      .digest('base64');
     expect(headers['webhook-signature']).toBe(`v1,${expected}`);
   });
 });

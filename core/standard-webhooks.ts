@@ -24,7 +24,17 @@ export function signWebhook({ id, timestamp, body, secret }: { id: string; times
  * replaces) give several signatures, space-separated, as Standard Webhooks allows: a receiver accepts the
  * request when any one of them verifies with the secret it holds.
  */
-export function webhookHeaders({ id, body, secret, now = new Date() }: { id: string; body: string; secret: string | readonly string[]; now?: Date }): Record<string, string> {
+export function webhookHeaders({
+  id,
+  body,
+  secret,
+  now = new Date(),
+}: {
+  id: string;
+  body: string;
+  secret: string | readonly string[];
+  now?: Date;
+}): Record<string, string> {
   const timestamp = Math.floor(now.getTime() / 1000);
   const secrets = typeof secret === 'string' ? [secret] : secret;
   return {

@@ -84,7 +84,9 @@ export class StatusStore {
     for (;;) {
       const { Contents = [], IsTruncated } = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix }));
       if (Contents.length > 0) {
-        await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })), Quiet: true } }));
+        await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })), Quiet: true } }),
+        );
       }
       if (!IsTruncated || Contents.length === 0) break;
     }
@@ -156,16 +158,35 @@ export class StatusStore {
    * listing itself; the other filters are checked on each document, reading at most `MAX_SCANNED` per
    * call, so a page may hold fewer than `limit` videos while `nextCursor` says there is more to look at.
    */
-  async list({ tenant, limit, cursor, filter = {} }: { tenant: string; limit: number; cursor?: string; filter?: VideoFilter }): Promise<StatusPage> {
+  async list({
+    tenant,
+    limit,
+    cursor,
+    filter = {},
+  }: {
+    tenant: string;
+    limit: number;
+    cursor?: string;
+    filter?: VideoFilter;
+  }): Promise<StatusPage> {
     const prefix = indexPrefix(tenant);
     // Keys hold the inverted creation time: "created before T" starts after T's keys, "after A" ends at A's.
-    const beforeKey = filter.createdBefore !== undefined ? `${prefix}${invertedTime(filter.createdBefore)}-ZZZZZZZZZZZZZZZZZZZZZZZZZZ` : undefined;
+    const beforeKey =
+      filter.createdBefore !== undefined ? `${prefix}${invertedTime(filter.createdBefore)}-ZZZZZZZZZZZZZZZZZZZZZZZZZZ` : undefined;
     const afterKey = filter.createdAfter !== undefined ? `${prefix}${invertedTime(filter.createdAfter)}-` : undefined;
-    let startAfter = [cursor ? decodeCursor(cursor, tenant) : undefined, beforeKey].filter((k) => k !== undefined).sort().at(-1);
+    let startAfter = [cursor ? decodeCursor(cursor, tenant) : undefined, beforeKey]
+      .filter((k) => k !== undefined)
+      .sort()
+      .at(-1);
     const items: VideoStatus[] = [];
-    for (let scanned = 0; scanned < MAX_SCANNED; ) {
+    for (let scanned = 0; scanned < MAX_SCANNED;) {
       const res = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: Math.min(100, MAX_SCANNED - scanned), StartAfter: startAfter }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          MaxKeys: Math.min(100, MAX_SCANNED - scanned),
+          StartAfter: startAfter,
+        }),
       );
       const keys = (res.Contents ?? []).map((o) => o.Key!).filter((k) => k && (afterKey === undefined || k < afterKey));
       const listedAll = !res.IsTruncated || keys.length < (res.Contents ?? []).length;

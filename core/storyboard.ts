@@ -30,7 +30,16 @@ export function planStoryboard(duration: number, display: { width: number; heigh
   const tileWidth = STORYBOARD_TILE_WIDTH;
   const aspect = display.width > 0 && display.height > 0 ? display.height / display.width : 9 / 16;
   const tileHeight = Math.max(2, Math.round((tileWidth * aspect) / 2) * 2);
-  return { intervalSeconds, tiles, columns, rows: Math.ceil(tiles / columns), tileWidth, tileHeight, sprite: 'sprite.jpg', vtt: 'storyboard.vtt' };
+  return {
+    intervalSeconds,
+    tiles,
+    columns,
+    rows: Math.ceil(tiles / columns),
+    tileWidth,
+    tileHeight,
+    sprite: 'sprite.jpg',
+    vtt: 'storyboard.vtt',
+  };
 }
 
 /** WebVTT timestamp, `HH:MM:SS.mmm`. */

@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from './status-store.ts';
 import { isTenant, tenantFolder, tenantOf } from './tenants.ts';
 
 describe('tenants', () => {
-  it('data stored before tenants existed is default\'s', () => {
+  it("data stored before tenants existed is default's", () => {
     expect(tenantOf({})).toBe('default');
     expect(tenantOf({ tenant: undefined })).toBe('default');
     expect(tenantOf({ tenant: 'acme' })).toBe('acme');

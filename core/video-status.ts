@@ -122,5 +122,17 @@ export function queuedVideo(
   source: SourceInfo,
   now = new Date().toISOString(),
 ): VideoStatus {
-  return { id, tenant, status: 'queued', priority, source, outputs: {}, skipped: [], attempts: 0, createdAt: now, updatedAt: now, queuedAt: now };
+  return {
+    id,
+    tenant,
+    status: 'queued',
+    priority,
+    source,
+    outputs: {},
+    skipped: [],
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    queuedAt: now,
+  };
 }

@@ -30,7 +30,13 @@ export function mayTake(step: VideoStep, from: VideoState): boolean {
 
 /** Which statuses may follow `from`, over every step. */
 export function nextStates(from: VideoState): VideoState[] {
-  return [...new Set(Object.values(VIDEO_STEPS).filter((s) => (s.from as readonly VideoState[]).includes(from)).map((s) => s.to))];
+  return [
+    ...new Set(
+      Object.values(VIDEO_STEPS)
+        .filter((s) => (s.from as readonly VideoState[]).includes(from))
+        .map((s) => s.to),
+    ),
+  ];
 }
 
 /** A status change refused by the table above. */

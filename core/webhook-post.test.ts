@@ -5,7 +5,11 @@ import { postWebhook } from './webhook-post.ts';
 /** Against a real HTTP server on 127.0.0.1. */
 let receiver: WebhookReceiver;
 beforeAll(async () => {
-  receiver = await new WebhookReceiver().on('/fail', () => 500).on('/hang', () => 'hang').on('/moved', () => 302).start();
+  receiver = await new WebhookReceiver()
+    .on('/fail', () => 500)
+    .on('/hang', () => 'hang')
+    .on('/moved', () => 302)
+    .start();
 });
 afterAll(async () => {
   await receiver?.stop();
@@ -23,8 +27,14 @@ describe('postWebhook', () => {
   });
 
   it('reports an error status, a redirect (not followed) and a timeout as failures', async () => {
-    expect(await postWebhook(`${receiver.url}/fail`, '{}', headers, { timeoutMs: 2000, allowPrivate: true })).toMatchObject({ ok: false, status: 500 });
-    expect(await postWebhook(`${receiver.url}/moved`, '{}', headers, { timeoutMs: 2000, allowPrivate: true })).toMatchObject({ ok: false, status: 302 });
+    expect(await postWebhook(`${receiver.url}/fail`, '{}', headers, { timeoutMs: 2000, allowPrivate: true })).toMatchObject({
+      ok: false,
+      status: 500,
+    });
+    expect(await postWebhook(`${receiver.url}/moved`, '{}', headers, { timeoutMs: 2000, allowPrivate: true })).toMatchObject({
+      ok: false,
+      status: 302,
+    });
     const hung = await postWebhook(`${receiver.url}/hang`, '{}', headers, { timeoutMs: 300, allowPrivate: true });
     expect(hung).toMatchObject({ ok: false, reason: 'no response within 300 ms' });
     expect(hung.ms).toBeLessThan(2000);

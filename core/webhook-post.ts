@@ -25,7 +25,12 @@ export interface PostOptions {
  * refuses non-public addresses, so a DNS answer that changed since
  * registration cannot point a delivery at an internal service.
  */
-export function postWebhook(url: string, body: string, headers: Record<string, string>, { timeoutMs, allowPrivate }: PostOptions): Promise<PostResult> {
+export function postWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  { timeoutMs, allowPrivate }: PostOptions,
+): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   let target: URL;

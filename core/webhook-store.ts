@@ -138,7 +138,13 @@ export class WebhookStore {
     let disabled = false;
     const webhook = await this.update(id, (current) => {
       const failingSince = current.failingSince ?? failure.at;
-      const next: Webhook = { ...current, failureCount: current.failureCount + 1, lastFailure: failure, failingSince, updatedAt: failure.at };
+      const next: Webhook = {
+        ...current,
+        failureCount: current.failureCount + 1,
+        lastFailure: failure,
+        failingSince,
+        updatedAt: failure.at,
+      };
       disabled = disableAfterMs > 0 && isEnabled(current) && Date.parse(failure.at) - Date.parse(failingSince) >= disableAfterMs;
       if (disabled) {
         const days = Math.round((Date.parse(failure.at) - Date.parse(failingSince)) / 86_400_000);

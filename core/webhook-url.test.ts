@@ -3,18 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { checkDeliveryHost, checkWebhookUrl, isPublicAddress, WebhookUrlError } from './webhook-url.ts';
 
 /** A resolver that answers from a table instead of DNS. */
-const resolver = (table: Record<string, string[]>) => async (host: string): Promise<LookupAddress[]> => {
-  const addresses = table[host];
-  if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
-  return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-};
+const resolver =
+  (table: Record<string, string[]>) =>
+  async (host: string): Promise<LookupAddress[]> => {
+    const addresses = table[host];
+    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
 
 const resolve = resolver({
   'hooks.example.com': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'],
   'internal.example.com': ['10.1.2.3'],
   'mixed.example.com': ['93.184.215.14', '192.168.1.10'],
   'metadata.example.com': ['169.254.169.254'],
-  'localhost': ['127.0.0.1', '::1'],
+  localhost: ['127.0.0.1', '::1'],
 });
 
 const refused = async (url: string) => {
@@ -30,7 +32,14 @@ describe('webhook URL validation', () => {
   });
 
   it('refuses other schemes and what is not a URL', async () => {
-    for (const url of ['ftp://hooks.example.com/x', 'file:///etc/passwd', 'javascript:alert(1)', 'gopher://hooks.example.com', 'not a url', '/relative']) {
+    for (const url of [
+      'ftp://hooks.example.com/x',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'gopher://hooks.example.com',
+      'not a url',
+      '/relative',
+    ]) {
       await refused(url);
     }
     await expect(checkWebhookUrl('ftp://hooks.example.com/x', { allowPrivate: true, resolve })).rejects.toThrow(/only http and https/);
@@ -74,7 +83,9 @@ describe('webhook URL validation', () => {
   });
 
   it('refuses a host that does not resolve, saying so', async () => {
-    await expect(checkWebhookUrl('https://nowhere.example.com/x', { allowPrivate: false, resolve })).rejects.toThrow(/could not be resolved \(ENOTFOUND\)/);
+    await expect(checkWebhookUrl('https://nowhere.example.com/x', { allowPrivate: false, resolve })).rejects.toThrow(
+      /could not be resolved \(ENOTFOUND\)/,
+    );
   });
 
   it('allows private and loopback endpoints when REELAY_WEBHOOK_ALLOW_PRIVATE is set', async () => {
@@ -90,7 +101,17 @@ describe('webhook URL validation', () => {
     for (const address of ['::7f00:1', '::a9fe:a9fe', '::808:808', '2606:4700::200:5efe:c0a8:101']) {
       expect(isPublicAddress(address), address).toBe(false);
     }
-    for (const address of ['127.0.0.1', '10.0.0.1', '::1', 'fe80::1', '::ffff:192.168.1.1', '64:ff9b::a00:1', '2002:a00:1::1', '192.0.2.1', 'nonsense']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '::1',
+      'fe80::1',
+      '::ffff:192.168.1.1',
+      '64:ff9b::a00:1',
+      '2002:a00:1::1',
+      '192.0.2.1',
+      'nonsense',
+    ]) {
       expect(isPublicAddress(address), address).toBe(false);
     }
   });

@@ -94,7 +94,9 @@ export async function checkWebhookUrl(
     try {
       addresses = (await resolve(host)).map((a) => a.address);
     } catch (err) {
-      throw new WebhookUrlError(`the host ${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new WebhookUrlError(
+        `the host ${host} could not be resolved (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
     if (addresses.length === 0) throw new WebhookUrlError(`the host ${host} has no address`);
   }
@@ -129,7 +131,11 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       try {
-        if (!allowPrivate) refusePrivate(hostname, addresses.map((a) => a.address));
+        if (!allowPrivate)
+          refusePrivate(
+            hostname,
+            addresses.map((a) => a.address),
+          );
       } catch (refusal) {
         return callback(Object.assign(refusal as Error, { code: 'EWEBHOOKPRIVATE' }), '', 0);
       }

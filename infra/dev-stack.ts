@@ -34,7 +34,10 @@ const env: NodeJS.ProcessEnv = { ...process.env };
 if (config.api.auth.mode === 'unconfigured') {
   // The all-in-one dev stack may run open, but then only on this machine.
   if (!isLoopback(config.api.host)) {
-    logger.fatal({ host: config.api.host }, `HOST=${config.api.host} without API keys: set REELAY_API_KEYS, or keep the default HOST=127.0.0.1`);
+    logger.fatal(
+      { host: config.api.host },
+      `HOST=${config.api.host} without API keys: set REELAY_API_KEYS, or keep the default HOST=127.0.0.1`,
+    );
     process.exit(2);
   }
   env.REELAY_AUTH = 'none';
@@ -64,11 +67,7 @@ try {
   const endpoint = env.AWS_ENDPOINT_URL!;
   const awsConfig = loadConfig(env).aws;
   const clients = createAwsClients(awsConfig);
-  await provision(
-    clients,
-    provisionSettings(config),
-    logger,
-  );
+  await provision(clients, provisionSettings(config), logger);
   destroyAwsClients(clients);
   if (awsConfig.localCredentials) {
     env.AWS_ACCESS_KEY_ID = awsConfig.localCredentials.accessKeyId;

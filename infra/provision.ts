@@ -85,7 +85,10 @@ export async function provision(
     note(queue.name, created.created);
   }
 
-  const [videoTopicArn, liveTopicArn] = [await ensureTopic(clients.sns, names.videoTopic, note), await ensureTopic(clients.sns, names.liveTopic, note)];
+  const [videoTopicArn, liveTopicArn] = [
+    await ensureTopic(clients.sns, names.videoTopic, note),
+    await ensureTopic(clients.sns, names.liveTopic, note),
+  ];
   for (const { queue, eventTypes } of spec.subscribers) {
     const subscriber = await ensureSubscriberQueue(clients, { name: queue.name, topicArns: [videoTopicArn!, liveTopicArn!], eventTypes });
     for (const [name, created] of subscriber.report) note(name, created);
@@ -100,7 +103,14 @@ function queueAttributes(queue: QueueSpec, arns: Map<string, string>): Record<st
   return {
     ...(queue.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: String(queue.visibilityTimeoutSeconds) } : {}),
     ...(queue.retentionSeconds !== undefined ? { MessageRetentionPeriod: String(queue.retentionSeconds) } : {}),
-    ...(queue.redrive ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arns.get(queue.redrive.dlq), maxReceiveCount: String(queue.redrive.maxReceiveCount) }) } : {}),
+    ...(queue.redrive
+      ? {
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: arns.get(queue.redrive.dlq),
+            maxReceiveCount: String(queue.redrive.maxReceiveCount),
+          }),
+        }
+      : {}),
   };
 }
 
@@ -111,7 +121,12 @@ function queueAttributes(queue: QueueSpec, arns: Map<string, string>): Record<st
  */
 export async function ensureSubscriberQueue(
   clients: { sqs: SQSClient; sns: SNSClient },
-  { name, topicArns, eventTypes, visibilityTimeoutSeconds = 30 }: {
+  {
+    name,
+    topicArns,
+    eventTypes,
+    visibilityTimeoutSeconds = 30,
+  }: {
     name: string;
     topicArns: string[];
     /** Only these event types are delivered (SNS filter policy on the `type` attribute). */
@@ -228,7 +243,9 @@ export async function ensureQueue(
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`queue ${name} has no ARN`);
   const wanted = attributes(arn);
-  const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => !sameAttribute((Attributes as Record<string, string> | undefined)?.[k], v)));
+  const changed = Object.fromEntries(
+    Object.entries(wanted).filter(([k, v]) => !sameAttribute((Attributes as Record<string, string> | undefined)?.[k], v)),
+  );
   if (Object.keys(changed).length > 0) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changed }));
   return { url, arn, created };
 }

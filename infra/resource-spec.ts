@@ -78,7 +78,10 @@ export function resourceSpec(settings: SpecSettings): ResourceSpec {
     eventTypes,
   });
   const subscribers = [
-    subscriber(names.notifierQueue, EVENT_TYPES.filter((type) => type !== 'video.progress')),
+    subscriber(
+      names.notifierQueue,
+      EVENT_TYPES.filter((type) => type !== 'video.progress'),
+    ),
     subscriber(names.webhooksQueue, [...EVENT_TYPES]),
   ];
   return {

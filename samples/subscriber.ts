@@ -23,7 +23,10 @@ import { QueueConsumer } from '../core/queue-consumer.ts';
 const VIDEO_EVENT_TYPES: readonly string[] = EVENT_TYPES.filter((type) => type.startsWith('video.'));
 
 const [name = '', typeList] = process.argv.slice(2);
-const eventTypes = typeList?.split(',').map((type) => type.trim()).filter(Boolean);
+const eventTypes = typeList
+  ?.split(',')
+  .map((type) => type.trim())
+  .filter(Boolean);
 const unknown = (eventTypes ?? []).filter((type) => !VIDEO_EVENT_TYPES.includes(type));
 if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(name) || unknown.length > 0) {
   process.stderr.write(
@@ -38,7 +41,10 @@ if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(name) || unknown.length > 0) {
 const config = loadConfigOrExit('subscriber');
 
 // Logs go to stderr so that stdout carries nothing but events.
-const logger = pino({ base: { role: `subscriber:${name}` }, level: config.logLevel, serializers: { err: serializeError } }, pino.destination(2));
+const logger = pino(
+  { base: { role: `subscriber:${name}` }, level: config.logLevel, serializers: { err: serializeError } },
+  pino.destination(2),
+);
 const clients = createAwsClients(config.aws);
 const queue = await ensureSubscriberQueue(clients, {
   name: `${config.prefix}-subscriber-${name}`,

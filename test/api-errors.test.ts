@@ -54,7 +54,11 @@ describe('POST /v1/videos rejects bad uploads', () => {
   });
 
   it('unknown priority in the query → 400 before anything is read', async () => {
-    await expectProblem(await post('?priority=urgent', { headers: { 'content-type': 'video/mp4' }, body: videoBytes(10) }), 400, /priority must be one of high, normal, low/);
+    await expectProblem(
+      await post('?priority=urgent', { headers: { 'content-type': 'video/mp4' }, body: videoBytes(10) }),
+      400,
+      /priority must be one of high, normal, low/,
+    );
   });
 
   it('unknown priority in a form field → 400, and the stored upload is removed', async () => {
@@ -67,7 +71,11 @@ describe('POST /v1/videos rejects bad uploads', () => {
   });
 
   it('a title that is too long → 400', async () => {
-    await expectProblem(await post(`?title=${'x'.repeat(201)}`, { headers: { 'content-type': 'video/mp4' }, body: videoBytes(10) }), 400, /title/);
+    await expectProblem(
+      await post(`?title=${'x'.repeat(201)}`, { headers: { 'content-type': 'video/mp4' }, body: videoBytes(10) }),
+      400,
+      /title/,
+    );
   });
 
   it('a body that is not a video → 415', async () => {
@@ -75,7 +83,11 @@ describe('POST /v1/videos rejects bad uploads', () => {
   });
 
   it('over-size with a declared length → 413 at once', async () => {
-    await expectProblem(await post('', { headers: { 'content-type': 'video/mp4' }, body: videoBytes(MAX + 1) }), 413, /larger than the limit of 1048576 bytes/);
+    await expectProblem(
+      await post('', { headers: { 'content-type': 'video/mp4' }, body: videoBytes(MAX + 1) }),
+      413,
+      /larger than the limit of 1048576 bytes/,
+    );
   });
 
   it('over-size streamed without a length → 413 while streaming, no object left behind', async () => {
@@ -132,7 +144,11 @@ describe('reading videos', () => {
     const res = await post('', { headers: { 'content-type': 'video/mp4' }, body: videoBytes(1000) });
     const { id } = (await res.json()) as { id: string };
     await stack.store.transition(id, 'fail', () => ({ error: { code: 'unreadable_input', message: 'the file is not a video' } }));
-    await expectProblem(await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/720p`), 404, /failed \(unreadable_input\): the file is not a video; it has no outputs/);
+    await expectProblem(
+      await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/720p`),
+      404,
+      /failed \(unreadable_input\): the file is not a video; it has no outputs/,
+    );
   });
 
   it('lists newest first, in pages', async () => {
@@ -145,7 +161,9 @@ describe('reading videos', () => {
     const first = (await (await fetch(`${stack.baseUrl}/v1/videos?limit=2`)).json()) as { items: { id: string }[]; nextCursor: string };
     expect(first.items.map((v) => v.id)).toEqual([ids[2], ids[1]]);
     expect(first.nextCursor).toBeTruthy();
-    const second = (await (await fetch(`${stack.baseUrl}/v1/videos?limit=2&cursor=${first.nextCursor}`)).json()) as { items: { id: string }[] };
+    const second = (await (await fetch(`${stack.baseUrl}/v1/videos?limit=2&cursor=${first.nextCursor}`)).json()) as {
+      items: { id: string }[];
+    };
     expect(second.items[0]?.id).toBe(ids[0]);
   });
 

@@ -41,7 +41,13 @@ describe('a failed API start', () => {
     const subscriptionsBefore = await subscriptionEndpoints();
     const { port } = taken.address() as { port: number };
     await expect(
-      startApi({ config: stack.config, clients: stack.clients, resources: stack.resources, logger: silentLogger(), listen: { host: '127.0.0.1', port } }),
+      startApi({
+        config: stack.config,
+        clients: stack.clients,
+        resources: stack.resources,
+        logger: silentLogger(),
+        listen: { host: '127.0.0.1', port },
+      }),
     ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     expect(await realtimeQueues()).toEqual(queuesBefore);
     expect(await subscriptionEndpoints()).toEqual(subscriptionsBefore);

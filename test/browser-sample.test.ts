@@ -51,14 +51,19 @@ describe('samples/browser', () => {
     await tab.waitForFunction("document.getElementById('log').textContent.includes('websocket open')");
     await tab.setInputFiles('#file', path.resolve(import.meta.dirname, '../samples/small-480p.mkv'));
     await tab.click('#go');
-    await tab.waitForFunction("['ready', 'failed'].includes(document.getElementById('status').textContent)", undefined, { timeout: 90_000 });
+    await tab.waitForFunction("['ready', 'failed'].includes(document.getElementById('status').textContent)", undefined, {
+      timeout: 90_000,
+    });
     const log = await tab.textContent('#log');
     expect(await tab.textContent('#status'), log ?? '').toBe('ready');
     expect(log).toMatch(/upload complete/);
     expect(log).toMatch(/event video\.queued[\s\S]*event video\.processing[\s\S]*event video\.ready: .*360p/);
     expect(errors).toEqual([]);
     const id = /uploading as video ([0-9A-Z]{26})/.exec(log ?? '')![1]!;
-    const video = (await (await fetch(`${stack.baseUrl}/v1/videos/${id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; source: { filename: string } };
+    const video = (await (await fetch(`${stack.baseUrl}/v1/videos/${id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+      status: string;
+      source: { filename: string };
+    };
     expect(video).toMatchObject({ status: 'ready', source: { filename: 'small-480p.mkv' } });
   }, 120_000);
 });

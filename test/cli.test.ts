@@ -50,7 +50,14 @@ const idOf = (stdout: string, file: string) => new RegExp(`${file.replace('.', '
 
 describe('reelay CLI against the real stack', () => {
   it('upload --wait sends two files in parallel and prints each one ready with its output URLs; exit 0', async () => {
-    const run = await reelay(['upload', '--wait', '--priority', 'high', path.join(samples, 'landscape-720p-audio.mp4'), path.join(samples, 'small-480p.mkv')]);
+    const run = await reelay([
+      'upload',
+      '--wait',
+      '--priority',
+      'high',
+      path.join(samples, 'landscape-720p-audio.mp4'),
+      path.join(samples, 'small-480p.mkv'),
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const a = idOf(run.stdout, 'landscape-720p-audio.mp4');

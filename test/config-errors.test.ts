@@ -47,13 +47,16 @@ function run(script: string): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('configuration errors', () => {
-  it.each(['infra/dev-stack.ts', 'workers/supervisor/main.ts', 'api/main.ts'])('%s names all 14 bad variables at once and exits 2', async (script) => {
-    const { code, stdout, stderr } = await run(script);
-    expect(code).toBe(2);
-    // Nothing started: no log line, no emulator.
-    expect(stdout).toBe('');
-    const named = Object.keys(BAD).filter((name) => stderr.includes(`${name}=${JSON.stringify(BAD[name])} is invalid`));
-    expect(named).toEqual(Object.keys(BAD));
-    expect(stderr.match(/invalid configuration/g)).toHaveLength(1);
-  });
+  it.each(['infra/dev-stack.ts', 'workers/supervisor/main.ts', 'api/main.ts'])(
+    '%s names all 14 bad variables at once and exits 2',
+    async (script) => {
+      const { code, stdout, stderr } = await run(script);
+      expect(code).toBe(2);
+      // Nothing started: no log line, no emulator.
+      expect(stdout).toBe('');
+      const named = Object.keys(BAD).filter((name) => stderr.includes(`${name}=${JSON.stringify(BAD[name])} is invalid`));
+      expect(named).toEqual(Object.keys(BAD));
+      expect(stderr.match(/invalid configuration/g)).toHaveLength(1);
+    },
+  );
 });

@@ -54,20 +54,29 @@ describe('Ctrl-C on npm start', () => {
       REELAY_VISIBILITY_TIMEOUT_SECONDS: '120',
     };
     const base = `http://127.0.0.1:${apiPort}`;
-    const healthy = () => waitFor('the API to answer', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok || undefined, 60_000);
+    const healthy = () =>
+      waitFor('the API to answer', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok || undefined, 60_000);
 
     const first = npmStart(env);
     stacks.push(first);
     await healthy();
-    const res = await fetch(`${base}/v1/videos?priority=high`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: await readFile(clip) });
+    const res = await fetch(`${base}/v1/videos?priority=high`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: await readFile(clip),
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     // ffmpeg is running: the worker has reported progress.
-    await waitFor('the transcode to be under way', async () => {
-      const video = (await (await fetch(`${base}/v1/videos/${id}`)).json()) as { status: string; progress?: number };
-      if (video.status !== 'queued' && video.status !== 'processing') throw new Error(`video ${video.status} before the Ctrl-C`);
-      return (video.status === 'processing' && (video.progress ?? 0) > 0) || undefined;
-    }, 60_000);
+    await waitFor(
+      'the transcode to be under way',
+      async () => {
+        const video = (await (await fetch(`${base}/v1/videos/${id}`)).json()) as { status: string; progress?: number };
+        if (video.status !== 'queued' && video.status !== 'processing') throw new Error(`video ${video.status} before the Ctrl-C`);
+        return (video.status === 'processing' && (video.progress ?? 0) > 0) || undefined;
+      },
+      60_000,
+    );
 
     first.signalGroup('SIGINT');
     await first.exited;

@@ -53,8 +53,13 @@ describe('npm start (dev stack)', () => {
       expect(pids('worker').length).toBeGreaterThanOrEqual(1);
       expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(5 + pids('worker').length);
       expect(output).toMatch(/"role":"supervisor".*"decision":"up".*"msg":"scale up: \+1 -> 1 worker"/);
-      await waitFor('the notifier to log video.ready', () =>
-        stack.output().split('\n').some((l) => l.includes('"role":"notifier"') && l.includes(`"eventId":"video.ready:${id}"`)) || undefined,
+      await waitFor(
+        'the notifier to log video.ready',
+        () =>
+          stack
+            .output()
+            .split('\n')
+            .some((l) => l.includes('"role":"notifier"') && l.includes(`"eventId":"video.ready:${id}"`)) || undefined,
       );
       expect(output).toMatch(/"msg":"using ffmpeg"/);
       // Every role runs on the project's own Node (node_modules/.bin/node, the `node` dev dependency).
@@ -64,7 +69,10 @@ describe('npm start (dev stack)', () => {
       stack.signalGroup('SIGINT');
     }
     // npm ends the way its script did, or (having had the SIGINT itself) re-raises it.
-    expect([{ code: 0, signal: null }, { code: null, signal: 'SIGINT' }]).toContainEqual(await stack.exited);
+    expect([
+      { code: 0, signal: null },
+      { code: null, signal: 'SIGINT' },
+    ]).toContainEqual(await stack.exited);
     await waitFor('the stack to log "stopped"', () => stack.output().includes('"msg":"stopped"') || undefined, 60_000);
     // Every process of the stack is gone, the supervisor's workers included.
     const pids = new Set([...stack.output().matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1])));

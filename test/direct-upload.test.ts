@@ -29,7 +29,11 @@ interface Started {
 }
 
 async function start(body: Record<string, unknown>, headers: Record<string, string> = auth()): Promise<Response> {
-  return fetch(`${stack.baseUrl}/v1/uploads`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${stack.baseUrl}/v1/uploads`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 async function putParts(started: Started, bytes: Buffer): Promise<{ partNumber: number; etag: string }[]> {
@@ -44,7 +48,11 @@ async function putParts(started: Started, bytes: Buffer): Promise<{ partNumber: 
 }
 
 function complete(id: string, parts: unknown, headers: Record<string, string> = auth()): Promise<Response> {
-  return fetch(`${stack.baseUrl}/v1/uploads/${id}/complete`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ parts }) });
+  return fetch(`${stack.baseUrl}/v1/uploads/${id}/complete`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ parts }),
+  });
 }
 
 beforeAll(async () => {
@@ -60,7 +68,11 @@ afterAll(async () => {
 describe('POST /v1/uploads (direct to S3)', () => {
   it('parts PUT to presigned URLs, completed, become a ready video with the same bytes', async () => {
     expect(clip.length).toBeGreaterThan(15 * 1024 * 1024);
-    const tokenRes = await fetch(`${stack.baseUrl}/v1/tokens`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"scope":"upload","priority":"high"}' });
+    const tokenRes = await fetch(`${stack.baseUrl}/v1/tokens`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '{"scope":"upload","priority":"high"}',
+    });
     const { token } = (await tokenRes.json()) as { token: string };
     const res = await start({ filename: 'direct.mp4', size: clip.length, contentType: 'video/mp4' }, { authorization: `Bearer ${token}` });
     expect(res.status, await res.clone().text()).toBe(201);
@@ -79,14 +91,25 @@ describe('POST /v1/uploads (direct to S3)', () => {
     const video = (await done.json()) as { id: string; status: string; priority: string; title: string };
     expect(video).toMatchObject({ id: started.id, status: 'queued', priority: 'high', title: 'direct.mp4' });
 
-    const stored = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.resources.names.rawBucket, Key: `uploads/${video.id}` }));
-    const sha = createHash('sha256').update(await stored.Body!.transformToByteArray()).digest('hex');
+    const stored = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: stack.resources.names.rawBucket, Key: `uploads/${video.id}` }),
+    );
+    const sha = createHash('sha256')
+      .update(await stored.Body!.transformToByteArray())
+      .digest('hex');
     expect(sha).toBe(createHash('sha256').update(clip).digest('hex'));
 
-    const final = await waitFor('ready', async () => {
-      const body = (await (await fetch(`${stack.baseUrl}/v1/videos/${video.id}`, { headers: auth() })).json()) as { status: string; outputs: Record<string, { height: number }> };
-      return body.status === 'ready' || body.status === 'failed' ? body : undefined;
-    }, 90_000);
+    const final = await waitFor(
+      'ready',
+      async () => {
+        const body = (await (await fetch(`${stack.baseUrl}/v1/videos/${video.id}`, { headers: auth() })).json()) as {
+          status: string;
+          outputs: Record<string, { height: number }>;
+        };
+        return body.status === 'ready' || body.status === 'failed' ? body : undefined;
+      },
+      90_000,
+    );
     expect(final.status).toBe('ready');
     expect(final.outputs['720p']?.height).toBe(720);
     // Completing again answers with the same video rather than a second one.

@@ -42,7 +42,11 @@ describe('a visibility heartbeat that finds the receipt handle invalid', () => {
       { step: 'initialize', name: 'stealTheJob' },
     );
     worker = startTestWorker({ ...stack, clients: { ...stack.clients, sqs } }, { concurrency: 1, preset: 'veryslow' });
-    const res = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: await readFile(clip) });
+    const res = await fetch(`${stack.baseUrl}/v1/videos`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: await readFile(clip),
+    });
     const { id } = (await res.json()) as { id: string };
     await waitFor('the job to start', async () => ((await stack.store.get(id))?.status === 'processing' ? true : undefined), 30_000);
 

@@ -59,11 +59,17 @@ describe('hostile uploads', () => {
     const dlqVideoIds = new Set<string>();
     for (const [id, input] of ids) {
       const video = await waitForFinalStatus(stack.baseUrl, id, 30_000);
-      expect({ name: input.name, status: video.status, code: video.error?.code }).toEqual({ name: input.name, status: 'failed', code: input.code });
+      expect({ name: input.name, status: video.status, code: video.error?.code }).toEqual({
+        name: input.name,
+        status: 'failed',
+        code: input.code,
+      });
       expect(video.error.message, input.name).toMatch(input.reason);
       expect(video.error.message.length, input.name).toBeLessThan(1200);
       expect(video.attempts, input.name).toBe(1);
-      const failed = await waitFor(`video.failed for ${input.name}`, () => stack.notifier.recent.find((e) => e.subject === id && e.type === 'video.failed'));
+      const failed = await waitFor(`video.failed for ${input.name}`, () =>
+        stack.notifier.recent.find((e) => e.subject === id && e.type === 'video.failed'),
+      );
       expect(failed.data).toMatchObject({ code: input.code });
       await waitFor(`the DLQ entry of ${input.name}`, async () => {
         const { Messages = [] } = await stack.clients.sqs.send(

@@ -35,7 +35,12 @@ describe('a live.ended that could not be published', () => {
         published.push(event.id);
       },
     } as EventPublisher;
-    const channels = new LiveChannels({ s3: stack.clients.s3, mediaBucket: stack.resources.names.mediaBucket, events, logger: silentLogger() });
+    const channels = new LiveChannels({
+      s3: stack.clients.s3,
+      mediaBucket: stack.resources.names.mediaBucket,
+      events,
+      logger: silentLogger(),
+    });
 
     const first = await channels.start('default', 'pending-1');
     const firstSession = first.channel.session!.sessionId;

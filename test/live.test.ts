@@ -23,7 +23,10 @@ afterAll(async () => {
 
 const live = (channel: string, init: RequestInit = {}) => fetch(`${stack.baseUrl}/v1/channels/${channel}/live`, init);
 const startLive = (channel: string, body?: unknown) =>
-  live(channel, { method: 'POST', ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+  live(channel, {
+    method: 'POST',
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
 
 async function expectProblem(res: Response, status: number, detail: RegExp): Promise<void> {
   expect(res.status).toBe(status);
@@ -61,7 +64,11 @@ describe('live channels', () => {
     await tap.drained();
     const forChannel = tap.events().filter((e) => e.subject === 'studio-1');
     expect(forChannel.map((e) => e.id)).toEqual([`live.started:studio-1:${sessionId}`, `live.ended:studio-1:${sessionId}`]);
-    expect(forChannel[0]).toMatchObject({ type: 'live.started', source: '/reelay/api', data: { channelId: 'studio-1', sessionId, title: 'Morning show' } });
+    expect(forChannel[0]).toMatchObject({
+      type: 'live.started',
+      source: '/reelay/api',
+      data: { channelId: 'studio-1', sessionId, title: 'Morning show' },
+    });
     expect(forChannel[1]).toMatchObject({ type: 'live.ended', data: { channelId: 'studio-1', sessionId } });
     expect(tap.errors).toEqual([]);
   });
@@ -90,9 +97,21 @@ describe('live channels', () => {
     await expectProblem(await startLive('ok-channel', { title: 'x', extra: 1 }), 400, /Unrecognized key.*extra/);
     await expectProblem(await startLive('ok-channel', ['title']), 400, /invalid body/);
     await expectProblem(await startLive('ok-channel', { title: 'x'.repeat(201) }), 400, /title: is longer than 200 characters/);
-    await expectProblem(await startLive('ok-channel', { title: 'a\u0007b' }), 400, /title: contains a control or bidirectional-formatting character/);
-    await expectProblem(await live('ok-channel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' }), 400, /not valid JSON/);
-    await expectProblem(await live('ok-channel', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'title' }), 415, /application\/json/);
+    await expectProblem(
+      await startLive('ok-channel', { title: 'a\u0007b' }),
+      400,
+      /title: contains a control or bidirectional-formatting character/,
+    );
+    await expectProblem(
+      await live('ok-channel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' }),
+      400,
+      /not valid JSON/,
+    );
+    await expectProblem(
+      await live('ok-channel', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'title' }),
+      415,
+      /application\/json/,
+    );
     // Nothing was started by any of them.
     expect(await (await live('ok-channel')).json()).toMatchObject({ status: 'offline' });
   });
@@ -109,12 +128,20 @@ describe('uploads of live recordings', () => {
     expect(res.status).toBe(202);
     const video = (await res.json()) as { id: string; priority: string; channelId: string };
     expect(video).toMatchObject({ priority: 'high', channelId: 'rec-channel' });
-    expect(await (await fetch(`${stack.baseUrl}/v1/videos/${video.id}`)).json()).toMatchObject({ channelId: 'rec-channel', priority: 'high' });
+    expect(await (await fetch(`${stack.baseUrl}/v1/videos/${video.id}`)).json()).toMatchObject({
+      channelId: 'rec-channel',
+      priority: 'high',
+    });
 
     const queued = await tap.waitFor('video.queued', (e) => e.id === `video.queued:${video.id}`);
     expect(queued.data).toMatchObject({ channelId: 'rec-channel', priority: 'high' });
     const { Messages = [] } = await stack.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.high, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 1 }),
+      new ReceiveMessageCommand({
+        QueueUrl: stack.resources.tierQueueUrl.high,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 1,
+      }),
     );
     expect(Messages.map((m) => JSON.parse(m.Body!).videoId)).toContain(video.id);
   });

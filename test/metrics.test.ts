@@ -87,7 +87,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(
-    roles.map((r) => (r.child.exitCode === null ? new Promise((resolve) => (r.child.once('exit', resolve), r.child.kill('SIGTERM'))) : undefined)),
+    roles.map((r) =>
+      r.child.exitCode === null ? new Promise((resolve) => (r.child.once('exit', resolve), r.child.kill('SIGTERM'))) : undefined,
+    ),
   );
   await receiver?.stop();
   await stack?.stop();
@@ -102,7 +104,11 @@ describe('Prometheus metrics on every role', () => {
     });
     expect(hook.status).toBe(201);
     const bytes = await readFile(clip);
-    const res = await fetch(`${stack.baseUrl}/v1/videos?priority=high`, { method: 'POST', headers: { 'content-type': 'video/x-matroska' }, body: bytes });
+    const res = await fetch(`${stack.baseUrl}/v1/videos?priority=high`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/x-matroska' },
+      body: bytes,
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
@@ -154,7 +160,13 @@ describe('Prometheus metrics on every role', () => {
     });
     expect(sample(n, 'reelay_role_info', { role: 'notifier' })).toBe(1);
     for (const type of ['video.queued', 'video.processing']) {
-      expect(sample(n, 'reelay_notifier_events_total', { type, duplicate: 'false' }), n.split('\n').filter((l) => l.startsWith('reelay_')).join('\n')).toBe(1);
+      expect(
+        sample(n, 'reelay_notifier_events_total', { type, duplicate: 'false' }),
+        n
+          .split('\n')
+          .filter((l) => l.startsWith('reelay_'))
+          .join('\n'),
+      ).toBe(1);
     }
   }, 150_000);
 

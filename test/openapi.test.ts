@@ -27,11 +27,19 @@ describe('OpenAPI', () => {
     expect(doc['x-undocumented'] ?? [], 'routes registered in the app but missing from api/openapi.ts').toEqual([]);
     const operations = Object.values(doc.paths as Record<string, object>).flatMap((p) => Object.keys(p));
     expect(operations.length).toBeGreaterThanOrEqual(25);
-    for (const path of ['/v1/videos', '/v1/videos/{id}', '/v1/webhooks/{id}', '/v1/events', '/v1/channels/{channelId}/live']) expect(doc.paths).toHaveProperty([path]);
+    for (const path of ['/v1/videos', '/v1/videos/{id}', '/v1/webhooks/{id}', '/v1/events', '/v1/channels/{channelId}/live'])
+      expect(doc.paths).toHaveProperty([path]);
   });
 
   it('a route without documentation is reported, not silently left out', () => {
-    const withNew = openApiDocument([{ method: 'GET', path: '/healthz' }, { method: 'PUT', path: '/v1/things/:thingId' }, { method: 'ALL', path: '*' }], '0');
+    const withNew = openApiDocument(
+      [
+        { method: 'GET', path: '/healthz' },
+        { method: 'PUT', path: '/v1/things/:thingId' },
+        { method: 'ALL', path: '*' },
+      ],
+      '0',
+    );
     expect(withNew['x-undocumented']).toEqual(['PUT /v1/things/{thingId}']);
   });
 
@@ -43,9 +51,14 @@ describe('OpenAPI', () => {
 
   it('path parameters, the zod request bodies and the problem+json errors are in it', () => {
     const create = doc.paths['/v1/webhooks'].post;
-    expect(create.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', properties: { url: expect.any(Object), events: expect.any(Object) } });
+    expect(create.requestBody.content['application/json'].schema).toMatchObject({
+      type: 'object',
+      properties: { url: expect.any(Object), events: expect.any(Object) },
+    });
     expect(create.responses['400']).toEqual({ $ref: '#/components/responses/Problem400' });
-    expect(doc.components.responses.Problem400.content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+    expect(doc.components.responses.Problem400.content['application/problem+json'].schema).toEqual({
+      $ref: '#/components/schemas/Problem',
+    });
     expect(doc.paths['/v1/videos/{id}/outputs/{name}'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'name']);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
   });

@@ -21,7 +21,9 @@ afterAll(async () => {
 });
 
 const queueNames = async (prefix: string) =>
-  ((await stack.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? []).map((u) => u.slice(u.lastIndexOf('/') + 1));
+  ((await stack.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? []).map((u) =>
+    u.slice(u.lastIndexOf('/') + 1),
+  );
 
 describe('realtime orphan clean-up', () => {
   it('removes a stale realtime queue of this deployment and nothing of a deployment named <prefix>-realtime-eu', async () => {
@@ -30,7 +32,11 @@ describe('realtime orphan clean-up', () => {
     const [ownUrl, ...others] = (await stack.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: namePrefix }))).QueueUrls ?? [];
     expect(others).toEqual([]);
     const otherPrefix = `${stack.config.prefix}-realtime-eu`;
-    await provision(stack.clients, { prefix: otherPrefix, region: 'us-east-1', visibilityTimeoutSeconds: 60, maxAttempts: 3 }, silentLogger());
+    await provision(
+      stack.clients,
+      { prefix: otherPrefix, region: 'us-east-1', visibilityTimeoutSeconds: 60, maxAttempts: 3 },
+      silentLogger(),
+    );
     // A queue with the right name shape but not made by the gateway (no role tag): not ours to delete either.
     await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: `${namePrefix}0badcafe` }));
     const topicArns = [stack.resources.videoTopicArn, stack.resources.liveTopicArn];

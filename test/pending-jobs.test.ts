@@ -32,24 +32,39 @@ afterAll(async () => {
 describe('a job that could not be sent nor recorded', () => {
   it('is sent by the pending-job sweep, and the video becomes ready', async () => {
     const { sqs, faults: sendFaults } = faultySqs(stack.config.aws, {
-      when: (command, input) => command === 'SendMessageCommand' && Object.values(stack.resources.tierQueueUrl).includes(input.QueueUrl ?? ''),
+      when: (command, input) =>
+        command === 'SendMessageCommand' && Object.values(stack.resources.tierQueueUrl).includes(input.QueueUrl ?? ''),
       remaining: 1,
     });
     // The compensating write is the one status write with If-Match (the document's creation has If-None-Match).
     const { s3, faults: writeFaults } = faultyS3(stack.config.aws, {
       when: (command, input) =>
-        command === 'PutObjectCommand' && (input.Key ?? '').startsWith('status/') && (input as { IfNoneMatch?: string }).IfNoneMatch !== '*',
+        command === 'PutObjectCommand' &&
+        (input.Key ?? '').startsWith('status/') &&
+        (input as { IfNoneMatch?: string }).IfNoneMatch !== '*',
       remaining: 1,
     });
     const clients = { ...stack.clients, s3, sqs };
-    api = await startApi({ config: stack.config, clients, resources: stack.resources, logger: silentLogger(), listen: { host: '127.0.0.1', port: 0 } });
+    api = await startApi({
+      config: stack.config,
+      clients,
+      resources: stack.resources,
+      logger: silentLogger(),
+      listen: { host: '127.0.0.1', port: 0 },
+    });
 
-    const res = await fetch(`${api.url}/v1/videos?priority=low`, { method: 'POST', headers: { 'content-type': 'video/x-matroska' }, body: await readFile(clip) });
+    const res = await fetch(`${api.url}/v1/videos?priority=low`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/x-matroska' },
+      body: await readFile(clip),
+    });
     expect([sendFaults.injected, writeFaults.injected]).toEqual([1, 1]);
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     expect(await stack.store.get(id)).toMatchObject({ status: 'queued', attempts: 0 });
-    const { Messages = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.low, WaitTimeSeconds: 1 }));
+    const { Messages = [] } = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.low, WaitTimeSeconds: 1 }),
+    );
     expect(Messages).toHaveLength(0);
 
     const pending = new PendingJobs({

@@ -19,7 +19,11 @@ describe('emulator persistence', () => {
     stack = await startTestStack({ prefix });
     const body = await readFile(path.resolve(import.meta.dirname, '../samples/small-480p.mkv'));
     const upload = async () => {
-      const res = await fetch(`${stack!.baseUrl}/v1/videos?priority=normal`, { method: 'POST', headers: { 'content-type': 'video/x-matroska' }, body });
+      const res = await fetch(`${stack!.baseUrl}/v1/videos?priority=normal`, {
+        method: 'POST',
+        headers: { 'content-type': 'video/x-matroska' },
+        body,
+      });
       expect(res.status).toBe(202);
       return ((await res.json()) as { id: string }).id;
     };

@@ -171,7 +171,12 @@ describe.concurrent('pipeline end to end', () => {
     // The job reaches the DLQ just after the event is out.
     const entry = await waitFor('the DLQ entry', async () => {
       const dlq = await stack.clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.normal, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 1 }),
+        new ReceiveMessageCommand({
+          QueueUrl: stack.resources.tierDlqUrl.normal,
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: 1,
+        }),
       );
       return dlq.Messages?.find((m) => JSON.parse(m.Body ?? '{}').videoId === id);
     });

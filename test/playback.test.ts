@@ -26,7 +26,9 @@ const auth = { authorization: `Bearer ${KEY}` };
 let stack: TestStack;
 beforeAll(async () => {
   // API keys on: the presentation must be reachable with a `playback` token alone.
-  stack = await startTestStack({ env: { REELAY_AUTH: 'keys', REELAY_API_KEYS: KEY, REELAY_TOKEN_SECRET: 'playback-test-token-secret-0123456789abcdef' } });
+  stack = await startTestStack({
+    env: { REELAY_AUTH: 'keys', REELAY_API_KEYS: KEY, REELAY_TOKEN_SECRET: 'playback-test-token-secret-0123456789abcdef' },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -73,7 +75,10 @@ describe.concurrent('HLS and storyboard from the single pass', () => {
       const q = `?token=${encodeURIComponent(token)}`;
       expect(video.status).toBe('ready');
       expect(video.hls.url).toBe(`/v1/videos/${id}/hls/master.m3u8`);
-      expect(video.storyboard).toMatchObject({ url: `/v1/videos/${id}/storyboard/storyboard.vtt`, spriteUrl: `/v1/videos/${id}/storyboard/sprite.jpg` });
+      expect(video.storyboard).toMatchObject({
+        url: `/v1/videos/${id}/storyboard/storyboard.vtt`,
+        spriteUrl: `/v1/videos/${id}/storyboard/sprite.jpg`,
+      });
 
       // The master lists one variant per rendition with what players need to choose.
       const masterUrl = `${stack.baseUrl}${video.hls.url}${q}`;
@@ -109,8 +114,12 @@ describe.concurrent('HLS and storyboard from the single pass', () => {
         const probed = await ffprobeJson(variantUrl, '-show_streams', '-show_format');
         const v = probed.streams.find((s: any) => s.codec_type === 'video');
         // The CODECS profile and level are the ones the stream really has.
-        const codecs = /CODECS="avc1\.([0-9a-f]{2})[0-9a-f]{2}([0-9a-f]{2})/.exec(infs[(sample.variants as readonly string[]).indexOf(name)]!)!;
-        expect(parseInt(codecs[1]!, 16)).toBe(({ High: 100, Main: 77, Baseline: 66, 'Constrained Baseline': 66 } as Record<string, number>)[v.profile]);
+        const codecs = /CODECS="avc1\.([0-9a-f]{2})[0-9a-f]{2}([0-9a-f]{2})/.exec(
+          infs[(sample.variants as readonly string[]).indexOf(name)]!,
+        )!;
+        expect(parseInt(codecs[1]!, 16)).toBe(
+          ({ High: 100, Main: 77, Baseline: 66, 'Constrained Baseline': 66 } as Record<string, number>)[v.profile],
+        );
         expect(parseInt(codecs[2]!, 16)).toBe(v.level);
         expect(v).toMatchObject({ codec_name: 'h264', width: video.outputs[name].width, height: video.outputs[name].height });
         expect(Boolean(probed.streams.find((s: any) => s.codec_type === 'audio'))).toBe(sample.audio);
@@ -130,7 +139,11 @@ describe.concurrent('HLS and storyboard from the single pass', () => {
       const spriteBytes = Buffer.from(await sprite.arrayBuffer());
       expect(spriteBytes.length).toBe(sb.spriteBytes);
       const probedSprite = await ffprobeJson(`${stack.baseUrl}${sb.spriteUrl}${q}`, '-show_streams');
-      expect(probedSprite.streams[0]).toMatchObject({ codec_name: 'mjpeg', width: sb.columns * sb.tileWidth, height: sb.rows * sb.tileHeight });
+      expect(probedSprite.streams[0]).toMatchObject({
+        codec_name: 'mjpeg',
+        width: sb.columns * sb.tileWidth,
+        height: sb.rows * sb.tileHeight,
+      });
       expect(sb.tileWidth).toBe(160);
       expect(sb.tileHeight).toBe(Math.round((160 * sample.display[1]) / sample.display[0] / 2) * 2);
       expect(sb.tiles).toBeLessThanOrEqual(100);
@@ -138,7 +151,10 @@ describe.concurrent('HLS and storyboard from the single pass', () => {
       const cues = [...vtt.matchAll(/^(\S+) --> (\S+)\n(sprite\.jpg\?token=[^#\s]+#xywh=\d+,\d+,\d+,\d+)$/gm)];
       expect(cues).toHaveLength(sb.tiles);
       expect(cues[0]![1]).toBe('00:00:00.000');
-      const end = cues.at(-1)![2]!.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+      const end = cues
+        .at(-1)![2]!
+        .split(':')
+        .reduce((acc, part) => acc * 60 + Number(part), 0);
       expect(end).toBeCloseTo(video.source.duration, 1);
     }, 180_000);
   }
@@ -168,7 +184,13 @@ describe.concurrent('HLS and storyboard from the single pass', () => {
     expect((await fetch(`${base}/hls/master.m3u8`)).status).toBe(401);
     expect((await fetch(`${stack.baseUrl}/v1/videos/${other}/hls/master.m3u8?token=${enc}`)).status).toBe(403);
 
-    for (const bad of ['hls/../720p.mp4', 'hls/360p/..%2F..%2Fstatus.json', 'hls/a/b/c.m4s', 'storyboard/x.exe', 'hls/720p/seg_99999.m4s']) {
+    for (const bad of [
+      'hls/../720p.mp4',
+      'hls/360p/..%2F..%2Fstatus.json',
+      'hls/a/b/c.m4s',
+      'storyboard/x.exe',
+      'hls/720p/seg_99999.m4s',
+    ]) {
       const r = await fetch(`${base}/${bad}`, { headers: auth });
       expect(r.status, bad).toBe(404);
       expect(r.headers.get('content-type')).toContain('application/problem+json');

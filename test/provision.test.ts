@@ -21,14 +21,24 @@ describe('provisioning (real emulator)', () => {
     const settings = { prefix, region: 'us-east-1', visibilityTimeoutSeconds: 45, maxAttempts: 4 };
     const first = await provision(stack.clients, settings, silentLogger());
     expect(first.created).toEqual(
-      expect.arrayContaining([`${prefix}-raw`, `${prefix}-media`, `${prefix}-transcode-high`, `${prefix}-transcode-low-dlq`, `${prefix}-video-events`, `${prefix}-notifier`]),
+      expect.arrayContaining([
+        `${prefix}-raw`,
+        `${prefix}-media`,
+        `${prefix}-transcode-high`,
+        `${prefix}-transcode-low-dlq`,
+        `${prefix}-video-events`,
+        `${prefix}-notifier`,
+      ]),
     );
     const second = await provision(stack.clients, settings, silentLogger());
     expect(second.created).toEqual([]);
     expect(second.existing.sort()).toEqual(first.created.sort());
 
     const { Attributes } = await stack.clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: stack.resources.tierQueueUrl.high.replace(stack.config.prefix, prefix), AttributeNames: ['All'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.resources.tierQueueUrl.high.replace(stack.config.prefix, prefix),
+        AttributeNames: ['All'],
+      }),
     );
     expect(Attributes?.VisibilityTimeout).toBe('45');
     expect(JSON.parse(Attributes!.RedrivePolicy!)).toMatchObject({
@@ -46,7 +56,9 @@ describe('provisioning (real emulator)', () => {
       const subs = await stack.clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: videoTopic }));
       const sub = subs.Subscriptions!.filter((s) => s.Endpoint === queueArn);
       expect(sub).toHaveLength(1);
-      const { Attributes } = await stack.clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub[0]!.SubscriptionArn }));
+      const { Attributes } = await stack.clients.sns.send(
+        new GetSubscriptionAttributesCommand({ SubscriptionArn: sub[0]!.SubscriptionArn }),
+      );
       return Attributes?.FilterPolicy ? JSON.parse(Attributes.FilterPolicy) : undefined;
     };
     const name = `${stack.config.prefix}-sub-test`;

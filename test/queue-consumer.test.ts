@@ -77,9 +77,14 @@ describe('QueueConsumer', () => {
       },
     }).start();
     try {
-      for (const body of ['keep', 'throw', 'done']) await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      for (const body of ['keep', 'throw', 'done'])
+        await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
       // Kept and thrown messages come back after their 1 s visibility; the handled one does not.
-      await waitFor('keep and throw to come back', () => ((seen.get('keep') ?? 0) >= 2 && (seen.get('throw') ?? 0) >= 2 ? true : undefined), 15_000);
+      await waitFor(
+        'keep and throw to come back',
+        () => ((seen.get('keep') ?? 0) >= 2 && (seen.get('throw') ?? 0) >= 2 ? true : undefined),
+        15_000,
+      );
       expect(seen.get('done')).toBe(1);
     } finally {
       await c.stop();

@@ -58,7 +58,11 @@ async function expectGoodOutputs(name: string) {
   const result = await transcode(name);
   const source = { ...result.probe.video, duration: result.probe.duration, hasAudio: result.probe.audio !== undefined };
   for (const r of result.plan.renditions) {
-    expect({ file: name, rendition: r.name, problems: await checkRendition(binaries.ffprobe.path, path.join(result.outDir, r.file), r.name, source) }).toEqual({
+    expect({
+      file: name,
+      rendition: r.name,
+      problems: await checkRendition(binaries.ffprobe.path, path.join(result.outDir, r.file), r.name, source),
+    }).toEqual({
       file: name,
       rendition: r.name,
       problems: [],
@@ -81,13 +85,37 @@ async function lumaAverage(file: string): Promise<number> {
 // Each test encodes a few clips; on a loaded 2-core machine one can take over a minute.
 describe.concurrent('real-world uploads, reproduced', { timeout: 240_000 }, () => {
   it('MPEG-TS starting at 10 s (camcorders, HLS segments) gets a thumbnail', async () => {
-    await ff(...lavfi('testsrc2=size=320x240:rate=25:duration=2'), ...lavfi('sine=duration=2'), ...x264, '-c:a', 'aac', '-output_ts_offset', '10', '-f', 'mpegts', at('offset.ts'));
+    await ff(
+      ...lavfi('testsrc2=size=320x240:rate=25:duration=2'),
+      ...lavfi('sine=duration=2'),
+      ...x264,
+      '-c:a',
+      'aac',
+      '-output_ts_offset',
+      '10',
+      '-f',
+      'mpegts',
+      at('offset.ts'),
+    );
     const result = await expectGoodOutputs('offset.ts');
     expect(result.probe.startTime).toBeGreaterThan(9);
   });
 
   it('a declared audio stream without data is dropped with a note, not a failure', async () => {
-    await ff(...lavfi('testsrc2=size=320x240:rate=25:duration=1'), ...lavfi('anullsrc=r=48000:cl=stereo'), '-filter_complex', '[1:a]atrim=end=0[a]', '-map', '0:v', '-map', '[a]', ...x264, '-c:a', 'aac', at('empty-audio.mkv'));
+    await ff(
+      ...lavfi('testsrc2=size=320x240:rate=25:duration=1'),
+      ...lavfi('anullsrc=r=48000:cl=stereo'),
+      '-filter_complex',
+      '[1:a]atrim=end=0[a]',
+      '-map',
+      '0:v',
+      '-map',
+      '[a]',
+      ...x264,
+      '-c:a',
+      'aac',
+      at('empty-audio.mkv'),
+    );
     expect(await streamOf(at('empty-audio.mkv'), 'audio')).toBeDefined();
     const result = await expectGoodOutputs('empty-audio.mkv');
     expect(result.probe.audio).toBeUndefined();
@@ -118,17 +146,43 @@ describe.concurrent('real-world uploads, reproduced', { timeout: 240_000 }, () =
   }
 
   it('interlaced video (MPEG-2, 25i, top field first) comes out deinterlaced', async () => {
-    await ff(...lavfi('testsrc2=size=320x240:rate=50:duration=1'), '-vf', 'tinterlace=interleave_top,fieldorder=tff', '-flags', '+ildct+ilme', '-c:v', 'mpeg2video', '-b:v', '4M', '-f', 'mpeg', at('interlaced.mpg'));
+    await ff(
+      ...lavfi('testsrc2=size=320x240:rate=50:duration=1'),
+      '-vf',
+      'tinterlace=interleave_top,fieldorder=tff',
+      '-flags',
+      '+ildct+ilme',
+      '-c:v',
+      'mpeg2video',
+      '-b:v',
+      '4M',
+      '-f',
+      'mpeg',
+      at('interlaced.mpg'),
+    );
     const result = await expectGoodOutputs('interlaced.mpg');
     expect(result.probe.video.fieldOrder).toBe('tt');
     // Deinterlaced once, before the renditions split off, one frame per frame (25i → 25p).
     expect(result.graph).toMatch(/^\[0:0\]bwdif=mode=send_frame[^;]*,fps=25:[^;]*split=/);
-    expect(await streamOf(path.join(result.outDir, '360p.mp4'), 'video')).toMatchObject({ field_order: 'progressive', avg_frame_rate: '25/1' });
+    expect(await streamOf(path.join(result.outDir, '360p.mp4'), 'video')).toMatchObject({
+      field_order: 'progressive',
+      avg_frame_rate: '25/1',
+    });
   });
 
   it('10-bit HLG (BT.2020) is tone-mapped to SDR BT.709', async () => {
     const hdr = ['-pix_fmt', 'yuv420p10le', '-color_primaries', 'bt2020', '-color_trc', 'arib-std-b67', '-colorspace', 'bt2020nc'];
-    await ff(...lavfi('testsrc=size=640x360:rate=25:duration=1'), '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', ...hdr, at('hlg.mp4'));
+    await ff(
+      ...lavfi('testsrc=size=640x360:rate=25:duration=1'),
+      '-c:v',
+      'libx265',
+      '-preset',
+      'ultrafast',
+      '-x265-params',
+      'log-level=error',
+      ...hdr,
+      at('hlg.mp4'),
+    );
     const result = await expectGoodOutputs('hlg.mp4');
     expect(result.probe.video.colour.transfer).toBe('arib-std-b67');
     expect(result.notes).toEqual([]);
@@ -141,7 +195,18 @@ describe.concurrent('real-world uploads, reproduced', { timeout: 240_000 }, () =
   });
 
   it('variable frame rate phone video comes out at a constant rate', async () => {
-    await ff(...lavfi('testsrc2=size=320x240:rate=30:duration=2'), ...lavfi('sine=duration=2'), '-vf', "setpts='N/30/TB+if(mod(N,3),0,0.011/TB)'", '-fps_mode', 'vfr', ...x264, '-c:a', 'aac', at('vfr.mp4'));
+    await ff(
+      ...lavfi('testsrc2=size=320x240:rate=30:duration=2'),
+      ...lavfi('sine=duration=2'),
+      '-vf',
+      "setpts='N/30/TB+if(mod(N,3),0,0.011/TB)'",
+      '-fps_mode',
+      'vfr',
+      ...x264,
+      '-c:a',
+      'aac',
+      at('vfr.mp4'),
+    );
     const result = await expectGoodOutputs('vfr.mp4');
     expect(result.plan.frameRate).toBe('30');
   });
@@ -153,8 +218,23 @@ describe.concurrent('real-world uploads, reproduced', { timeout: 240_000 }, () =
   });
 
   it('5.1 audio and 8 kHz mono PCM become AAC stereo at a standard rate', async () => {
-    await ff(...lavfi('testsrc2=size=320x240:rate=25:duration=1'), ...lavfi('sine=duration=1,aformat=channel_layouts=5.1'), ...x264, '-c:a', 'aac', at('surround.mp4'));
-    await ff(...lavfi('testsrc2=size=320x240:rate=25:duration=1'), ...lavfi('sine=duration=1:sample_rate=8000'), '-c:v', 'mjpeg', '-c:a', 'pcm_u8', at('camera.mov'));
+    await ff(
+      ...lavfi('testsrc2=size=320x240:rate=25:duration=1'),
+      ...lavfi('sine=duration=1,aformat=channel_layouts=5.1'),
+      ...x264,
+      '-c:a',
+      'aac',
+      at('surround.mp4'),
+    );
+    await ff(
+      ...lavfi('testsrc2=size=320x240:rate=25:duration=1'),
+      ...lavfi('sine=duration=1:sample_rate=8000'),
+      '-c:v',
+      'mjpeg',
+      '-c:a',
+      'pcm_u8',
+      at('camera.mov'),
+    );
     expect((await transcode('surround.mp4')).probe.audio?.channels).toBe(6);
     await expectGoodOutputs('surround.mp4');
     await expectGoodOutputs('camera.mov');
@@ -162,12 +242,39 @@ describe.concurrent('real-world uploads, reproduced', { timeout: 240_000 }, () =
 
   it('with several audio tracks, the default one is used', async () => {
     await ff(
-      ...lavfi('testsrc2=size=320x240:rate=25:duration=1'), ...lavfi('anullsrc=r=48000:cl=stereo'), ...lavfi('sine=duration=1:frequency=440'),
-      '-map', '0:v', '-map', '1:a', '-map', '2:a', '-t', '1', ...x264, '-c:a', 'aac', '-disposition:a:0', '0', '-disposition:a:1', 'default', at('two-tracks.mkv'),
+      ...lavfi('testsrc2=size=320x240:rate=25:duration=1'),
+      ...lavfi('anullsrc=r=48000:cl=stereo'),
+      ...lavfi('sine=duration=1:frequency=440'),
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-map',
+      '2:a',
+      '-t',
+      '1',
+      ...x264,
+      '-c:a',
+      'aac',
+      '-disposition:a:0',
+      '0',
+      '-disposition:a:1',
+      'default',
+      at('two-tracks.mkv'),
     );
     const result = await expectGoodOutputs('two-tracks.mkv');
     expect(result.probe.audio?.index).toBe(2);
-    const { stderr } = await run(binaries.ffmpeg.path, ['-hide_banner', '-i', path.join(result.outDir, '360p.mp4'), '-af', 'volumedetect', '-vn', '-f', 'null', '-']);
+    const { stderr } = await run(binaries.ffmpeg.path, [
+      '-hide_banner',
+      '-i',
+      path.join(result.outDir, '360p.mp4'),
+      '-af',
+      'volumedetect',
+      '-vn',
+      '-f',
+      'null',
+      '-',
+    ]);
     expect(Number(/mean_volume: (-?[\d.]+) dB/.exec(stderr)![1])).toBeGreaterThan(-40); // the sine, not the silence
   });
 

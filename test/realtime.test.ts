@@ -43,9 +43,17 @@ async function connect(base: string, query = '', headers: Record<string, string>
 }
 
 const processing = (videoId: string, attempt: number) =>
-  makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/test', subject: videoId, tenant: 'default' });
+  makeEvent(
+    'video.processing',
+    { videoId, priority: 'normal', attempt },
+    { id: `video.processing:${videoId}:${attempt}`, source: '/test', subject: videoId, tenant: 'default' },
+  );
 const liveStarted = (channelId: string, sessionId: string) =>
-  makeEvent('live.started', { channelId, sessionId }, { id: `live.started:${channelId}:${sessionId}`, source: '/test', subject: channelId, tenant: 'default' });
+  makeEvent(
+    'live.started',
+    { channelId, sessionId },
+    { id: `live.started:${channelId}:${sessionId}`, source: '/test', subject: channelId, tenant: 'default' },
+  );
 
 const byId = (id: string) => (event: SseEvent) => event.id === id;
 const payload = (event: SseEvent): ReelayEvent => parseEvent(JSON.parse(event.data));
@@ -76,7 +84,14 @@ describe('GET /v1/events across API instances', () => {
     const byChannel = await connect(b.baseUrl, '?channelId=chan-x');
     const byType = await connect(b.baseUrl, '?type=live.started');
     const everything = await connect(b.baseUrl);
-    const sent = [processing(v2, 1), processing(v1, 1), liveStarted('chan-y', 's1'), liveStarted('chan-x', 's1'), processing(v1, 2), processing(v2, 2)];
+    const sent = [
+      processing(v2, 1),
+      processing(v1, 1),
+      liveStarted('chan-y', 's1'),
+      liveStarted('chan-x', 's1'),
+      processing(v1, 2),
+      processing(v2, 2),
+    ];
     for (const event of sent) await publisher.publish(event);
 
     await everything.waitFor('the last event', byId(sent.at(-1)!.id));
@@ -135,9 +150,9 @@ describe('GET /v1/events across API instances', () => {
 
 describe('realtime queues', () => {
   const queueNames = async () =>
-    ((await stack.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: stack.resources.names.realtimeQueuePrefix }))).QueueUrls ?? []).map((u) =>
-      u.slice(u.lastIndexOf('/') + 1),
-    );
+    (
+      (await stack.clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: stack.resources.names.realtimeQueuePrefix }))).QueueUrls ?? []
+    ).map((u) => u.slice(u.lastIndexOf('/') + 1));
   const subscribedArns = async () => {
     const arns: string[] = [];
     for (const TopicArn of [stack.resources.videoTopicArn, stack.resources.liveTopicArn]) {

@@ -61,7 +61,11 @@ async function dlqDepth(): Promise<number> {
 }
 
 async function upload(file: string, type: string): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=low`, { method: 'POST', headers: { 'content-type': type }, body: await readFile(file) });
+  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=low`, {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: await readFile(file),
+  });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }
@@ -75,7 +79,10 @@ beforeAll(async () => {
   await ff('-f', 'lavfi', '-i', 'sine=duration=2', '-c:a', 'aac', '-f', 'mp4', path.join(dir, 'audio.mp4'));
 
   // An S3 outage while outputs are written: the good clip's one attempt fails, its job is dead-lettered.
-  const { s3 } = faultyS3(stack.config.aws, { when: (command, input) => command === 'PutObjectCommand' && (input.Key ?? '').startsWith('videos/'), remaining: 1000 });
+  const { s3 } = faultyS3(stack.config.aws, {
+    when: (command, input) => command === 'PutObjectCommand' && (input.Key ?? '').startsWith('videos/'),
+    remaining: 1000,
+  });
   worker = startTestWorker(stack, { s3, maxAttempts: 1 });
   ids.outage = await upload(path.join(root, 'samples/small-480p.mkv'), 'video/x-matroska');
   ids.garbage = await upload(path.join(dir, 'garbage.mp4'), 'video/mp4');

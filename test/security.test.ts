@@ -105,7 +105,11 @@ describe('caching of access-controlled outputs', () => {
       }),
     );
     const doc = queuedVideo(id, 'default', 'normal', { key: `uploads/${id}`, bytes: 1, contentType: 'video/mp4' });
-    await stack.store.create({ ...doc, status: 'ready', outputs: { thumbnail: { key, contentType: 'image/jpeg', bytes: 17, width: 1, height: 1 } } });
+    await stack.store.create({
+      ...doc,
+      status: 'ready',
+      outputs: { thumbnail: { key, contentType: 'image/jpeg', bytes: 17, width: 1, height: 1 } },
+    });
 
     const redirect = await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/thumbnail`, { headers: auth, redirect: 'manual' });
     expect(redirect.status).toBe(302);
@@ -189,7 +193,7 @@ describe('rejected uploads leave no raw object', () => {
     for (const id of [recorded, recent, ancient]) expect(left.has(`uploads/${id}`), id).toBe(true);
   });
 
-  it('a request whose Content-Length is shorter than its body: the complete upload is answered 202, not the parser\'s 400', async () => {
+  it("a request whose Content-Length is shorter than its body: the complete upload is answered 202, not the parser's 400", async () => {
     const before = await rawKeys();
     const body = Buffer.alloc(4096, 9);
     const answer = await rawRequest(
@@ -211,14 +215,20 @@ describe('client text: control characters and lengths', () => {
   async function uploadNamed(filename: string, fields: Record<string, string> = {}, { encoded = false } = {}): Promise<Response> {
     // RFC 5987 `filename*` carries characters a header cannot (CR, LF, NUL); plain `filename` is raw UTF-8.
     const disposition = encoded ? `filename*=UTF-8''${encodeURIComponent(filename)}` : `filename="${filename}"`;
-    const parts = Object.entries(fields).map(([name, value]) => `--B\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+    const parts = Object.entries(fields).map(
+      ([name, value]) => `--B\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    );
     const body = Buffer.concat([
       Buffer.from(parts.join(''), 'utf8'),
       Buffer.from(`--B\r\nContent-Disposition: form-data; name="file"; ${disposition}\r\nContent-Type: video/mp4\r\n\r\n`, 'utf8'),
       Buffer.alloc(1000, 1),
       Buffer.from('\r\n--B--\r\n'),
     ]);
-    return fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=B' }, body });
+    return fetch(`${stack.baseUrl}/v1/videos`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'multipart/form-data; boundary=B' },
+      body,
+    });
   }
 
   it('an uploaded file name loses CR, LF, NUL, ESC and U+202E, keeps other Unicode, and is capped at 255 characters', async () => {
@@ -238,7 +248,7 @@ describe('client text: control characters and lengths', () => {
     expect(longDoc?.source.filename?.length).toBe(255);
   });
 
-  it('a resumable (tus) upload\'s file name follows the same rule', async () => {
+  it("a resumable (tus) upload's file name follows the same rule", async () => {
     const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
     const body = Buffer.alloc(2000, 3);
     const create = await fetch(`${stack.baseUrl}/v1/tus/`, {
@@ -299,7 +309,9 @@ describe('webhook signing secrets at rest', () => {
     expect(res.status).toBe(201);
     const { id, secret } = (await res.json()) as { id: string; secret: string };
     expect(secret).toMatch(/^whsec_/);
-    const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.resources.names.mediaBucket, Key: `webhooks/${id}.json` }));
+    const object = await stack.clients.s3.send(
+      new GetObjectCommand({ Bucket: stack.resources.names.mediaBucket, Key: `webhooks/${id}.json` }),
+    );
     const stored = await object.Body!.transformToString();
     expect(stored).not.toContain(secret);
     expect(stored).not.toContain(secret.slice('whsec_'.length, 20));
@@ -316,7 +328,13 @@ describe('webhook signing secrets at rest', () => {
 
   it('the API refuses to start with API keys and no REELAY_SECRETS_KEY, saying how to make one', async () => {
     const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.resolve(import.meta.dirname, '../api/main.ts')], {
-      env: { PATH: process.env.PATH, AWS_ENDPOINT_URL: stack.config.aws.endpoint, REELAY_PREFIX: stack.config.prefix, PORT: '0', REELAY_API_KEYS: KEY },
+      env: {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL: stack.config.aws.endpoint,
+        REELAY_PREFIX: stack.config.prefix,
+        PORT: '0',
+        REELAY_API_KEYS: KEY,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -344,7 +362,9 @@ describe('slow clients and concurrent connections', () => {
     let answer = '';
     socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
     const closedAt = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
-    socket.write(`POST /v1/videos HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${key}\r\nContent-Type: video/mp4\r\nContent-Length: ${announced}\r\n\r\n`);
+    socket.write(
+      `POST /v1/videos HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${key}\r\nContent-Type: video/mp4\r\nContent-Length: ${announced}\r\n\r\n`,
+    );
     let sent = 0;
     const timer = setInterval(() => {
       const n = Math.min(chunk, announced - sent);
@@ -380,7 +400,11 @@ describe('slow clients and concurrent connections', () => {
     const held = [await trickle(KEY, 1_000_000, 4000, 250), await trickle(KEY, 1_000_000, 4000, 250)];
     try {
       await new Promise((r) => setTimeout(r, 300));
-      const third = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', headers: { ...auth, 'content-type': 'video/mp4' }, body: Buffer.alloc(500, 1) });
+      const third = await fetch(`${stack.baseUrl}/v1/videos`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'video/mp4' },
+        body: Buffer.alloc(500, 1),
+      });
       expect(third.status).toBe(429);
       expect(((await third.json()) as { detail: string }).detail).toMatch(/2 uploads in progress \(REELAY_MAX_CONCURRENT_UPLOADS\)/);
       const other = await fetch(`${stack.baseUrl}/v1/videos`, {
@@ -392,7 +416,12 @@ describe('slow clients and concurrent connections', () => {
       // A resumable upload (its creation and each PATCH) counts against the same limit.
       const tus = await fetch(`${stack.baseUrl}/v1/tus/`, {
         method: 'POST',
-        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '100', 'upload-metadata': `filetype ${Buffer.from('video/mp4').toString('base64')}` },
+        headers: {
+          ...auth,
+          'tus-resumable': '1.0.0',
+          'upload-length': '100',
+          'upload-metadata': `filetype ${Buffer.from('video/mp4').toString('base64')}`,
+        },
       });
       expect(tus.status).toBe(429);
     } finally {
@@ -400,7 +429,11 @@ describe('slow clients and concurrent connections', () => {
     }
     // The slots are given back when the uploads end.
     await new Promise((r) => setTimeout(r, 500));
-    const after = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', headers: { ...auth, 'content-type': 'video/mp4' }, body: Buffer.alloc(500, 1) });
+    const after = await fetch(`${stack.baseUrl}/v1/videos`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'video/mp4' },
+      body: Buffer.alloc(500, 1),
+    });
     expect(after.status).toBe(202);
   });
 
@@ -455,7 +488,10 @@ describe('per-key limits beyond uploads', () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 12; i++) {
-      const res = await fetch(`${stack.baseUrl}/v1/channels/flappy/live`, { method: i % 2 === 0 ? 'POST' : 'DELETE', headers: as(THIRD_KEY) });
+      const res = await fetch(`${stack.baseUrl}/v1/channels/flappy/live`, {
+        method: i % 2 === 0 ? 'POST' : 'DELETE',
+        headers: as(THIRD_KEY),
+      });
       statuses.push(res.status);
       if (res.status === 429) {
         retryAfter = res.headers.get('retry-after');
@@ -463,8 +499,14 @@ describe('per-key limits beyond uploads', () => {
       } else await res.body?.cancel();
     }
     // A burst of 6, refilled at 6 a minute: the 7th change in a row is refused.
-    expect(statuses.slice(0, 6).every((s) => s === 200 || s === 201), statuses.join()).toBe(true);
-    expect(statuses.slice(6).every((s) => s === 429), statuses.join()).toBe(true);
+    expect(
+      statuses.slice(0, 6).every((s) => s === 200 || s === 201),
+      statuses.join(),
+    ).toBe(true);
+    expect(
+      statuses.slice(6).every((s) => s === 429),
+      statuses.join(),
+    ).toBe(true);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     expect((await fetch(`${stack.baseUrl}/v1/channels/flappy/live`, { headers: as(THIRD_KEY) })).status).toBe(200);
     // Another key has its own budget.
@@ -486,14 +528,16 @@ describe('per-key limits beyond uploads', () => {
     }
     const fourth = await register(3);
     expect(fourth.status).toBe(409);
-    expect(((await fourth.json()) as { detail: string }).detail).toMatch(/already has 3 webhook endpoints \(REELAY_WEBHOOK_MAX_ENDPOINTS\)/);
+    expect(((await fourth.json()) as { detail: string }).detail).toMatch(
+      /already has 3 webhook endpoints \(REELAY_WEBHOOK_MAX_ENDPOINTS\)/,
+    );
     // Another tenant is not affected.
     expect((await registerWebhook('https://93.184.215.14/hooks/default')).status).toBe(201);
     expect((await fetch(`${stack.baseUrl}/v1/webhooks/${ids[0]}`, { method: 'DELETE', headers: as(THIRD_KEY) })).status).toBe(204);
     expect((await register(4)).status).toBe(201);
   });
 
-  it('listing the endpoints (what every event\'s fan-out does) reads a document only when it changed', async () => {
+  it("listing the endpoints (what every event's fan-out does) reads a document only when it changed", async () => {
     // The store's own S3 client, counting what it sends.
     const clients = createAwsClients(stack.config.aws);
     const sent: string[] = [];
@@ -515,13 +559,16 @@ describe('per-key limits beyond uploads', () => {
       expect(sent.filter((c) => c === 'ListObjectsV2Command').length).toBe(5);
       // One webhook changes (a failed delivery recorded): only it is read again, and the change is seen.
       const changed = first[0]!;
-      await new WebhookStore(stack.clients.s3, stack.resources.names.mediaBucket, new SecretBox(stack.config.secretsKey)).recordFailure(changed.id, {
-        at: new Date().toISOString(),
-        eventId: 'e',
-        eventType: 'video.ready',
-        attempts: 1,
-        reason: 'test',
-      });
+      await new WebhookStore(stack.clients.s3, stack.resources.names.mediaBucket, new SecretBox(stack.config.secretsKey)).recordFailure(
+        changed.id,
+        {
+          at: new Date().toISOString(),
+          eventId: 'e',
+          eventType: 'video.ready',
+          attempts: 1,
+          reason: 'test',
+        },
+      );
       sent.length = 0;
       const after = await store.list();
       expect(sent.filter((c) => c === 'GetObjectCommand').length).toBe(1);

@@ -39,7 +39,11 @@ function capturingLogger(): { logger: Logger; lines: () => Record<string, unknow
       done();
     },
   });
-  return { logger: createLogger('worker', 'debug', sink), lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>), raw: () => out };
+  return {
+    logger: createLogger('worker', 'debug', sink),
+    lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>),
+    raw: () => out,
+  };
 }
 
 async function upload(title: string): Promise<string> {
@@ -60,16 +64,22 @@ describe('a job whose video has no status document', () => {
     const job = { videoId, priority: 'low', sourceKey: `uploads/${videoId}`, enqueuedAt: new Date().toISOString() };
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.low, MessageBody: JSON.stringify(job) }));
 
-    const dead = await waitFor('the job in the low DLQ', async () => {
-      const { Messages = [] } = await stack.clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.low, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
-      );
-      return Messages[0];
-    }, 30_000);
+    const dead = await waitFor(
+      'the job in the low DLQ',
+      async () => {
+        const { Messages = [] } = await stack.clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.low, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+        );
+        return Messages[0];
+      },
+      30_000,
+    );
     expect(JSON.parse(dead.Body!)).toMatchObject({ videoId });
     expect(dead.MessageAttributes?.code?.StringValue).toBe('unknown_video');
     // The job's own queue is empty: it did not come back.
-    const { Messages: left = [] } = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.low, WaitTimeSeconds: 2 }));
+    const { Messages: left = [] } = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.low, WaitTimeSeconds: 2 }),
+    );
     expect(left).toHaveLength(0);
     const aboutIt = lines().filter((l) => l.videoId === videoId && ['warn', 'error', 'fatal'].includes(l.level as string));
     expect(aboutIt).toHaveLength(1);

@@ -68,7 +68,9 @@ describe('supervisor', () => {
   it('counts jobs waiting and in flight, per tier', async () => {
     await sendJobs(backlog.tierQueueUrl.high, 3);
     await sendJobs(backlog.tierQueueUrl.low, 1);
-    await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: backlog.tierQueueUrl.high, MaxNumberOfMessages: 2, VisibilityTimeout: 30 }));
+    await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: backlog.tierQueueUrl.high, MaxNumberOfMessages: 2, VisibilityTimeout: 30 }),
+    );
     const depth = sqsDepthSource(clients.sqs, backlog.tierQueueUrl);
     expect(await depth(new AbortController().signal)).toEqual({ high: 3, normal: 0, low: 1 });
     for (const tier of ['high', 'low'] as const) await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: backlog.tierQueueUrl[tier] }));
@@ -118,7 +120,11 @@ describe('supervisor', () => {
     // kill -9 a worker: the supervisor notices and starts another.
     const victim = sup.workers[0]!.pid!;
     process.kill(victim, 'SIGKILL');
-    await waitFor('the killed worker to be replaced', () => (reported(2) && sup.workers.every((w) => w.pid !== victim)) || undefined, 15_000);
+    await waitFor(
+      'the killed worker to be replaced',
+      () => (reported(2) && sup.workers.every((w) => w.pid !== victim)) || undefined,
+      15_000,
+    );
     expect(logs.find((l) => l.msg === 'worker exited unexpectedly')).toMatchObject({ workerPid: victim, signal: 'SIGKILL' });
     expect(decisions('up').at(-1)!.reason).toContain('replacing a worker that exited');
     expect(await metrics()).toContain('reelay_worker_restarts_total 1\n');

@@ -37,22 +37,33 @@ function api(tenant: Tenant | undefined, path: string, init: RequestInit = {}): 
 }
 
 async function upload(tenant: Tenant, query = ''): Promise<{ id: string }> {
-  const res = await api(tenant, `/v1/videos${query}`, { method: 'POST', headers: { 'content-type': 'video/x-matroska' }, body: await readFile(CLIP) });
+  const res = await api(tenant, `/v1/videos${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'video/x-matroska' },
+    body: await readFile(CLIP),
+  });
   expect(res.status, await res.clone().text()).toBe(202);
   return (await res.json()) as { id: string };
 }
 
 async function waitReady(tenant: Tenant, id: string): Promise<void> {
-  await waitFor(`video ${id} ready`, async () => {
-    const body = (await (await api(tenant, `/v1/videos/${id}`)).json()) as { status: string };
-    if (body.status === 'failed') throw new Error(`video ${id} failed`);
-    return body.status === 'ready' || undefined;
-  }, 60_000);
+  await waitFor(
+    `video ${id} ready`,
+    async () => {
+      const body = (await (await api(tenant, `/v1/videos/${id}`)).json()) as { status: string };
+      if (body.status === 'failed') throw new Error(`video ${id} failed`);
+      return body.status === 'ready' || undefined;
+    },
+    60_000,
+  );
 }
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { REELAY_API_KEYS: `${ACME},${GLOBEX}`, REELAY_WEBHOOK_ALLOW_PRIVATE: 'true' } });
-  receiver = await new WebhookReceiver().on('/acme', () => 204).on('/globex', () => 204).start();
+  receiver = await new WebhookReceiver()
+    .on('/acme', () => 204)
+    .on('/globex', () => 204)
+    .start();
   const { names } = stack.resources;
   const [events, deliveries, deliveriesDlq] = await Promise.all(
     [names.webhooksQueue, names.webhookDeliveriesQueue, names.webhookDeliveriesDlq].map((name) => queueUrl(stack.clients.sqs, name)),
@@ -74,7 +85,7 @@ afterAll(async () => {
 });
 
 describe('two tenants', () => {
-  it('videos: another tenant\'s id is a 404 on every video route, and lists hold only the caller\'s', async () => {
+  it("videos: another tenant's id is a 404 on every video route, and lists hold only the caller's", async () => {
     const acmeVideo = await upload('acme');
     const globexVideo = await upload('globex');
     await waitReady('acme', acmeVideo.id);
@@ -106,20 +117,24 @@ describe('two tenants', () => {
     expect((await api('globex', `/v1/videos?limit=1&cursor=${page.nextCursor}`)).status).toBe(400);
   }, 90_000);
 
-  it('channels: each tenant has its own namespace; a recording cannot name another tenant\'s channel', async () => {
+  it("channels: each tenant has its own namespace; a recording cannot name another tenant's channel", async () => {
     const started = await api('acme', '/v1/channels/main/live', { method: 'POST' });
     expect(started.status).toBe(201);
     // globex's "main" is a different channel: still offline, and it can start its own session.
     const globexView = (await (await api('globex', '/v1/channels/main/live')).json()) as { status: string; sessionCount: number };
     expect(globexView).toMatchObject({ status: 'offline', sessionCount: 0 });
-    const res = await api('globex', '/v1/videos?channelId=main', { method: 'POST', headers: { 'content-type': 'video/x-matroska' }, body: await readFile(CLIP) });
+    const res = await api('globex', '/v1/videos?channelId=main', {
+      method: 'POST',
+      headers: { 'content-type': 'video/x-matroska' },
+      body: await readFile(CLIP),
+    });
     expect(res.status).toBe(400);
     expect((await api('globex', '/v1/channels/main/live', { method: 'DELETE' })).status).toBe(200);
     expect(((await (await api('acme', '/v1/channels/main/live')).json()) as { status: string }).status).toBe('live');
     expect((await api('acme', '/v1/channels/main/live', { method: 'DELETE' })).status).toBe(200);
   });
 
-  it('webhooks: registration, reads and deletes are per tenant; each endpoint gets only its tenant\'s events', async () => {
+  it("webhooks: registration, reads and deletes are per tenant; each endpoint gets only its tenant's events", async () => {
     const register = async (tenant: Tenant) => {
       const res = await api(tenant, '/v1/webhooks', {
         method: 'POST',
@@ -148,8 +163,9 @@ describe('two tenants', () => {
     expect((await api('acme', `/v1/webhooks/${acmeHook}`, { method: 'DELETE' })).status).toBe(204);
   }, 60_000);
 
-  it('events and notifications: streams carry only the caller\'s tenant', async () => {
-    const connect = (tenant: Tenant) => SseClient.connect(`${stack.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${keys[tenant]}` } });
+  it("events and notifications: streams carry only the caller's tenant", async () => {
+    const connect = (tenant: Tenant) =>
+      SseClient.connect(`${stack.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${keys[tenant]}` } });
     const acmeStream = await connect('acme');
     const globexStream = await connect('globex');
     try {

@@ -21,13 +21,21 @@ let stack: TestStack;
 const keyHeader = (entry = KEY) => ({ authorization: `Bearer ${entry.slice(entry.indexOf(':') + 1)}` });
 
 async function issue(body: Record<string, unknown>, entry = KEY): Promise<{ token: string; expiresAt: string }> {
-  const res = await fetch(`${stack.baseUrl}/v1/tokens`, { method: 'POST', headers: { ...keyHeader(entry), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.baseUrl}/v1/tokens`, {
+    method: 'POST',
+    headers: { ...keyHeader(entry), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json()) as { token: string; expiresAt: string };
 }
 
 async function uploadWith(headers: Record<string, string>, query = ''): Promise<Response> {
-  return fetch(`${stack.baseUrl}/v1/videos${query}`, { method: 'POST', headers: { 'content-type': 'video/x-matroska', ...headers }, body: await readFile(CLIP) });
+  return fetch(`${stack.baseUrl}/v1/videos${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'video/x-matroska', ...headers },
+    body: await readFile(CLIP),
+  });
 }
 
 beforeAll(async () => {
@@ -63,7 +71,11 @@ describe('scoped tokens', () => {
     const { token } = await issue({ scope: 'watch' });
     const bearer = { authorization: `Bearer ${token}` };
     const refused = [
-      fetch(`${stack.baseUrl}/v1/tokens`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{"scope":"watch"}' }),
+      fetch(`${stack.baseUrl}/v1/tokens`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: '{"scope":"watch"}',
+      }),
       fetch(`${stack.baseUrl}/v1/webhooks`, { headers: bearer }),
       fetch(`${stack.baseUrl}/v1/channels/main/live`, { method: 'POST', headers: bearer }),
       fetch(`${stack.baseUrl}/v1/videos?token=${token}`),
@@ -87,7 +99,9 @@ describe('scoped tokens', () => {
     // Not ready yet: the token got through to the route, which says why there is nothing to play.
     expect((await fetch(`${stack.baseUrl}/v1/videos/${id}/outputs/360p?token=${token}`)).status).toBe(409);
     expect((await fetch(`${stack.baseUrl}/v1/videos/${other}?token=${token}`)).status).toBe(403);
-    expect((await fetch(`${stack.baseUrl}/v1/videos/${other}/outputs/360p`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    expect(
+      (await fetch(`${stack.baseUrl}/v1/videos/${other}/outputs/360p`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(403);
     // Another tenant cannot mint a token for acme's video.
     const foreign = await fetch(`${stack.baseUrl}/v1/tokens`, {
       method: 'POST',
@@ -97,12 +111,14 @@ describe('scoped tokens', () => {
     expect(foreign.status).toBe(404);
   });
 
-  it('a watch token for one channel streams that channel\'s events only; asking for another is a 403', async () => {
+  it("a watch token for one channel streams that channel's events only; asking for another is a 403", async () => {
     const live = (method: string) => fetch(`${stack.baseUrl}/v1/channels/cam-1/live`, { method, headers: keyHeader() });
     expect((await live('POST')).status).toBe(201);
     const { token } = await issue({ scope: 'watch', channelId: 'cam-1' });
     const narrow = await SseClient.connect(`${stack.baseUrl}/v1/events?token=${token}`);
-    const wide = await SseClient.connect(`${stack.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${(await issue({ scope: 'watch' })).token}` } });
+    const wide = await SseClient.connect(`${stack.baseUrl}/v1/events`, {
+      headers: { authorization: `Bearer ${(await issue({ scope: 'watch' })).token}` },
+    });
     try {
       const { id } = (await (await uploadWith(keyHeader())).json()) as { id: string };
       await wide.waitFor('the unrelated upload', (e) => e.id === `video.queued:${id}`);
@@ -146,8 +162,17 @@ describe('scoped tokens', () => {
   });
 
   it('bad token requests are 400s', async () => {
-    for (const body of [{ scope: 'admin' }, { scope: 'playback' }, { scope: 'watch', ttlSeconds: 86_401 }, { scope: 'watch', priority: 'high' }]) {
-      const res = await fetch(`${stack.baseUrl}/v1/tokens`, { method: 'POST', headers: { ...keyHeader(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const body of [
+      { scope: 'admin' },
+      { scope: 'playback' },
+      { scope: 'watch', ttlSeconds: 86_401 },
+      { scope: 'watch', priority: 'high' },
+    ]) {
+      const res = await fetch(`${stack.baseUrl}/v1/tokens`, {
+        method: 'POST',
+        headers: { ...keyHeader(), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(400);
     }
   });
@@ -181,7 +206,9 @@ describe('CORS', () => {
       {
         Bucket: 'raw',
         CORSConfiguration: {
-          CORSRules: [expect.objectContaining({ AllowedOrigins: [ORIGIN], AllowedMethods: expect.arrayContaining(['PUT']), ExposeHeaders: ['ETag'] })],
+          CORSRules: [
+            expect.objectContaining({ AllowedOrigins: [ORIGIN], AllowedMethods: expect.arrayContaining(['PUT']), ExposeHeaders: ['ETag'] }),
+          ],
         },
       },
     ]);

@@ -56,7 +56,10 @@ class CuttingProxy {
         upstream.write(chunk);
       });
       upstream.on('data', (chunk: Buffer) => client.write(chunk));
-      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
         a.on('error', () => b.destroy());
         a.on('close', () => b.destroy());
       }
@@ -93,7 +96,9 @@ async function head(url: string, headers = auth()): Promise<Response> {
 
 async function storedSha(id: string): Promise<string> {
   const object = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.resources.names.rawBucket, Key: `tus/${id}` }));
-  return createHash('sha256').update(await object.Body!.transformToByteArray()).digest('hex');
+  return createHash('sha256')
+    .update(await object.Body!.transformToByteArray())
+    .digest('hex');
 }
 
 beforeAll(async () => {
@@ -110,7 +115,11 @@ afterAll(async () => {
 describe('tus at /v1/tus/', () => {
   it('cut at ~40 %, resumed after the API process restarted, stores the same bytes and ends ready', async () => {
     expect(clip.length).toBeGreaterThan(15 * 1024 * 1024);
-    const tokenRes = await fetch(`${stack.baseUrl}/v1/tokens`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"scope":"upload"}' });
+    const tokenRes = await fetch(`${stack.baseUrl}/v1/tokens`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '{"scope":"upload"}',
+    });
     const { token } = (await tokenRes.json()) as { token: string };
     const bearer = { authorization: `Bearer ${token}` };
 
@@ -127,11 +136,15 @@ describe('tus at /v1/tus/', () => {
 
     // What the server kept: whole parts, less than the file. The server goes on storing the part it had
     // whole when the connection dropped, so the offset can still be 0 for a moment after the client's error.
-    const before = await waitFor('the first part stored', async () => {
-      const res = await head(`${first!.baseUrl}${uploadPath}`, bearer);
-      expect(res.status).toBe(200);
-      return Number(res.headers.get('upload-offset')) > 0 ? res : undefined;
-    }, 15_000);
+    const before = await waitFor(
+      'the first part stored',
+      async () => {
+        const res = await head(`${first!.baseUrl}${uploadPath}`, bearer);
+        expect(res.status).toBe(200);
+        return Number(res.headers.get('upload-offset')) > 0 ? res : undefined;
+      },
+      15_000,
+    );
     const offset = Number(before.headers.get('upload-offset'));
     expect(offset).toBeLessThan(clip.length * 0.4);
     expect(before.headers.get('upload-length')).toBe(String(clip.length));
@@ -144,7 +157,11 @@ describe('tus at /v1/tus/', () => {
     first = undefined;
     const second = await startApiInstance(stack);
     try {
-      const resumed = await runUpload({ endpoint: `${second.baseUrl}/v1/tus/`, uploadUrl: `${second.baseUrl}${uploadPath}`, headers: bearer });
+      const resumed = await runUpload({
+        endpoint: `${second.baseUrl}/v1/tus/`,
+        uploadUrl: `${second.baseUrl}${uploadPath}`,
+        headers: bearer,
+      });
       expect(resumed.error).toBeUndefined();
       expect(resumed.url).toBe(`${second.baseUrl}${uploadPath}`);
       const after = await head(`${second.baseUrl}${uploadPath}`, bearer);
@@ -158,10 +175,18 @@ describe('tus at /v1/tus/', () => {
     }
     expect(await storedSha(id)).toBe(sha);
 
-    const final = await waitFor('ready', async () => {
-      const body = (await (await fetch(`${stack.baseUrl}/v1/videos/${id}`, { headers: auth() })).json()) as { status: string; title: string; source: { bytes: number } };
-      return body.status === 'ready' || body.status === 'failed' ? body : undefined;
-    }, 90_000);
+    const final = await waitFor(
+      'ready',
+      async () => {
+        const body = (await (await fetch(`${stack.baseUrl}/v1/videos/${id}`, { headers: auth() })).json()) as {
+          status: string;
+          title: string;
+          source: { bytes: number };
+        };
+        return body.status === 'ready' || body.status === 'failed' ? body : undefined;
+      },
+      90_000,
+    );
     expect(final).toMatchObject({ status: 'ready', title: 'resumed upload', source: { bytes: clip.length } });
     // The token created this one upload: it cannot create another.
     const again = await runUpload({ endpoint: `${stack.baseUrl}/v1/tus/`, headers: bearer });
@@ -189,25 +214,39 @@ describe('tus at /v1/tus/', () => {
     // Termination of an unfinished upload.
     const create = await fetch(`${stack.baseUrl}/v1/tus/`, {
       method: 'POST',
-      headers: { ...auth(), 'tus-resumable': '1.0.0', 'upload-length': '1000', 'upload-metadata': `filetype ${Buffer.from('video/mp4').toString('base64')}` },
+      headers: {
+        ...auth(),
+        'tus-resumable': '1.0.0',
+        'upload-length': '1000',
+        'upload-metadata': `filetype ${Buffer.from('video/mp4').toString('base64')}`,
+      },
     });
     expect(create.status).toBe(201);
     // Expiration extension: the upload may be resumed for a day.
     expect(Date.parse(create.headers.get('upload-expires')!) - Date.now()).toBeGreaterThan(23 * 3600_000);
     const location = create.headers.get('location')!;
     expect(location).toMatch(/^\/v1\/tus\/[0-9A-Z]{26}$/);
-    expect((await fetch(`${stack.baseUrl}${location}`, { method: 'DELETE', headers: { ...auth(OTHER), 'tus-resumable': '1.0.0' } })).status).toBe(404);
-    expect((await fetch(`${stack.baseUrl}${location}`, { method: 'DELETE', headers: { ...auth(), 'tus-resumable': '1.0.0' } })).status).toBe(204);
+    expect(
+      (await fetch(`${stack.baseUrl}${location}`, { method: 'DELETE', headers: { ...auth(OTHER), 'tus-resumable': '1.0.0' } })).status,
+    ).toBe(404);
+    expect(
+      (await fetch(`${stack.baseUrl}${location}`, { method: 'DELETE', headers: { ...auth(), 'tus-resumable': '1.0.0' } })).status,
+    ).toBe(204);
     expect((await head(`${stack.baseUrl}${location}`)).status).toBe(404);
 
     const bad = (metadata: string, length = '1000') =>
-      fetch(`${stack.baseUrl}/v1/tus/`, { method: 'POST', headers: { ...auth(), 'tus-resumable': '1.0.0', 'upload-length': length, 'upload-metadata': metadata } });
+      fetch(`${stack.baseUrl}/v1/tus/`, {
+        method: 'POST',
+        headers: { ...auth(), 'tus-resumable': '1.0.0', 'upload-length': length, 'upload-metadata': metadata },
+      });
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     expect((await bad(`filetype ${b64('image/png')}`)).status).toBe(415);
     expect((await bad(`priority ${b64('urgent')}`)).status).toBe(400);
     expect((await bad(`channelId ${b64('never-live')}`)).status).toBe(400);
     expect((await bad(`filetype ${b64('video/mp4')}`, String(10 * 1024 ** 3))).status).toBe(413);
     // Without credentials: the API's usual 401.
-    expect((await fetch(`${stack.baseUrl}/v1/tus/`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } })).status).toBe(401);
+    expect(
+      (await fetch(`${stack.baseUrl}/v1/tus/`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } })).status,
+    ).toBe(401);
   }, 120_000);
 });

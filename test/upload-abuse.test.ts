@@ -58,10 +58,20 @@ describe('access control', () => {
 
   it('the API process refuses to start without keys unless REELAY_AUTH=none', async () => {
     const start = (env: Record<string, string>) => {
-      const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.resolve(import.meta.dirname, '../api/main.ts')], {
-        env: { PATH: process.env.PATH, AWS_ENDPOINT_URL: stack.config.aws.endpoint, REELAY_PREFIX: stack.config.prefix, PORT: '0', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--disable-warning=ExperimentalWarning', path.resolve(import.meta.dirname, '../api/main.ts')],
+        {
+          env: {
+            PATH: process.env.PATH,
+            AWS_ENDPOINT_URL: stack.config.aws.endpoint,
+            REELAY_PREFIX: stack.config.prefix,
+            PORT: '0',
+            ...env,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));

@@ -21,7 +21,11 @@ let stack: TestStack;
 let dir: string;
 
 async function upload(file: string, query = ''): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?${query}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: await readFile(file) });
+  const res = await fetch(`${stack.baseUrl}/v1/videos?${query}`, {
+    method: 'POST',
+    headers: { 'content-type': 'video/mp4' },
+    body: await readFile(file),
+  });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }
@@ -54,17 +58,38 @@ describe('the status document', () => {
     // A white block in the top-left corner of 160x90 frames, then a display rotation written as MP4's rotate tag.
     const still = path.join(dir, 'block.mp4');
     const rotated = path.join(dir, 'block-rotated.mp4');
-    await run(stack.binaries.ffmpeg.path, ['-v', 'error', '-f', 'lavfi', '-i', 'color=black:size=160x90:duration=1,drawbox=x=0:y=0:w=40:h=30:color=white:t=fill', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', still]);
+    await run(stack.binaries.ffmpeg.path, [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=black:size=160x90:duration=1,drawbox=x=0:y=0:w=40:h=30:color=white:t=fill',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      still,
+    ]);
     await run(stack.binaries.ffmpeg.path, ['-v', 'error', '-i', still, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
     const { video } = await probeMedia(rotated, { ffprobePath: stack.binaries.ffprobe.path });
     // Where ffmpeg (autorotate, as the worker and players display it) puts the block: one corner of the 90x160 frame.
-    const { stdout } = await run(stack.binaries.ffmpeg.path, ['-v', 'error', '-i', rotated, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
-      encoding: 'buffer',
-    });
+    const { stdout } = await run(
+      stack.binaries.ffmpeg.path,
+      ['-v', 'error', '-i', rotated, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+      {
+        encoding: 'buffer',
+      },
+    );
     const [w, h] = [90, 160];
-    const corner = ([['top-left', 5, 5], ['top-right', w - 5, 5], ['bottom-right', w - 5, h - 5], ['bottom-left', 5, h - 5]] as const).find(
-      ([, x, y]) => stdout[y * w + x]! > 128,
-    )?.[0];
+    const corner = (
+      [
+        ['top-left', 5, 5],
+        ['top-right', w - 5, 5],
+        ['bottom-right', w - 5, h - 5],
+        ['bottom-left', 5, h - 5],
+      ] as const
+    ).find(([, x, y]) => stdout[y * w + x]! > 128)?.[0];
     // Turning a frame clockwise moves its top-left corner to: 90 → top-right, 180 → bottom-right, 270 → bottom-left.
     const clockwise = { 'top-right': 90, 'bottom-right': 180, 'bottom-left': 270 } as Record<string, number>;
     expect(corner).toBeDefined();
@@ -72,7 +97,9 @@ describe('the status document', () => {
     // The portrait sample reads the same way through the API.
     const id = await upload(path.join(samples, 'portrait-rotated-silent.mp4'));
     const portrait = await waitForFinalStatus(stack.baseUrl, id);
-    expect(portrait.source.rotation).toBe((await probeMedia(path.join(samples, 'portrait-rotated-silent.mp4'), { ffprobePath: stack.binaries.ffprobe.path })).video.rotation);
+    expect(portrait.source.rotation).toBe(
+      (await probeMedia(path.join(samples, 'portrait-rotated-silent.mp4'), { ffprobePath: stack.binaries.ffprobe.path })).video.rotation,
+    );
     expect([portrait.outputs['720p'].width, portrait.outputs['720p'].height]).toEqual([720, 1280]);
   });
 });
@@ -112,7 +139,10 @@ describe('GET /v1/videos filters', () => {
     const list = async (query: string) => {
       const res = await fetch(`${stack.baseUrl}/v1/videos?${query}`);
       expect(res.status).toBe(200);
-      return (await res.json()) as { items: Array<{ id: string; status: string; priority: string; channelId?: string; createdAt: string }>; next?: string };
+      return (await res.json()) as {
+        items: Array<{ id: string; status: string; priority: string; channelId?: string; createdAt: string }>;
+        next?: string;
+      };
     };
     const garbage = path.join(dir, 'garbage.mp4');
     await (await import('node:fs/promises')).writeFile(garbage, Buffer.alloc(4096, 7));
@@ -134,7 +164,9 @@ describe('GET /v1/videos filters', () => {
     // Exclusive bounds on createdAt.
     expect((await list(`createdAfter=${created(recording)}`)).items.map((v) => v.id)).toEqual([low]);
     expect((await list(`createdBefore=${created(recording)}&createdAfter=${created(failed)}`)).items).toEqual([]);
-    expect((await list(`createdBefore=${created(recording)}&limit=100`)).items.map((v) => v.id)).toEqual(all.filter((v) => v.createdAt < created(recording)).map((v) => v.id));
+    expect((await list(`createdBefore=${created(recording)}&limit=100`)).items.map((v) => v.id)).toEqual(
+      all.filter((v) => v.createdAt < created(recording)).map((v) => v.id),
+    );
 
     // Page by page with a filter: the next link keeps it.
     const ready = all.filter((v) => v.status === 'ready').map((v) => v.id);
@@ -162,7 +194,10 @@ describe('DELETE /v1/videos/:id', () => {
     ((await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
   const depth = async (url: string) => {
     const { Attributes = {} } = await stack.clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
   };
@@ -199,7 +234,12 @@ describe('DELETE /v1/videos/:id', () => {
     await waitFor('the job to be consumed', async () => ((await depth(stack.resources.tierQueueUrl.low)) === 0 ? true : undefined), 30_000);
     // Not dead-lettered (other tests' failed videos may sit in this DLQ: look for this one's job).
     const { Messages = [] } = await stack.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.resources.tierDlqUrl.low, MaxNumberOfMessages: 10, VisibilityTimeout: 1, WaitTimeSeconds: 1 }),
+      new ReceiveMessageCommand({
+        QueueUrl: stack.resources.tierDlqUrl.low,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 1,
+        WaitTimeSeconds: 1,
+      }),
     );
     expect(Messages.filter((m) => m.Body?.includes(id))).toEqual([]);
     expect(await stack.store.get(id)).toBeUndefined();
@@ -223,16 +263,24 @@ describe('the original upload', () => {
   it('REELAY_KEEP_SOURCE=false deletes it once the outputs are ready; /source then says why', async () => {
     const other = await startTestStack({ env: { REELAY_KEEP_SOURCE: 'false', REELAY_OUTPUT_DELIVERY: 'stream' } });
     try {
-      const res = await fetch(`${other.baseUrl}/v1/videos`, { method: 'POST', headers: { 'content-type': 'video/x-matroska' }, body: await readFile(path.join(samples, 'small-480p.mkv')) });
+      const res = await fetch(`${other.baseUrl}/v1/videos`, {
+        method: 'POST',
+        headers: { 'content-type': 'video/x-matroska' },
+        body: await readFile(path.join(samples, 'small-480p.mkv')),
+      });
       const { id } = (await res.json()) as { id: string };
       const video = await waitForFinalStatus(other.baseUrl, id);
       expect(video.status).toBe('ready');
       await waitFor('the source to be deleted', async () => ((await other.store.get(id))?.source.deleted ? true : undefined));
-      const listed = await other.clients.s3.send(new ListObjectsV2Command({ Bucket: other.resources.names.rawBucket, Prefix: video.source.key }));
+      const listed = await other.clients.s3.send(
+        new ListObjectsV2Command({ Bucket: other.resources.names.rawBucket, Prefix: video.source.key }),
+      );
       expect(listed.Contents ?? []).toEqual([]);
       const source = await fetch(`${other.baseUrl}/v1/videos/${id}/source`);
       expect(source.status).toBe(404);
-      expect(((await source.json()) as { detail: string }).detail).toMatch(/deleted once its outputs were ready \(REELAY_KEEP_SOURCE=false\)/);
+      expect(((await source.json()) as { detail: string }).detail).toMatch(
+        /deleted once its outputs were ready \(REELAY_KEEP_SOURCE=false\)/,
+      );
       // The outputs are untouched.
       expect((await fetch(`${other.baseUrl}/v1/videos/${id}/outputs/360p`)).status).toBe(200);
     } finally {

@@ -35,11 +35,33 @@ beforeAll(async () => {
   });
   // 12 s of 1280x720 with audio: three 4 s segments in each of two renditions, enough to switch between them.
   await run(stack.binaries.ffmpeg.path, [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25',
-    '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000',
-    '-t', '12', '-map', '0:v', '-map', '1:a',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=25',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=330:sample_rate=48000',
+    '-t',
+    '12',
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-movflags',
+    '+faststart',
     clip,
   ]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
@@ -80,7 +102,9 @@ describe('web page in chromium', () => {
     await page.click('#auth-form button');
     await expect.poll(() => page.isVisible('#auth'), { timeout: 20_000 }).toBe(false);
     const listCalls = requests.filter((r) => r === 'GET /v1/videos').length;
-    await expect.poll(() => page.textContent('[data-testid=transport]'), { timeout: 20_000 }).toMatch(/WebSocket \/v1\/ws|Server-Sent Events \/v1\/events/);
+    await expect
+      .poll(() => page.textContent('[data-testid=transport]'), { timeout: 20_000 })
+      .toMatch(/WebSocket \/v1\/ws|Server-Sent Events \/v1\/events/);
 
     // Every state the page shows for the video, in order, as the DOM changes (the page never polls).
     // (Functions run in the page are strings: this file is type-checked for Node, without the DOM's types.)
@@ -96,7 +120,11 @@ describe('web page in chromium', () => {
     await page.setInputFiles('#file', clip);
     const percent = page.locator('[data-testid=upload-percent]').first();
     await expect.poll(() => percent.textContent(), { timeout: 60_000 }).toMatch(/· 100 %$/);
-    expect(await page.evaluate(`(() => { const p = document.querySelector('#uploads progress'); return p.value === p.max && p.max > 100000; })()`)).toBe(true);
+    expect(
+      await page.evaluate(
+        `(() => { const p = document.querySelector('#uploads progress'); return p.value === p.max && p.max > 100000; })()`,
+      ),
+    ).toBe(true);
 
     // The API serves tus, so the page uploaded through it (resumable), in PATCHes that report bytes sent.
     expect(await page.textContent('#upload-method')).toContain('tus');
@@ -112,7 +140,9 @@ describe('web page in chromium', () => {
     expect(requests.filter((r) => r === 'GET /v1/videos')).toHaveLength(listCalls);
 
     await row.getByRole('button', { name: 'Play' }).click();
-    await expect.poll(() => page.evaluate(`document.getElementById('player').currentTime`) as Promise<number>, { timeout: 30_000 }).toBeGreaterThan(1);
+    await expect
+      .poll(() => page.evaluate(`document.getElementById('player').currentTime`) as Promise<number>, { timeout: 30_000 })
+      .toBeGreaterThan(1);
     expect(requests.some((r) => /\/hls\/master\.m3u8$/.test(r))).toBe(true);
     expect(requests.some((r) => /\/hls\/\d+p\/seg_\d+\.m4s$/.test(r))).toBe(true);
 
@@ -124,7 +154,11 @@ describe('web page in chromium', () => {
     await page.selectOption('[data-testid=quality]', { label: target });
     await expect.poll(() => level.getAttribute('data-height'), { timeout: 30_000 }).toBe(target.replace('p', ''));
     const t0 = (await page.evaluate(`document.getElementById('player').currentTime`)) as number;
-    await expect.poll(() => page.evaluate(`(v => (v.ended ? Infinity : v.currentTime))(document.getElementById('player'))`) as Promise<number>, { timeout: 20_000 }).toBeGreaterThan(t0 + 0.5);
+    await expect
+      .poll(() => page.evaluate(`(v => (v.ended ? Infinity : v.currentTime))(document.getElementById('player'))`) as Promise<number>, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(t0 + 0.5);
 
     // Hover the timeline at 75 %: the preview shows the tile for that time, from the sprite.
     const box = (await page.locator('#timeline').boundingBox())!;
@@ -142,17 +176,23 @@ describe('web page in chromium', () => {
     expect(style.width).toBe('160px');
     // 12 s, one tile a second: 75 % is 9 s, the tenth tile, the last of the first row (x = 9 × 160).
     expect(style.position).toBe('-1440px 0px');
-    const sprite = await page.evaluate(async (url) => {
-      const res = await fetch(url);
-      return { status: res.status, type: res.headers.get('content-type') };
-    }, /url\("(.+)"\)/.exec(style.image)![1]!);
+    const sprite = await page.evaluate(
+      async (url) => {
+        const res = await fetch(url);
+        return { status: res.status, type: res.headers.get('content-type') };
+      },
+      /url\("(.+)"\)/.exec(style.image)![1]!,
+    );
     expect(sprite).toEqual({ status: 200, type: 'image/jpeg' });
     await screenshot('page-playing');
 
     // The key went out only in Authorization headers: never in a URL, never into storage.
     expect(urls.filter((u) => u.includes(API_KEY))).toEqual([]);
     expect(urls.some((u) => /\/hls\/.+[?&]token=/.test(u))).toBe(true);
-    expect(urls.some((u) => /\/v1\/(events|ws)\?token=/.test(u)), urls.filter((u) => /\/v1\/(events|ws)/.test(u)).join(' ')).toBe(true);
+    expect(
+      urls.some((u) => /\/v1\/(events|ws)\?token=/.test(u)),
+      urls.filter((u) => /\/v1\/(events|ws)/.test(u)).join(' '),
+    ).toBe(true);
     const stored = (await page.evaluate('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })')) as string;
     expect(stored).not.toContain(API_KEY);
   }, 300_000);

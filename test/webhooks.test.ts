@@ -100,7 +100,10 @@ function verify(request: ReceivedWebhook, secret: string): boolean {
 /** Deliveries waiting or in hand (including scheduled retries); 0 once every one is done or dead-lettered. */
 async function pendingDeliveries(): Promise<number> {
   const { Attributes = {} } = await stack.clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: deliveriesUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: deliveriesUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
@@ -130,7 +133,11 @@ describe('webhooks', () => {
 
   it('refuses bad registrations with problem+json', async () => {
     const post = (body: unknown) =>
-      fetch(`${stack.baseUrl}/v1/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${stack.baseUrl}/v1/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const cases: [unknown, RegExp][] = [
       [{ url: 'ftp://example.com/x', events: ['video.ready'] }, /only http and https/],
       [{ url: 'not a url', events: ['video.ready'] }, /not an absolute URL/],
@@ -224,7 +231,11 @@ describe('webhooks', () => {
 
 describe('webhook management (#16)', () => {
   const call = (path: string, init: RequestInit = {}) => fetch(`${stack.baseUrl}/v1/webhooks${path}`, init);
-  const json = (method: string, body: unknown): RequestInit => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (method: string, body: unknown): RequestInit => ({
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
   it('PATCH changes url, events and enabled; a disabled webhook gets nothing, enabled again it does', async () => {
     const hook = await register('/patched-a', ['live.ended']);
@@ -273,7 +284,11 @@ describe('webhook management (#16)', () => {
     expect(JSON.parse(request!.body)).toMatchObject({ type: 'webhook.test', subject: hook.id, data: { webhookId: hook.id } });
 
     const down = await register('/always-down', ['video.ready']);
-    expect(await (await call(`/${down.id}/test`, { method: 'POST' })).json()).toMatchObject({ delivered: false, status: 500, reason: 'the endpoint answered HTTP 500' });
+    expect(await (await call(`/${down.id}/test`, { method: 'POST' })).json()).toMatchObject({
+      delivered: false,
+      status: 500,
+      reason: 'the endpoint answered HTTP 500',
+    });
   });
 
   it('POST /:id/secret rotates: deliveries carry both signatures during the grace period, only the new one without', async () => {
@@ -287,7 +302,9 @@ describe('webhook management (#16)', () => {
     expect(JSON.stringify(await (await call(`/${hook.id}`)).json())).not.toContain('whsec_');
 
     const during = await goLive('rotate-during');
-    const [both] = await waitFor('the delivery', () => (forEvent('/rotated', during).length > 0 ? forEvent('/rotated', during) : undefined));
+    const [both] = await waitFor('the delivery', () =>
+      forEvent('/rotated', during).length > 0 ? forEvent('/rotated', during) : undefined,
+    );
     expect(String(both!.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(verify(both!, rotated.secret)).toBe(true);
     expect(verify(both!, hook.secret)).toBe(true);
@@ -300,7 +317,7 @@ describe('webhook management (#16)', () => {
     expect(verify(one!, rotated.secret)).toBe(false);
   });
 
-  it('POST /:id/redeliver moves the webhook\'s dead-lettered deliveries back, each once', async () => {
+  it("POST /:id/redeliver moves the webhook's dead-lettered deliveries back, each once", async () => {
     fixed = false;
     const hook = await register('/fixable', ['live.started']);
     const eventId = await goLive('redeliver');
@@ -336,7 +353,9 @@ describe('webhook management (#16)', () => {
       20_000,
     );
     expect(disabled.disabledReason).toMatch(/^every delivery since .* failed \(6 days; the last: the endpoint answered HTTP 500\)/);
-    const event = await waitFor('webhook.disabled at the notifier', () => stack.notifier.recent.find((e) => e.type === 'webhook.disabled' && e.subject === hook.id));
+    const event = await waitFor('webhook.disabled at the notifier', () =>
+      stack.notifier.recent.find((e) => e.type === 'webhook.disabled' && e.subject === hook.id),
+    );
     expect(event.data).toMatchObject({ webhookId: hook.id, url: `${receiver.url}/always-down` });
     const [toWatcher] = await waitFor('webhook.disabled delivered to the watcher', () =>
       receiver.requests('/watcher').length > 0 ? receiver.requests('/watcher') : undefined,

@@ -26,13 +26,21 @@ async function connect(base: string, query = '', headers: Record<string, string>
 }
 
 async function upload(base: string, key = KEY): Promise<string> {
-  const res = await fetch(`${base}/v1/videos`, { method: 'POST', headers: { ...auth(key), 'content-type': 'video/x-matroska' }, body: await readFile(CLIP) });
+  const res = await fetch(`${base}/v1/videos`, {
+    method: 'POST',
+    headers: { ...auth(key), 'content-type': 'video/x-matroska' },
+    body: await readFile(CLIP),
+  });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }
 
 async function token(body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/tokens`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.baseUrl}/v1/tokens`, {
+    method: 'POST',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as { token: string }).token;
 }
@@ -57,7 +65,11 @@ describe('GET /v1/ws', () => {
     // video.progress may come between processing and ready (at most every 2 s of transcoding).
     const forVideo = client.events.filter((e) => e.subject === id && e.type !== 'video.progress');
     expect(forVideo.map((e) => e.type)).toEqual(['video.queued', 'video.processing', 'video.ready']);
-    expect(forVideo[2]).toMatchObject({ specversion: '1.0', tenant: 'default', data: { videoId: id, outputs: { '360p': { height: 360 } } } });
+    expect(forVideo[2]).toMatchObject({
+      specversion: '1.0',
+      tenant: 'default',
+      data: { videoId: id, outputs: { '360p': { height: 360 } } },
+    });
   }, 90_000);
 
   it('subscribe / unsubscribe per video, with acks; a malformed message gets an error, not a dropped connection', async () => {
@@ -69,7 +81,11 @@ describe('GET /v1/ws', () => {
     expect(client.messages).toEqual([{ type: 'subscribed', videoId: v1 }, expect.objectContaining({ type: 'error' })]);
     const hub = b.features.deps.realtime.hub;
     const processing = (videoId: string, attempt: number) =>
-      makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/test', subject: videoId, tenant: 'default' });
+      makeEvent(
+        'video.processing',
+        { videoId, priority: 'normal', attempt },
+        { id: `video.processing:${videoId}:${attempt}`, source: '/test', subject: videoId, tenant: 'default' },
+      );
     hub.add(processing(v2, 1));
     hub.add(processing(v1, 1));
     await client.waitFor('v1 attempt 1', () => client.events.find((e) => e.id === processing(v1, 1).id));
@@ -111,7 +127,9 @@ describe('GET /v1/ws', () => {
     expect(narrow.events.some((e) => e.subject === other)).toBe(false);
 
     // A token of another scope, or none at all, is refused before the upgrade.
-    await expect(WsClient.connect(`${stack.baseUrl}/v1/ws?token=${await token({ scope: 'upload' })}`)).rejects.toMatchObject({ status: 403 });
+    await expect(WsClient.connect(`${stack.baseUrl}/v1/ws?token=${await token({ scope: 'upload' })}`)).rejects.toMatchObject({
+      status: 403,
+    });
     await expect(WsClient.connect(`${stack.baseUrl}/v1/ws`)).rejects.toMatchObject({ status: 401 });
     await expect(WsClient.connect(`${stack.baseUrl}/v1/ws?videoId=nope`, auth())).rejects.toMatchObject({ status: 400 });
   }, 90_000);
@@ -126,7 +144,13 @@ describe('GET /v1/ws', () => {
     const hub = b.features.deps.realtime.hub;
     const video = newVideoId();
     for (let attempt = 1; attempt <= 20_000; attempt++) {
-      hub.add(makeEvent('video.processing', { videoId: video, priority: 'normal', attempt }, { id: `flood:${video}:${attempt}`, source: '/test', subject: video, tenant: 'default' }));
+      hub.add(
+        makeEvent(
+          'video.processing',
+          { videoId: video, priority: 'normal', attempt },
+          { id: `flood:${video}:${attempt}`, source: '/test', subject: video, tenant: 'default' },
+        ),
+      );
     }
     (client.socket as unknown as { _socket: { resume(): void } })._socket.resume();
     await client.waitFor('the close', () => client.closeCode, 20_000);

@@ -47,7 +47,11 @@ function worker(name: string, env: Record<string, string>): WorkerProcess {
 }
 
 async function upload(): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=high`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: await readFile(clip) });
+  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=high`, {
+    method: 'POST',
+    headers: { 'content-type': 'video/mp4' },
+    body: await readFile(clip),
+  });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }

@@ -50,7 +50,9 @@ describe('scheduling', () => {
   it('with the worker busy and low jobs waiting, a new high job is the next to start', async () => {
     worker = startTestWorker(stack, { concurrency: 1 });
     const lows = [await upload('low', 'low-1'), await upload('low', 'low-2'), await upload('low', 'low-3')];
-    await waitFor('the first low job to start', async () => ((await stack.store.get(lows[0]!))?.status === 'processing' ? true : undefined));
+    await waitFor('the first low job to start', async () =>
+      (await stack.store.get(lows[0]!))?.status === 'processing' ? true : undefined,
+    );
     const high = await upload('high', 'high');
     const all = await Promise.all([...lows, high].map((id) => waitForFinalStatus(stack.baseUrl, id)));
     const byStart = [...all].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)).map((v) => v.title);
@@ -61,10 +63,19 @@ describe('scheduling', () => {
     const { sqs } = stack.clients;
     const urls = stack.resources.tierQueueUrl;
     const send = (tier: PriorityTier, n: number) =>
-      Promise.all(Array.from({ length: n }, (_, i) => sqs.send(new SendMessageCommand({ QueueUrl: urls[tier], MessageBody: `${tier}-${i}` }))));
+      Promise.all(
+        Array.from({ length: n }, (_, i) => sqs.send(new SendMessageCommand({ QueueUrl: urls[tier], MessageBody: `${tier}-${i}` }))),
+      );
     await send('high', 20);
     await send('low', 3);
-    const poller = new TierPoller({ sqs, queueUrls: urls, waitSeconds: 1, visibilityTimeoutSeconds: 30, fairnessEvery: 5, logger: silentLogger() });
+    const poller = new TierPoller({
+      sqs,
+      queueUrls: urls,
+      waitSeconds: 1,
+      visibilityTimeoutSeconds: 30,
+      fairnessEvery: 5,
+      logger: silentLogger(),
+    });
     const abort = new AbortController();
     const taken: string[] = [];
     for (let i = 0; i < 15; i++) {
@@ -153,7 +164,9 @@ describe('delivery and failures', () => {
     });
 
     const job = { videoId: id, priority: 'normal', sourceKey: first.source.key, enqueuedAt: new Date().toISOString() };
-    await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.normal, MessageBody: JSON.stringify(job) }));
+    await stack.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl.normal, MessageBody: JSON.stringify(job) }),
+    );
     await waitFor('the duplicate to be consumed', () => (worker!.stats.duplicates === 1 ? true : undefined));
     // The duplicate delivery has been handled (and any publish of it returned): once the notifier's queue is
     // empty, an event it published would be in notifier.recent.
@@ -206,7 +219,7 @@ describe('delivery and failures', () => {
       logger: silentLogger(),
     });
     expect(result.moved).toEqual([id]);
-    expect((await stack.store.get(id))).toMatchObject({ status: 'queued', attempts: 0, lastError: { code: 'attempts_exhausted' } });
+    expect(await stack.store.get(id)).toMatchObject({ status: 'queued', attempts: 0, lastError: { code: 'attempts_exhausted' } });
     worker = startTestWorker(stack);
     expect(await waitForFinalStatus(stack.baseUrl, id)).toMatchObject({ status: 'ready', attempts: 1 });
   });
@@ -221,7 +234,11 @@ describe('delivery and failures', () => {
     });
     const { id } = (await res.json()) as { id: string };
     const video = await waitForFinalStatus(stack.baseUrl, id, 60_000);
-    expect(video).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'attempts_exhausted', message: 'ffmpeg exceeded the time limit of 4s' } });
+    expect(video).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'attempts_exhausted', message: 'ffmpeg exceeded the time limit of 4s' },
+    });
     expect(Date.parse(video.finishedAt) - Date.parse(video.startedAt)).toBeLessThan(15_000);
   });
 

@@ -5,7 +5,11 @@ import { EventInbox } from './event-inbox.ts';
 
 const VIDEO = '01KAAAAAAAAAAAAAAAAAAAAAAA';
 const processing = (attempt: number, videoId = VIDEO) =>
-  makeEvent('video.processing', { videoId, priority: 'normal', attempt }, { id: `video.processing:${videoId}:${attempt}`, source: '/t', subject: videoId, tenant: 'default' });
+  makeEvent(
+    'video.processing',
+    { videoId, priority: 'normal', attempt },
+    { id: `video.processing:${videoId}:${attempt}`, source: '/t', subject: videoId, tenant: 'default' },
+  );
 
 describe('EventHub', () => {
   it('keeps the last `capacity` events, drops duplicates, and replays after a known id', () => {

@@ -1,5 +1,11 @@
 import { ListSubscriptionsByTopicCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { DeleteQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ListQueueTagsCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger.ts';
 import { HEARTBEAT_TAG, isRealtimeQueueName, ROLE_TAG } from './realtime-queue.ts';
 

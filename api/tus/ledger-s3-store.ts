@@ -28,10 +28,17 @@ export class LedgerS3Store extends S3Store {
   }
 
   protected override async uploadPart(metadata: MetadataValue, readStream: Readable | Buffer, partNumber: number): Promise<string> {
-    const size = Buffer.isBuffer(readStream) ? readStream.length : (await stat(String((readStream as { path?: string | Buffer }).path))).size;
+    const size = Buffer.isBuffer(readStream)
+      ? readStream.length
+      : (await stat(String((readStream as { path?: string | Buffer }).path))).size;
     const etag = await super.uploadPart(metadata, readStream as Buffer, partNumber);
     const part: Part = { PartNumber: partNumber, ETag: etag, Size: size };
-    await this.client.putObject({ Bucket: this.bucket, Key: this.ledgerKey(metadata.file.id, partNumber), Body: JSON.stringify(part), ContentType: 'application/json' });
+    await this.client.putObject({
+      Bucket: this.bucket,
+      Key: this.ledgerKey(metadata.file.id, partNumber),
+      Body: JSON.stringify(part),
+      ContentType: 'application/json',
+    });
     return etag;
   }
 

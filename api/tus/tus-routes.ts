@@ -91,7 +91,8 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
       const videoId = videoIdOf(upload.id);
       const filename = meta(upload, 'filename');
       const filetype = meta(upload, 'filetype') ?? 'application/octet-stream';
-      if (!isVideoMediaType(filetype)) throw tusError(415, `filetype must be video/* or application/octet-stream; got ${JSON.stringify(filetype.slice(0, 100))}`);
+      if (!isVideoMediaType(filetype))
+        throw tusError(415, `filetype must be video/* or application/octet-stream; got ${JSON.stringify(filetype.slice(0, 100))}`);
       const askedPriority = meta(upload, 'priority');
       if (askedPriority !== undefined && !isPriorityTier(askedPriority)) throw tusError(400, 'priority must be high, normal or low');
       if (upload.size === undefined) throw tusError(400, 'send Upload-Length: reelay needs the size up front');
@@ -127,7 +128,8 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
         tenant = undefined;
       }
       if (tenant !== caller.tenant) throw tusError(404, 'no such upload');
-      if (caller.token && !(await deps.tokenUses.spentOn(caller.token, `tus:${videoIdOf(uploadId)}`))) throw tusError(403, 'this upload token did not create this upload');
+      if (caller.token && !(await deps.tokenUses.spentOn(caller.token, `tus:${videoIdOf(uploadId)}`)))
+        throw tusError(403, 'this upload token did not create this upload');
     },
 
     async onUploadFinish(_req, upload) {
@@ -136,8 +138,18 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
       const title = meta(upload, 'title');
       const channelId = meta(upload, 'channelId');
       const video = await deps.ingest.enqueue(
-        { id: videoId, key: upload.id, bytes: upload.size ?? upload.offset, info: { contentType: mediaType(meta(upload, 'filetype')) ?? 'application/octet-stream', ...(filename ? { filename } : {}) } },
-        { tenant: meta(upload, 'tenant')!, priority: (meta(upload, 'priority') ?? 'normal') as PriorityTier, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) },
+        {
+          id: videoId,
+          key: upload.id,
+          bytes: upload.size ?? upload.offset,
+          info: { contentType: mediaType(meta(upload, 'filetype')) ?? 'application/octet-stream', ...(filename ? { filename } : {}) },
+        },
+        {
+          tenant: meta(upload, 'tenant')!,
+          priority: (meta(upload, 'priority') ?? 'normal') as PriorityTier,
+          ...(title ? { title } : {}),
+          ...(channelId ? { channelId } : {}),
+        },
       );
       // The ledger stays: a client that lost the final response asks HEAD, and the offset must still be the size.
       // The finished upload leads to its video.
@@ -155,7 +167,9 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
     // the write and dropping the part in progress. @hono/node-server keeps that request in `c.env.incoming`.
     const incoming = (c.env as { incoming?: unknown; outgoing?: unknown } | undefined)?.incoming;
     if (incoming && !('runtime' in req)) {
-      Object.defineProperty(req, 'runtime', { value: { name: 'node', node: { req: incoming, res: (c.env as { outgoing?: unknown }).outgoing } } });
+      Object.defineProperty(req, 'runtime', {
+        value: { name: 'node', node: { req: incoming, res: (c.env as { outgoing?: unknown }).outgoing } },
+      });
     }
     return server.handleWeb(req);
   };

@@ -47,7 +47,12 @@ export class BenchJobs {
   /** The SQS MessageId of each job sent, by video id. */
   private readonly messageIds = new Map<string, string>();
 
-  private constructor(clients: AwsClients, resources: ResolvedResources, sample: { bytes: Buffer; contentType: string }, subscriberUrl: string) {
+  private constructor(
+    clients: AwsClients,
+    resources: ResolvedResources,
+    sample: { bytes: Buffer; contentType: string },
+    subscriberUrl: string,
+  ) {
     this.clients = clients;
     this.resources = resources;
     this.store = new StatusStore(clients.s3, resources.names.mediaBucket);
@@ -75,9 +80,20 @@ export class BenchJobs {
         const videoId = newVideoId();
         const sourceKey = `uploads/${videoId}`;
         await this.clients.s3.send(
-          new PutObjectCommand({ Bucket: this.resources.names.rawBucket, Key: sourceKey, Body: this.sample.bytes, ContentType: this.sample.contentType }),
+          new PutObjectCommand({
+            Bucket: this.resources.names.rawBucket,
+            Key: sourceKey,
+            Body: this.sample.bytes,
+            ContentType: this.sample.contentType,
+          }),
         );
-        await this.store.create(queuedVideo(videoId, DEFAULT_TENANT, priority, { key: sourceKey, bytes: this.sample.bytes.length, contentType: this.sample.contentType }));
+        await this.store.create(
+          queuedVideo(videoId, DEFAULT_TENANT, priority, {
+            key: sourceKey,
+            bytes: this.sample.bytes.length,
+            contentType: this.sample.contentType,
+          }),
+        );
         return { videoId, priority, sourceKey };
       }),
     );
@@ -94,12 +110,24 @@ export class BenchJobs {
     await Promise.all(
       batches.map(async (batch) => {
         const Entries = batch.map((j, i) => {
-          const job: TranscodeJob = { videoId: j.videoId, priority: j.priority, sourceKey: j.sourceKey, enqueuedAt: new Date(sentAt).toISOString() };
-          return { Id: String(i), MessageBody: JSON.stringify(job), MessageAttributes: { videoId: { DataType: 'String', StringValue: j.videoId } } };
+          const job: TranscodeJob = {
+            videoId: j.videoId,
+            priority: j.priority,
+            sourceKey: j.sourceKey,
+            enqueuedAt: new Date(sentAt).toISOString(),
+          };
+          return {
+            Id: String(i),
+            MessageBody: JSON.stringify(job),
+            MessageAttributes: { videoId: { DataType: 'String', StringValue: j.videoId } },
+          };
         });
-        const res = await this.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.resources.tierQueueUrl[batch[0]!.priority], Entries }), {
-          abortSignal: benchStopping,
-        });
+        const res = await this.clients.sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: this.resources.tierQueueUrl[batch[0]!.priority], Entries }),
+          {
+            abortSignal: benchStopping,
+          },
+        );
         if (res.Failed?.length) throw new Error(`SendMessageBatch failed for ${res.Failed.length} jobs: ${res.Failed[0]?.Message}`);
         for (const ok of res.Successful ?? []) {
           const job = batch[Number(ok.Id)];
@@ -120,7 +148,11 @@ export class BenchJobs {
    * earlier count); resolves with the epoch ms each was received. Throws on a
    * `video.failed` of one of them.
    */
-  async waitFor(type: Exclude<WatchedEvent, 'video.failed'>, videoIds: readonly string[], { timeoutMs }: { timeoutMs: number }): Promise<Map<string, number>> {
+  async waitFor(
+    type: Exclude<WatchedEvent, 'video.failed'>,
+    videoIds: readonly string[],
+    { timeoutMs }: { timeoutMs: number },
+  ): Promise<Map<string, number>> {
     const deadline = performance.now() + timeoutMs;
     const missing = () => videoIds.filter((id) => !this.seen.has(`${type} ${id}`));
     while (missing().length > 0) {
@@ -158,7 +190,10 @@ export class BenchJobs {
       if (!this.seen.has(key)) this.seen.set(key, receivedAt);
     }
     await this.clients.sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: this.subscriberUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.subscriberUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
     );
   }
 }

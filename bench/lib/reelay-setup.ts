@@ -23,7 +23,15 @@ export function uniquePrefix(label: string): string {
  * prefix, with the bench's API key.
  */
 export function benchEnv(endpoint: string, prefix: string, overrides: Record<string, string> = {}): Record<string, string | undefined> {
-  return { ...process.env, AWS_ENDPOINT_URL: endpoint, REELAY_PREFIX: prefix, REELAY_API_KEYS: BENCH_API_KEY, REELAY_SECRETS_KEY: BENCH_SECRETS_KEY, REELAY_WORKER_METRICS_PORT: '0', ...overrides };
+  return {
+    ...process.env,
+    AWS_ENDPOINT_URL: endpoint,
+    REELAY_PREFIX: prefix,
+    REELAY_API_KEYS: BENCH_API_KEY,
+    REELAY_SECRETS_KEY: BENCH_SECRETS_KEY,
+    REELAY_WORKER_METRICS_PORT: '0',
+    ...overrides,
+  };
 }
 
 /** reelay's configuration as a role in the bench parses it (see `benchEnv`). */

@@ -47,7 +47,11 @@ export interface WorkerProcess {
  */
 export async function startWorkerProcess(
   cleanup: Cleanup,
-  { env, readLog = false, startTimeoutMs = 30_000 }: { env: Record<string, string | undefined>; readLog?: boolean; startTimeoutMs?: number },
+  {
+    env,
+    readLog = false,
+    startTimeoutMs = 30_000,
+  }: { env: Record<string, string | undefined>; readLog?: boolean; startTimeoutMs?: number },
 ): Promise<WorkerProcess> {
   const child = ownChild(
     cleanup,
@@ -70,7 +74,10 @@ export async function startWorkerProcess(
   let busy = 0;
   let waiters: ((at: number) => void)[] = [];
   const reported = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker process did not report within ${startTimeoutMs / 1000} s`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the worker process did not report within ${startTimeoutMs / 1000} s`)),
+      startTimeoutMs,
+    );
     child.on('message', (message: { type?: unknown; busy?: unknown }) => {
       if (message.type !== 'reelay.worker.state' || typeof message.busy !== 'number') return;
       clearTimeout(timer);

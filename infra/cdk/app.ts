@@ -13,7 +13,11 @@ export function buildApp(env: Record<string, string | undefined> = process.env, 
   const config = loadConfig(env);
   const app = new App(outdir ? { outdir } : {});
   const stack = new ReelayStack(app, `reelay-${config.prefix}`, {
-    spec: { prefix: config.prefix, visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000, maxAttempts: config.worker.maxAttempts },
+    spec: {
+      prefix: config.prefix,
+      visibilityTimeoutSeconds: config.worker.visibilityTimeoutMs / 1000,
+      maxAttempts: config.worker.maxAttempts,
+    },
     scaling: cloudScaling(config.supervisor, { prefix: config.prefix, region: config.aws.region }),
     image: env.REELAY_IMAGE ?? 'reelay:latest',
     ...(env.CDK_DEFAULT_ACCOUNT ? { env: { account: env.CDK_DEFAULT_ACCOUNT, region: env.CDK_DEFAULT_REGION ?? config.aws.region } } : {}),

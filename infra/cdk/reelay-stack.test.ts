@@ -11,7 +11,14 @@ import { buildApp } from './app.ts';
  * `provision()` creates), the worker scaling rule, the alarms, and IAM
  * without wildcard actions.
  */
-const env = { REELAY_PREFIX: 'cdktest', REELAY_MAX_ATTEMPTS: '4', REELAY_VISIBILITY_TIMEOUT_SECONDS: '90', REELAY_WORKERS_MIN: '1', REELAY_WORKERS_MAX: '6', REELAY_JOBS_PER_WORKER: '3' };
+const env = {
+  REELAY_PREFIX: 'cdktest',
+  REELAY_MAX_ATTEMPTS: '4',
+  REELAY_VISIBILITY_TIMEOUT_SECONDS: '90',
+  REELAY_WORKERS_MIN: '1',
+  REELAY_WORKERS_MAX: '6',
+  REELAY_JOBS_PER_WORKER: '3',
+};
 const names = resourceNames('cdktest');
 const spec = resourceSpec({ prefix: 'cdktest', visibilityTimeoutSeconds: 90, maxAttempts: 4 });
 let template: Template;
@@ -30,16 +37,25 @@ describe('CDK stack: resources from the one resource spec', () => {
     for (const { name } of spec.buckets) {
       template.hasResourceProperties('AWS::S3::Bucket', {
         BucketName: name,
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-        LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]) },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]),
+        },
       });
     }
     template.resourceCountIs('AWS::S3::Bucket', 2);
   });
 
   it('every queue of the spec, with its visibility, retention and redrive', () => {
-    const queueNames = ofType('AWS::SQS::Queue').map((q) => q.Properties.QueueName).sort();
+    const queueNames = ofType('AWS::SQS::Queue')
+      .map((q) => q.Properties.QueueName)
+      .sort();
     expect(queueNames).toEqual([...spec.queues, ...spec.subscribers.flatMap((s) => [s.dlq, s.queue])].map((q) => q.name).sort());
     for (const tier of PRIORITY_TIERS) {
       template.hasResourceProperties('AWS::SQS::Queue', {
@@ -65,7 +81,12 @@ describe('CDK stack: resources from the one resource spec', () => {
   it('an alarm on every dead-letter queue', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual(spec.dlqs.map((name) => `${name} has messages`).sort());
-    for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    for (const alarm of alarms)
+      expect(alarm.Properties).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
   });
 });
 
@@ -75,7 +96,8 @@ describe('CDK stack: services', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckPath: '/healthz', TargetType: 'ip' });
     template.hasResourceProperties('AWS::ECS::Service', { ServiceName: 'cdktest-api', LaunchType: 'FARGATE' });
-    for (const role of ['workers', 'notifier', 'webhooks']) template.hasResourceProperties('AWS::ECS::Service', { ServiceName: `cdktest-${role}` });
+    for (const role of ['workers', 'notifier', 'webhooks'])
+      template.hasResourceProperties('AWS::ECS::Service', { ServiceName: `cdktest-${role}` });
     template.resourceCountIs('AWS::Logs::LogGroup', 4);
   });
 
@@ -84,16 +106,39 @@ describe('CDK stack: services', () => {
     expect(policy).toHaveLength(1);
     const config = policy[0]!.Properties.TargetTrackingScalingPolicyConfiguration;
     expect(config.TargetValue).toBe(3);
-    const expected = ecsScalingTemplate(cloudScaling({ minWorkers: 1, maxWorkers: 6, jobsPerWorker: 3, pollMs: 5000, scaleDownCooldownMs: 60_000, port: 0 }, { prefix: 'cdktest', region: 'us-east-1' }), {
-      cluster: 'C',
-      service: 'S',
-    }) as { Resources: { WorkerBacklogPolicy: { Properties: { TargetTrackingScalingPolicyConfiguration: { CustomizedMetricSpecification: { Metrics: { Id: string; Expression?: string }[] } } } } } };
-    const want = expected.Resources.WorkerBacklogPolicy.Properties.TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification.Metrics;
-    const got = config.CustomizedMetricSpecification.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Dimensions: { Value: unknown }[] } } }[];
+    const expected = ecsScalingTemplate(
+      cloudScaling(
+        { minWorkers: 1, maxWorkers: 6, jobsPerWorker: 3, pollMs: 5000, scaleDownCooldownMs: 60_000, port: 0 },
+        { prefix: 'cdktest', region: 'us-east-1' },
+      ),
+      {
+        cluster: 'C',
+        service: 'S',
+      },
+    ) as {
+      Resources: {
+        WorkerBacklogPolicy: {
+          Properties: {
+            TargetTrackingScalingPolicyConfiguration: { CustomizedMetricSpecification: { Metrics: { Id: string; Expression?: string }[] } };
+          };
+        };
+      };
+    };
+    const want =
+      expected.Resources.WorkerBacklogPolicy.Properties.TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification.Metrics;
+    const got = config.CustomizedMetricSpecification.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { Dimensions: { Value: unknown }[] } };
+    }[];
     expect(got.map((m) => m.Id)).toEqual(want.map((m) => m.Id));
     expect(got.find((m) => m.Expression)?.Expression).toBe(want.find((m) => m.Expression)?.Expression);
     for (const tier of PRIORITY_TIERS) expect(JSON.stringify(got)).toContain(`"Value":"${names.tierQueue[tier]}"`);
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 6, ScalableDimension: 'ecs:service:DesiredCount' });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 1,
+      MaxCapacity: 6,
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
   });
 });
 
@@ -113,12 +158,17 @@ describe('CDK stack: least-privilege IAM', () => {
 
   it('only list-style actions that AWS cannot scope to a resource have Resource "*"', () => {
     const allowed = new Set(['sqs:ListQueues', 'sns:ListTopics', 'ecr:GetAuthorizationToken']);
-    for (const s of statements().filter((s) => s.resource === '*')) for (const action of s.actions) expect(allowed, action).toContain(action);
+    for (const s of statements().filter((s) => s.resource === '*'))
+      for (const action of s.actions) expect(allowed, action).toContain(action);
   });
 
   it('each role gets only its own queues: the notifier cannot queue jobs, the worker cannot create queues', () => {
     const policyOf = (role: string) =>
-      JSON.stringify(ofType('AWS::IAM::Policy').filter((p) => JSON.stringify(p.Properties.Roles).includes(role.replace(/-/g, ''))).map((p) => p.Properties.PolicyDocument));
+      JSON.stringify(
+        ofType('AWS::IAM::Policy')
+          .filter((p) => JSON.stringify(p.Properties.Roles).includes(role.replace(/-/g, '')))
+          .map((p) => p.Properties.PolicyDocument),
+      );
     const notifier = policyOf('notifier-task-role');
     expect(notifier).toContain('sqs:ReceiveMessage');
     expect(notifier).not.toContain('sqs:SendMessage');

@@ -47,7 +47,12 @@ export class ReelayStack extends Stack {
           blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
           encryption: s3.BucketEncryption.S3_MANAGED,
           enforceSSL: true,
-          lifecycleRules: [{ id: 'reelay-abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(b.abortIncompleteUploadsAfterDays) }],
+          lifecycleRules: [
+            {
+              id: 'reelay-abort-incomplete-multipart-uploads',
+              abortIncompleteMultipartUploadAfter: Duration.days(b.abortIncompleteUploadsAfterDays),
+            },
+          ],
           removalPolicy: RemovalPolicy.RETAIN,
         }),
       );
@@ -77,7 +82,9 @@ export class ReelayStack extends Stack {
       const queue = makeQueue(s.queue);
       for (const topic of s.topics) {
         topics.get(topic)!.addSubscription(
-          new subscriptions.SqsSubscription(queue, { filterPolicy: { type: sns.SubscriptionFilter.stringFilter({ allowlist: s.eventTypes }) } }),
+          new subscriptions.SqsSubscription(queue, {
+            filterPolicy: { type: sns.SubscriptionFilter.stringFilter({ allowlist: s.eventTypes }) },
+          }),
         );
       }
     }
@@ -101,8 +108,16 @@ export class ReelayStack extends Stack {
     const image = ecs.ContainerImage.fromRegistry(props.image);
     const environment = { AWS_REGION: this.region, REELAY_PREFIX: prefix, REELAY_LOG_FORMAT: 'json', REELAY_METRICS_HOST: '0.0.0.0' };
     const logGroup = (role: string) =>
-      new logs.LogGroup(this, `${role}-logs`, { logGroupName: `/reelay/${prefix}/${role}`, retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const taskRole = (role: string) => new iam.Role(this, `${role}-task-role`, { roleName: `${prefix}-${role}`, assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+      new logs.LogGroup(this, `${role}-logs`, {
+        logGroupName: `/reelay/${prefix}/${role}`,
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    const taskRole = (role: string) =>
+      new iam.Role(this, `${role}-task-role`, {
+        roleName: `${prefix}-${role}`,
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      });
 
     const tierQueues = PRIORITY_TIERS.map((tier) => queues.get(names.tierQueue[tier])!);
     const tierDlqs = PRIORITY_TIERS.map((tier) => queues.get(names.tierDlq[tier])!);
@@ -122,17 +137,38 @@ export class ReelayStack extends Stack {
     apiRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'RealtimeQueues',
-        actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:ListQueueTags', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        actions: [
+          'sqs:CreateQueue',
+          'sqs:DeleteQueue',
+          'sqs:GetQueueUrl',
+          'sqs:GetQueueAttributes',
+          'sqs:SetQueueAttributes',
+          'sqs:TagQueue',
+          'sqs:ListQueueTags',
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+        ],
         resources: [realtimeArn],
       }),
     );
     // ListQueues (finding orphaned realtime queues) cannot be narrowed to a resource.
     apiRole.addToPolicy(new iam.PolicyStatement({ sid: 'ListQueues', actions: ['sqs:ListQueues'], resources: ['*'] }));
     apiRole.addToPolicy(
-      new iam.PolicyStatement({ sid: 'RealtimeSubscriptions', actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:ListSubscriptionsByTopic'], resources: allTopics.map((t) => t.topicArn) }),
+      new iam.PolicyStatement({
+        sid: 'RealtimeSubscriptions',
+        actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:ListSubscriptionsByTopic'],
+        resources: allTopics.map((t) => t.topicArn),
+      }),
     );
     // Unsubscribe is authorised on the subscription, whose ARN extends the topic's.
-    apiRole.addToPolicy(new iam.PolicyStatement({ sid: 'RealtimeUnsubscribe', actions: ['sns:Unsubscribe'], resources: allTopics.map((t) => `${t.topicArn}:*`) }));
+    apiRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RealtimeUnsubscribe',
+        actions: ['sns:Unsubscribe'],
+        resources: allTopics.map((t) => `${t.topicArn}:*`),
+      }),
+    );
     apiRole.addToPolicy(new iam.PolicyStatement({ sid: 'FindTopics', actions: ['sns:ListTopics'], resources: ['*'] }));
 
     const api = new ecsPatterns.ApplicationLoadBalancedFargateService(this, 'Api', {
@@ -173,7 +209,12 @@ export class ReelayStack extends Stack {
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup: logGroup('worker') }),
       stopTimeout: Duration.seconds(120),
     });
-    const workers = new ecs.FargateService(this, 'Workers', { cluster, serviceName: `${prefix}-workers`, taskDefinition: workerTask, desiredCount: props.scaling.minWorkers });
+    const workers = new ecs.FargateService(this, 'Workers', {
+      cluster,
+      serviceName: `${prefix}-workers`,
+      taskDefinition: workerTask,
+      desiredCount: props.scaling.minWorkers,
+    });
 
     // The supervisor's rule, as `npm run cloud:render -- ecs` renders it (one definition): target tracking on
     // (waiting + in flight over the three tiers) / running tasks, at jobsPerWorker. The CDK's own target
@@ -181,7 +222,10 @@ export class ReelayStack extends Stack {
     const rendered = ecsScalingTemplate(props.scaling, { cluster: cluster.clusterName, service: workers.serviceName }) as {
       Resources: Record<'WorkerScalableTarget' | 'WorkerBacklogPolicy', { Type: string; Properties: Record<string, unknown> }>;
     };
-    const target = new CfnResource(this, 'WorkerScalableTarget', { type: rendered.Resources.WorkerScalableTarget.Type, properties: rendered.Resources.WorkerScalableTarget.Properties });
+    const target = new CfnResource(this, 'WorkerScalableTarget', {
+      type: rendered.Resources.WorkerScalableTarget.Type,
+      properties: rendered.Resources.WorkerScalableTarget.Properties,
+    });
     target.node.addDependency(workers);
     new CfnResource(this, 'WorkerBacklogPolicy', {
       type: rendered.Resources.WorkerBacklogPolicy.Type,
@@ -205,7 +249,12 @@ export class ReelayStack extends Stack {
       ['webhooks', 'workers/webhooks/main.ts', webhooksRole],
     ] as const) {
       const task = new ecs.FargateTaskDefinition(this, `${role}-task`, { cpu: 256, memoryLimitMiB: 512, taskRole: taskRoleFor });
-      task.addContainer(role, { image, command: ['node', script], environment, logging: ecs.LogDrivers.awsLogs({ streamPrefix: role, logGroup: logGroup(role) }) });
+      task.addContainer(role, {
+        image,
+        command: ['node', script],
+        environment,
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: role, logGroup: logGroup(role) }),
+      });
       new ecs.FargateService(this, `${role}-service`, { cluster, serviceName: `${prefix}-${role}`, taskDefinition: task, desiredCount: 1 });
     }
 

@@ -12,5 +12,7 @@ const assembly = app.synth();
 const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string }> };
 const counts = new Map<string, number>();
 for (const resource of Object.values(template.Resources)) counts.set(resource.Type, (counts.get(resource.Type) ?? 0) + 1);
-process.stdout.write(`${stack.stackName}: ${Object.keys(template.Resources).length} resources written to ${path.relative(process.cwd(), outdir)}\n`);
+process.stdout.write(
+  `${stack.stackName}: ${Object.keys(template.Resources).length} resources written to ${path.relative(process.cwd(), outdir)}\n`,
+);
 for (const [type, n] of [...counts].sort()) process.stdout.write(`  ${String(n).padStart(3)} ${type}\n`);

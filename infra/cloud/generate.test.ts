@@ -31,7 +31,11 @@ describe('cloud scaling definitions', () => {
   it('KEDA: one aws-sqs-queue trigger per tier queue, summed, at jobsPerWorker per replica within min/max', () => {
     const list = kedaManifests(scaling, { accountId: '123456789012', namespace: 'video', deployment: 'worker' }) as any;
     const [auth, scaled] = list.items;
-    expect(auth).toMatchObject({ kind: 'TriggerAuthentication', metadata: { name: 'worker-aws', namespace: 'video' }, spec: { podIdentity: { provider: 'aws' } } });
+    expect(auth).toMatchObject({
+      kind: 'TriggerAuthentication',
+      metadata: { name: 'worker-aws', namespace: 'video' },
+      spec: { podIdentity: { provider: 'aws' } },
+    });
     expect(scaled.kind).toBe('ScaledObject');
     expect(scaled.spec).toMatchObject({
       scaleTargetRef: { kind: 'Deployment', name: 'worker' },
@@ -40,7 +44,9 @@ describe('cloud scaling definitions', () => {
       pollingInterval: 1,
       cooldownPeriod: 90,
       advanced: {
-        horizontalPodAutoscalerConfig: { behavior: { scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 90 } } },
+        horizontalPodAutoscalerConfig: {
+          behavior: { scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 90 } },
+        },
         scalingModifiers: { target: '3', metricType: 'AverageValue' },
       },
     });
@@ -60,7 +66,12 @@ describe('cloud scaling definitions', () => {
   });
 
   it('KEDA: a role to assume goes into the TriggerAuthentication', () => {
-    const list = kedaManifests(scaling, { accountId: '123456789012', namespace: 'v', deployment: 'w', roleArn: 'arn:aws:iam::123456789012:role/keda-sqs' }) as any;
+    const list = kedaManifests(scaling, {
+      accountId: '123456789012',
+      namespace: 'v',
+      deployment: 'w',
+      roleArn: 'arn:aws:iam::123456789012:role/keda-sqs',
+    }) as any;
     expect(list.items[0].spec.podIdentity).toEqual({ provider: 'aws', roleArn: 'arn:aws:iam::123456789012:role/keda-sqs' });
   });
 
@@ -69,7 +80,13 @@ describe('cloud scaling definitions', () => {
     const target = template.Resources.WorkerScalableTarget;
     expect(target).toMatchObject({
       Type: 'AWS::ApplicationAutoScaling::ScalableTarget',
-      Properties: { ServiceNamespace: 'ecs', ScalableDimension: 'ecs:service:DesiredCount', ResourceId: 'service/prod/reelay-worker', MinCapacity: 2, MaxCapacity: 12 },
+      Properties: {
+        ServiceNamespace: 'ecs',
+        ScalableDimension: 'ecs:service:DesiredCount',
+        ResourceId: 'service/prod/reelay-worker',
+        MinCapacity: 2,
+        MaxCapacity: 12,
+      },
     });
     const policy = template.Resources.WorkerBacklogPolicy.Properties;
     expect(policy).toMatchObject({ PolicyType: 'TargetTrackingScaling', ScalingTargetId: { Ref: 'WorkerScalableTarget' } });

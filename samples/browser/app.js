@@ -42,7 +42,10 @@ async function upload(file) {
   }
   if (!url) {
     const metadata = [`filename ${b64(file.name)}`, `filetype ${b64(file.type || 'application/octet-stream')}`].join(',');
-    const created = await fetch(`${api}/v1/tus/`, { method: 'POST', headers: tusHeaders({ 'upload-length': String(file.size), 'upload-metadata': metadata }) });
+    const created = await fetch(`${api}/v1/tus/`, {
+      method: 'POST',
+      headers: tusHeaders({ 'upload-length': String(file.size), 'upload-metadata': metadata }),
+    });
     if (created.status !== 201) throw new Error(`creating the upload: ${created.status} ${await created.text()}`);
     url = new URL(created.headers.get('location'), api).href;
     localStorage.setItem(key, url);
@@ -52,7 +55,11 @@ async function upload(file) {
   ws.send(JSON.stringify({ type: 'subscribe', videoId }));
   while (offset < file.size) {
     const body = file.slice(offset, offset + CHUNK);
-    const res = await fetch(url, { method: 'PATCH', headers: tusHeaders({ 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }), body });
+    const res = await fetch(url, {
+      method: 'PATCH',
+      headers: tusHeaders({ 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }),
+      body,
+    });
     if (res.status !== 204) throw new Error(`PATCH at ${offset}: ${res.status} ${await res.text()}`);
     offset = Number(res.headers.get('upload-offset'));
     $('progress').value = offset / file.size;

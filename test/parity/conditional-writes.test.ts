@@ -38,7 +38,10 @@ async function rejection(promise: Promise<unknown>): Promise<{ name?: string; st
 describe('S3 conditional writes (parity)', () => {
   it('If-None-Match: * creates a key once and refuses to overwrite it with 412', async () => {
     await putRaw('parity/create.json', '"first"', { IfNoneMatch: '*' });
-    expect(await rejection(putRaw('parity/create.json', '"second"', { IfNoneMatch: '*' }))).toEqual({ name: 'PreconditionFailed', status: 412 });
+    expect(await rejection(putRaw('parity/create.json', '"second"', { IfNoneMatch: '*' }))).toEqual({
+      name: 'PreconditionFailed',
+      status: 412,
+    });
   });
 
   it('If-Match accepts the current ETag and refuses a stale one with 412', async () => {

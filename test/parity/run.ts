@@ -90,9 +90,13 @@ function findPython([major, minor]: [number, number]): string {
         .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }))
         .map((v) => path.join(pyenvRoot, 'versions', v, 'bin', 'python'))
     : [];
-  const candidates = process.env.REELAY_PARITY_PYTHON ? [process.env.REELAY_PARITY_PYTHON] : ['python3.13', 'python3.12', ...pyenv, 'python3'];
+  const candidates = process.env.REELAY_PARITY_PYTHON
+    ? [process.env.REELAY_PARITY_PYTHON]
+    : ['python3.13', 'python3.12', ...pyenv, 'python3'];
   for (const python of candidates) {
-    const probe = spawnSync(python, ['-c', `import sys; sys.exit(0 if sys.version_info >= (${major}, ${minor}) else 1)`], { stdio: 'ignore' });
+    const probe = spawnSync(python, ['-c', `import sys; sys.exit(0 if sys.version_info >= (${major}, ${minor}) else 1)`], {
+      stdio: 'ignore',
+    });
     if (probe.status === 0) return python;
   }
   throw new Error(`no Python >= ${major}.${minor} found (tried ${candidates.join(', ')}); set REELAY_PARITY_PYTHON`);

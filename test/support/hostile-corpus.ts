@@ -22,7 +22,11 @@ export interface HostileInput {
  * reference was not followed. `canaryUrl` is served by the test, which counts
  * requests.
  */
-export async function buildHostileCorpus(dir: string, ffmpeg: string, { canaryFifo, canaryUrl }: { canaryFifo: string; canaryUrl: string }) {
+export async function buildHostileCorpus(
+  dir: string,
+  ffmpeg: string,
+  { canaryFifo, canaryUrl }: { canaryFifo: string; canaryUrl: string },
+) {
   const at = (name: string) => path.join(dir, name);
   const ff = (...args: string[]) => run(ffmpeg, ['-v', 'error', '-y', ...args]);
 
@@ -60,15 +64,35 @@ export async function buildHostileCorpus(dir: string, ffmpeg: string, { canaryFi
     { name: 'random bytes', file: at('random.mp4'), code: 'unreadable_input', reason: /could not be read as a video/ },
     { name: 'a text file named .mp4', file: at('text.mp4'), code: 'unreadable_input', reason: /damaged or not a media file/ },
     { name: 'a truncated MP4 (moov missing)', file: at('truncated.mp4'), code: 'truncated_input', reason: /incomplete.*cut off/ },
-    { name: 'an HLS playlist pointing at a local file', file: at('hls-local-file.mp4'), code: 'unsupported_format', reason: /HLS playlist.*not opened/ },
+    {
+      name: 'an HLS playlist pointing at a local file',
+      file: at('hls-local-file.mp4'),
+      code: 'unsupported_format',
+      reason: /HLS playlist.*not opened/,
+    },
     { name: 'an HLS playlist pointing at a URL', file: at('hls-url.mp4'), code: 'unsupported_format', reason: /HLS playlist/ },
     { name: 'a concat list referencing a local file', file: at('concat-list.mp4'), code: 'unsupported_format', reason: /concat list/ },
     { name: 'an image', file: at('image.mp4'), code: 'not_a_video', reason: /still image/ },
     { name: 'a one-frame GIF', file: at('still.gif'), code: 'not_a_video', reason: /single gif picture/ },
-    { name: 'a decoder reelay does not accept (JPEG 2000)', file: at('jpeg2000.mov'), code: 'unsupported_codec', reason: /jpeg2000.*does not accept/ },
+    {
+      name: 'a decoder reelay does not accept (JPEG 2000)',
+      file: at('jpeg2000.mov'),
+      code: 'unsupported_codec',
+      reason: /jpeg2000.*does not accept/,
+    },
     { name: 'an audio-only file', file: at('audio-only.mp4'), code: 'no_video_stream', reason: /only audio/ },
-    { name: 'a header claiming 100000x100000', file: at('claims-100000x100000.avi'), code: 'invalid_video', reason: /no valid picture size/ },
-    { name: 'a header claiming 12000x12000', file: at('claims-12000x12000.avi'), code: 'too_large', reason: /12000x12000.*REELAY_MAX_PIXELS/ },
+    {
+      name: 'a header claiming 100000x100000',
+      file: at('claims-100000x100000.avi'),
+      code: 'invalid_video',
+      reason: /no valid picture size/,
+    },
+    {
+      name: 'a header claiming 12000x12000',
+      file: at('claims-12000x12000.avi'),
+      code: 'too_large',
+      reason: /12000x12000.*REELAY_MAX_PIXELS/,
+    },
     { name: 'a video longer than the limit', file: at('long.mp4'), code: 'too_long', reason: /3700s.*REELAY_MAX_DURATION_SECONDS/ },
     { name: 'a 1200 fps video', file: at('fps1200.mp4'), code: 'frame_rate_too_high', reason: /1200 frames per second/ },
   ];

@@ -10,7 +10,19 @@ import { promisify } from 'node:util';
 export async function largeClip(ffmpegPath: string, dir: string): Promise<Buffer> {
   const file = path.join(dir, 'noise.mp4');
   await promisify(execFile)(ffmpegPath, [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'nullsrc=s=1280x720:r=25,geq=random(1)*255:128:128', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+    ...[
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'nullsrc=s=1280x720:r=25,geq=random(1)*255:128:128',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440',
+    ],
     ...['-t', '0.48', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file],
   ]);
   return readFile(file);

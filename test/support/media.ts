@@ -18,7 +18,16 @@ export async function ffprobe(ffprobePath: string, file: string): Promise<Probed
 
 /** Mean luma (0–255) of an image: a black frame is under ~20. */
 export async function meanLuma(ffmpegPath: string, file: string): Promise<number> {
-  const { stderr } = await run(ffmpegPath, ['-hide_banner', '-i', file, '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YAVG', '-f', 'null', '-']);
+  const { stderr } = await run(ffmpegPath, [
+    '-hide_banner',
+    '-i',
+    file,
+    '-vf',
+    'signalstats,metadata=print:key=lavfi.signalstats.YAVG',
+    '-f',
+    'null',
+    '-',
+  ]);
   const match = /lavfi\.signalstats\.YAVG=([\d.]+)/.exec(stderr);
   if (!match) throw new Error(`no luma measurement for ${file}`);
   return Number(match[1]);

@@ -79,11 +79,7 @@ export async function startTestStack({
   // REELAY_TEST_LOG=debug shows every role's log lines while a test runs.
   const logger = process.env.REELAY_TEST_LOG ? createLogger('test', process.env.REELAY_TEST_LOG) : silentLogger();
   const clients = createAwsClients(config.aws, logger);
-  await provision(
-    clients,
-    provisionSettings(config),
-    logger,
-  );
+  await provision(clients, provisionSettings(config), logger);
   const resources = await resolveResources(clients, prefix);
   const store = new StatusStore(clients.s3, resources.names.mediaBucket);
   const binaries = locateFfmpeg(config.ffmpeg);
@@ -129,7 +125,12 @@ export async function startTestStack({
 }
 
 /** Polls the API until the video leaves queued/processing (or the timeout passes). */
-export async function waitForFinalStatus(baseUrl: string, id: string, timeoutMs = 45_000 * timeScale, headers: Record<string, string> = {}): Promise<Record<string, any>> {
+export async function waitForFinalStatus(
+  baseUrl: string,
+  id: string,
+  timeoutMs = 45_000 * timeScale,
+  headers: Record<string, string> = {},
+): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${baseUrl}/v1/videos/${id}`, { headers });
@@ -140,7 +141,11 @@ export async function waitForFinalStatus(baseUrl: string, id: string, timeoutMs 
   }
 }
 
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000 * timeScale): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000 * timeScale,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -9,7 +9,9 @@ import { startEmulator, type RunningEmulator } from '../../infra/emulator.ts';
  */
 export const parityEndpoint: string | undefined = process.env.REELAY_PARITY_ENDPOINT || undefined;
 /** Which implementation the parity run started ('localstack' | 'moto'), for the few known differences. */
-export const parityImplementation: string | undefined = parityEndpoint ? process.env.REELAY_PARITY_IMPLEMENTATION ?? 'unknown' : undefined;
+export const parityImplementation: string | undefined = parityEndpoint
+  ? (process.env.REELAY_PARITY_IMPLEMENTATION ?? 'unknown')
+  : undefined;
 
 /**
  * How much longer a test may wait for the pipeline: 3 under the parity run,

@@ -32,7 +32,9 @@ export class WsClient {
       const socket = new WebSocket(url.replace(/^http/, 'ws'), { headers });
       const client = new WsClient(socket);
       socket.once('open', () => resolve(client));
-      socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+      socket.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })),
+      );
       socket.once('error', reject);
     });
   }

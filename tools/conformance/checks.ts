@@ -79,14 +79,16 @@ export async function checkRendition(ffprobe: string, file: string, name: string
     if (short > sourceShort + 2) problems.push(`upscaled: ${short} > source ${Math.round(sourceShort)}`);
     const landscape = display.width > display.height * 1.01;
     const portrait = display.height > display.width * 1.01;
-    if ((landscape && !(w > h)) || (portrait && !(h > w))) problems.push(`orientation: ${w}x${h} for a ${Math.round(display.width)}x${Math.round(display.height)} source`);
+    if ((landscape && !(w > h)) || (portrait && !(h > w)))
+      problems.push(`orientation: ${w}x${h} for a ${Math.round(display.width)}x${Math.round(display.height)} source`);
   }
   const rotation = v.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation ?? Number(v.tags?.rotate ?? 0);
   if (rotation) problems.push(`rotation tag ${rotation}`);
   if (v.field_order && v.field_order !== 'progressive' && v.field_order !== 'unknown') problems.push(`field order ${v.field_order}`);
   const fps = rate(v.avg_frame_rate);
   if (fps > 60.01) problems.push(`${fps.toFixed(2)} fps`);
-  if (Math.abs(rate(v.r_frame_rate) - fps) > 0.05 * fps) problems.push(`variable frame rate (avg ${fps.toFixed(3)}, r ${rate(v.r_frame_rate).toFixed(3)})`);
+  if (Math.abs(rate(v.r_frame_rate) - fps) > 0.05 * fps)
+    problems.push(`variable frame rate (avg ${fps.toFixed(3)}, r ${rate(v.r_frame_rate).toFixed(3)})`);
   if (v.color_transfer !== 'bt709' || v.color_primaries !== 'bt709' || v.color_space !== 'bt709') {
     problems.push(`colour tags ${v.color_primaries}/${v.color_transfer}/${v.color_space}, not bt709`);
   }
@@ -118,7 +120,11 @@ export async function checkThumbnail(ffmpeg: string, ffprobe: string, file: stri
   if (Number.isFinite(spread) && spread >= 8) return [];
   // A flat thumbnail is still the truth when every frame of the video is that flat (a black video).
   if (rendition) {
-    const { stderr: all } = await run(ffmpeg, ['-hide_banner', '-i', rendition, '-vf', 'fps=1,signalstats,metadata=print', '-an', '-f', 'null', '-'], { maxBuffer: 64 * 1024 * 1024 });
+    const { stderr: all } = await run(
+      ffmpeg,
+      ['-hide_banner', '-i', rendition, '-vf', 'fps=1,signalstats,metadata=print', '-an', '-f', 'null', '-'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     const values = (key: string) => [...all.matchAll(new RegExp(`lavfi\\.signalstats\\.${key}=([\\d.]+)`, 'g'))].map((m) => Number(m[1]));
     if (Math.max(...values('YMAX')) - Math.min(...values('YMIN')) < 8) return [];
   }

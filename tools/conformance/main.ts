@@ -46,7 +46,9 @@ if (!existsSync(dir)) {
 // The worker's own log lines (failures included) would drown the table: LOG_LEVEL=info shows them.
 const logger = createLogger('conformance', process.env.LOG_LEVEL ?? 'fatal');
 const manifest = await readManifest(dir);
-const files = (await readdir(dir)).filter((f) => !f.startsWith('.') && !['manifest.tsv', 'README.md'].includes(f) && !/\.(png|md|tsv|json)$/i.test(f)).sort();
+const files = (await readdir(dir))
+  .filter((f) => !f.startsWith('.') && !['manifest.tsv', 'README.md'].includes(f) && !/\.(png|md|tsv|json)$/i.test(f))
+  .sort();
 const stack = values.api ? undefined : await startEmbeddedStack(logger);
 const baseUrl = values.api ?? stack!.baseUrl;
 const binaries = stack?.binaries ?? locateFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, ffprobePath: process.env.FFPROBE_PATH });
@@ -72,7 +74,11 @@ try {
       body: await readFile(full),
     });
     const body = (await res.json().catch(() => ({}))) as { id?: string; detail?: string; title?: string };
-    uploads.push(res.status === 202 && body.id ? { file, id: body.id, started } : { file, error: `HTTP ${res.status}: ${body.detail ?? body.title ?? ''}`, started });
+    uploads.push(
+      res.status === 202 && body.id
+        ? { file, id: body.id, started }
+        : { file, error: `HTTP ${res.status}: ${body.detail ?? body.title ?? ''}`, started },
+    );
   }
 
   const rows: Row[] = [];
@@ -83,8 +89,20 @@ try {
       continue;
     }
     const video = await waitForEnd(upload.id);
-    const seconds = video.startedAt && video.finishedAt ? (Date.parse(video.finishedAt) - Date.parse(video.startedAt)) / 1000 : (Date.now() - upload.started) / 1000;
-    const row: Row = { file: upload.file, id: upload.id, outcome: video.status, detail: '', seconds, attempts: video.attempts, expected, problems: [] };
+    const seconds =
+      video.startedAt && video.finishedAt
+        ? (Date.parse(video.finishedAt) - Date.parse(video.startedAt)) / 1000
+        : (Date.now() - upload.started) / 1000;
+    const row: Row = {
+      file: upload.file,
+      id: upload.id,
+      outcome: video.status,
+      detail: '',
+      seconds,
+      attempts: video.attempts,
+      expected,
+      problems: [],
+    };
     if (video.status === 'ready') {
       row.outputs = video.outputs;
       row.notes = video.notes;
@@ -102,11 +120,16 @@ try {
     }
     if (expected && !expected.includes(row.outcome)) row.problems.push(`expected ${expected.join(' or ')}`);
     rows.push(row);
-    process.stdout.write(`  ${row.problems.length ? 'FAIL' : 'ok  '} ${row.file}: ${row.outcome}${row.problems.length ? ` (${row.problems.join('; ')})` : ''}\n`);
+    process.stdout.write(
+      `  ${row.problems.length ? 'FAIL' : 'ok  '} ${row.file}: ${row.outcome}${row.problems.length ? ` (${row.problems.join('; ')})` : ''}\n`,
+    );
   }
 
   process.stdout.write(`\n${formatTable(rows)}\n`);
-  await writeFile(values.json!, `${JSON.stringify({ dir, api: values.api ?? 'embedded', finishedAt: new Date().toISOString(), rows }, null, 2)}\n`);
+  await writeFile(
+    values.json!,
+    `${JSON.stringify({ dir, api: values.api ?? 'embedded', finishedAt: new Date().toISOString(), rows }, null, 2)}\n`,
+  );
   process.stdout.write(`conformance: JSON written to ${values.json}\n`);
   process.exitCode = rows.some((r) => r.problems.length > 0) ? 1 : 0;
 } finally {

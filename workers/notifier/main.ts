@@ -16,8 +16,17 @@ await runRole('notifier', async ({ config, logger }) => {
   const metrics = await serveRoleMetrics({ registry, variable: 'REELAY_NOTIFIER_METRICS_PORT', fallback: 9467, logger });
   const clients = createAwsClients(config.aws, logger);
   const url = await queueUrl(clients.sqs, resourceNames(config.prefix).notifierQueue);
-  const notifier = new Notifier({ logger, onEvent: (event, duplicate) => received.inc({ type: event.type, duplicate: String(duplicate) }) });
-  const consumer = new QueueConsumer({ sqs: clients.sqs, queueUrl: url, handle: notifier.handle, waitSeconds: config.worker.pollWaitSeconds, logger }).start();
+  const notifier = new Notifier({
+    logger,
+    onEvent: (event, duplicate) => received.inc({ type: event.type, duplicate: String(duplicate) }),
+  });
+  const consumer = new QueueConsumer({
+    sqs: clients.sqs,
+    queueUrl: url,
+    handle: notifier.handle,
+    waitSeconds: config.worker.pollWaitSeconds,
+    logger,
+  }).start();
   logger.info({ queue: url }, 'notifier listening');
   return {
     async stop() {

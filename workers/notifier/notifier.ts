@@ -15,7 +15,15 @@ export class Notifier {
 
   private readonly onEvent: ((event: ReelayEvent, duplicate: boolean) => void) | undefined;
 
-  constructor({ logger, capacity = 1000, onEvent }: { logger: Logger; capacity?: number; onEvent?: (event: ReelayEvent, duplicate: boolean) => void }) {
+  constructor({
+    logger,
+    capacity = 1000,
+    onEvent,
+  }: {
+    logger: Logger;
+    capacity?: number;
+    onEvent?: (event: ReelayEvent, duplicate: boolean) => void;
+  }) {
     this.logger = logger;
     this.capacity = capacity;
     this.onEvent = onEvent;

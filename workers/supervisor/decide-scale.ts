@@ -41,7 +41,8 @@ export function decideScale({ depth, current, busy, lowerSince, now, settings }:
 
   if (depth === undefined) {
     const desired = clamp(current);
-    if (current < desired) return up(desired - current, desired, 'depth-unknown', `queue depth unknown; keeping the minimum of ${plural(minWorkers, 'worker')}`);
+    if (current < desired)
+      return up(desired - current, desired, 'depth-unknown', `queue depth unknown; keeping the minimum of ${plural(minWorkers, 'worker')}`);
     return hold(desired, 'depth-unknown', 'queue depth unknown; keeping the workers that run', undefined);
   }
 
@@ -51,15 +52,26 @@ export function decideScale({ depth, current, busy, lowerSince, now, settings }:
 
   if (current < desired) {
     if (needed < minWorkers) return up(desired - current, desired, 'below-min', `below the minimum of ${plural(minWorkers, 'worker')}`);
-    return up(desired - current, desired, 'backlog', `${plural(depth, 'job')} at ${jobsPerWorker} per worker: ${plural(desired, 'worker')} wanted${capped}`);
+    return up(
+      desired - current,
+      desired,
+      'backlog',
+      `${plural(depth, 'job')} at ${jobsPerWorker} per worker: ${plural(desired, 'worker')} wanted${capped}`,
+    );
   }
-  if (current === desired) return hold(desired, 'steady', `${plural(depth, 'job')}: ${plural(desired, 'worker')} wanted, as many as run${capped}`, undefined);
+  if (current === desired)
+    return hold(desired, 'steady', `${plural(depth, 'job')}: ${plural(desired, 'worker')} wanted, as many as run${capped}`, undefined);
 
   const since = lowerSince ?? now;
   const waitedMs = now - since;
   if (waitedMs < scaleDownCooldownMs) {
     const left = Math.ceil((scaleDownCooldownMs - waitedMs) / 1000);
-    return hold(desired, 'cooldown', `${plural(depth, 'job')}: only ${plural(desired, 'worker')} wanted; scaling down if that holds ${left}s more`, since);
+    return hold(
+      desired,
+      'cooldown',
+      `${plural(depth, 'job')}: only ${plural(desired, 'worker')} wanted; scaling down if that holds ${left}s more`,
+      since,
+    );
   }
   const idle = Math.max(0, current - busy);
   const stop = Math.min(current - desired, idle);

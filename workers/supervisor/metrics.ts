@@ -14,16 +14,32 @@ export class SupervisorMetrics {
     labelNames: ['tier'],
     registers: [this.registry],
   });
-  private readonly workersGauge = new Gauge({ name: 'reelay_workers', help: 'Worker processes running and not being stopped.', registers: [this.registry] });
-  private readonly desiredGauge = new Gauge({ name: 'reelay_workers_desired', help: 'Worker processes the scaling rule asks for.', registers: [this.registry] });
-  private readonly busyGauge = new Gauge({ name: 'reelay_workers_busy', help: 'Worker processes holding a job (or not reported yet).', registers: [this.registry] });
+  private readonly workersGauge = new Gauge({
+    name: 'reelay_workers',
+    help: 'Worker processes running and not being stopped.',
+    registers: [this.registry],
+  });
+  private readonly desiredGauge = new Gauge({
+    name: 'reelay_workers_desired',
+    help: 'Worker processes the scaling rule asks for.',
+    registers: [this.registry],
+  });
+  private readonly busyGauge = new Gauge({
+    name: 'reelay_workers_busy',
+    help: 'Worker processes holding a job (or not reported yet).',
+    registers: [this.registry],
+  });
   private readonly scaleEvents = new Counter({
     name: 'reelay_scale_events_total',
     help: 'Scaling actions taken, by direction.',
     labelNames: ['direction'],
     registers: [this.registry],
   });
-  private readonly restartsCounter = new Counter({ name: 'reelay_worker_restarts_total', help: 'Worker processes that exited unexpectedly.', registers: [this.registry] });
+  private readonly restartsCounter = new Counter({
+    name: 'reelay_worker_restarts_total',
+    help: 'Worker processes that exited unexpectedly.',
+    registers: [this.registry],
+  });
   workers = 0;
   desired = 0;
 

@@ -147,7 +147,12 @@ export class Supervisor {
       const blocked = decision.action === 'up' && now < this.startsBlockedUntil;
       if (blocked) {
         const waitMs = this.startsBlockedUntil - now;
-        decision = { ...decision, action: 'hold', count: 0, reason: `${decision.reason}; waiting ${Math.ceil(waitMs / 1000)}s after failed starts` };
+        decision = {
+          ...decision,
+          action: 'hold',
+          count: 0,
+          reason: `${decision.reason}; waiting ${Math.ceil(waitMs / 1000)}s after failed starts`,
+        };
         nextInMs = Math.min(nextInMs, waitMs);
       }
       this.log(decision, depth, running.length, busy);

@@ -15,7 +15,12 @@ function reportState(busy: number, concurrency: number): void {
 await runRole('worker', async ({ config, logger }) => {
   const metrics = new WorkerMetrics();
   // Several workers share a host under the supervisor, which starts them with port 0 unless told otherwise.
-  const metricsServer = await serveRoleMetrics({ registry: metrics.registry, variable: 'REELAY_WORKER_METRICS_PORT', fallback: 9465, logger });
+  const metricsServer = await serveRoleMetrics({
+    registry: metrics.registry,
+    variable: 'REELAY_WORKER_METRICS_PORT',
+    fallback: 9465,
+    logger,
+  });
   const binaries = locateFfmpeg(config.ffmpeg);
   logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
   // ffmpeg dies with this process, even on SIGKILL, where the OS allows it.

@@ -44,7 +44,16 @@ export async function readInProcess(file: string): Promise<Measured | undefined>
 }
 
 /** ffprobe's codec names for the sample entries reelay writes. */
-const CODECS: Record<string, string> = { avc1: 'h264', avc3: 'h264', hvc1: 'hevc', hev1: 'hevc', av01: 'av1', vp09: 'vp9', mp4a: 'aac', Opus: 'opus' };
+const CODECS: Record<string, string> = {
+  avc1: 'h264',
+  avc3: 'h264',
+  hvc1: 'hevc',
+  hev1: 'hevc',
+  av01: 'av1',
+  vp09: 'vp9',
+  mp4a: 'aac',
+  Opus: 'opus',
+};
 const codecName = (codec: string) => CODECS[codec.split('.')[0]!] ?? codec;
 
 /** The movie header of an MP4 (at the front with +faststart): read in chunks until mp4box has it. */
@@ -72,7 +81,8 @@ async function readMp4(file: string): Promise<Measured | undefined> {
   const audio = movie.audioTracks[0];
   // The movie header's duration, as ffprobe reports it; the longest track where the header has none.
   const movieSeconds = movie.timescale > 0 ? movie.duration / movie.timescale : 0;
-  const duration = movieSeconds > 0 ? movieSeconds : Math.max(0, ...movie.tracks.map((t) => (t.timescale > 0 ? t.duration / t.timescale : 0)));
+  const duration =
+    movieSeconds > 0 ? movieSeconds : Math.max(0, ...movie.tracks.map((t) => (t.timescale > 0 ? t.duration / t.timescale : 0)));
   return {
     width: video.video?.width ?? video.track_width,
     height: video.video?.height ?? video.track_height,

@@ -15,7 +15,12 @@ export class WorkerMetrics {
   constructor(registry: Registry = createMetricsRegistry('worker')) {
     this.registry = registry;
     const registers = [registry];
-    this.jobs = new Counter({ name: 'reelay_jobs_total', help: 'Job deliveries handled, by tier and outcome.', labelNames: ['tier', 'outcome'], registers });
+    this.jobs = new Counter({
+      name: 'reelay_jobs_total',
+      help: 'Job deliveries handled, by tier and outcome.',
+      labelNames: ['tier', 'outcome'],
+      registers,
+    });
     this.jobSeconds = new Histogram({
       name: 'reelay_job_duration_seconds',
       help: 'Time from taking a job off its queue to its outcome, by tier and outcome.',
@@ -30,7 +35,11 @@ export class WorkerMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.ffmpegSeconds = new Counter({ name: 'reelay_ffmpeg_seconds_total', help: 'Wall-clock seconds spent in ffmpeg transcodes.', registers });
+    this.ffmpegSeconds = new Counter({
+      name: 'reelay_ffmpeg_seconds_total',
+      help: 'Wall-clock seconds spent in ffmpeg transcodes.',
+      registers,
+    });
     this.bytes = new Counter({
       name: 'reelay_transcode_bytes_total',
       help: 'Bytes downloaded as sources (direction="in") and uploaded as outputs (direction="out").',

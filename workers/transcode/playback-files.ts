@@ -26,8 +26,11 @@ export async function preparePlayback(
   let bytes = 0;
   for (const r of plan.renditions) {
     const dir = path.join(hlsDir, r.name);
-    const playlist = parseMediaPlaylist(await readFile(path.join(dir, 'index.m3u8'), 'utf8').catch(() => missing(`${r.name} HLS playlist`)));
-    if (!playlist.endList || playlist.segments.length === 0 || !playlist.map) throw new TransientJobError(`ffmpeg wrote an incomplete ${r.name} HLS playlist`);
+    const playlist = parseMediaPlaylist(
+      await readFile(path.join(dir, 'index.m3u8'), 'utf8').catch(() => missing(`${r.name} HLS playlist`)),
+    );
+    if (!playlist.endList || playlist.segments.length === 0 || !playlist.map)
+      throw new TransientJobError(`ffmpeg wrote an incomplete ${r.name} HLS playlist`);
     const init = await readFile(path.join(dir, playlist.map)).catch(() => missing(`${r.name} HLS init segment`));
     const segments = await Promise.all(playlist.segments.map(async (s) => ({ ...s, bytes: await size(path.join(dir, s.uri)) })));
     const { peak, average } = variantBitrates(segments, init.length);

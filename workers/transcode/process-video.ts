@@ -23,7 +23,6 @@ import type { WorkerMetrics } from './metrics.ts';
 import { uploadOutputs } from './upload-outputs.ts';
 import { preparePlayback } from './playback-files.ts';
 
-
 export interface TranscodeDeps {
   s3: S3Client;
   store: StatusStore;
@@ -72,7 +71,11 @@ export async function transcodeVideo(
     signal,
     attempt,
     current: known,
-  }: { signal: AbortSignal; attempt: number; /** The status the caller just read, so it is not read twice. */ current?: VideoStatus | undefined },
+  }: {
+    signal: AbortSignal;
+    attempt: number;
+    /** The status the caller just read, so it is not read twice. */ current?: VideoStatus | undefined;
+  },
 ): Promise<TranscodeOutcome> {
   // Defence in depth: the id becomes part of a temp path and of S3 keys.
   if (!isVideoId(job.videoId)) throw new PermanentJobError('malformed_job', 'the job names a video id that is not a ULID');
@@ -90,7 +93,12 @@ export async function transcodeVideo(
   }
 
   const startedAt = new Date().toISOString();
-  const started = await deps.store.transition(job.videoId, 'start', () => ({ attempts: attempt, progress: 0, startedAt, worker: deps.workerId }));
+  const started = await deps.store.transition(job.videoId, 'start', () => ({
+    attempts: attempt,
+    progress: 0,
+    startedAt,
+    worker: deps.workerId,
+  }));
   if (!started) return 'already-done';
   // Published while the source downloads (its round trip need not delay the job); awaited before ffmpeg starts.
   const processing = deps.events.publish(
@@ -115,8 +123,19 @@ export async function transcodeVideo(
       deps.events.publish(
         makeEvent(
           'video.progress',
-          { videoId: job.videoId, priority: job.priority, attempt, percent, ...(started.channelId ? { channelId: started.channelId } : {}) },
-          { id: `video.progress:${job.videoId}:${attempt}:${percent}`, source: EVENT_SOURCE, subject: job.videoId, tenant: tenantOf(started) },
+          {
+            videoId: job.videoId,
+            priority: job.priority,
+            attempt,
+            percent,
+            ...(started.channelId ? { channelId: started.channelId } : {}),
+          },
+          {
+            id: `video.progress:${job.videoId}:${attempt}:${percent}`,
+            source: EVENT_SOURCE,
+            subject: job.videoId,
+            tenant: tenantOf(started),
+          },
         ),
       ),
     );
@@ -225,7 +244,8 @@ function sourceFromProbe(base: SourceInfo, probe: ProbeResult): SourceInfo {
     hasAudio: probe.audio !== undefined,
   };
   if (probe.audio) source.audioCodec = probe.audio.codec;
-  if (probe.video.colour.transfer === 'smpte2084' || probe.video.colour.transfer === 'arib-std-b67') source.colorTransfer = probe.video.colour.transfer;
+  if (probe.video.colour.transfer === 'smpte2084' || probe.video.colour.transfer === 'arib-std-b67')
+    source.colorTransfer = probe.video.colour.transfer;
   if (['tt', 'bb', 'tb', 'bt'].includes(probe.video.fieldOrder)) source.interlaced = true;
   return source;
 }

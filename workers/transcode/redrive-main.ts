@@ -35,7 +35,13 @@ if (args.values.help) {
 }
 const badTiers = args.positionals.filter((t) => !isPriorityTier(t));
 if (badTiers.length > 0) usage(`unknown tier ${badTiers.join(', ')}: expected ${PRIORITY_TIERS.join(', ')}`);
-const list = (values: string[] | undefined) => (values ? values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean) : undefined);
+const list = (values: string[] | undefined) =>
+  values
+    ? values
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean)
+    : undefined;
 const filter = {
   codes: list(args.values.code),
   videoIds: list(args.values.video),
@@ -61,7 +67,14 @@ await runRole('redrive', async ({ config, logger }) => {
     });
     results.push([tier, result]);
     logger.info(
-      { tier, snapshot: result.snapshot, moved: result.moved.length, skipped: result.skipped.length, arrivedLater: result.arrivedLater, dryRun: filter.dryRun },
+      {
+        tier,
+        snapshot: result.snapshot,
+        moved: result.moved.length,
+        skipped: result.skipped.length,
+        arrivedLater: result.arrivedLater,
+        dryRun: filter.dryRun,
+      },
       'dead-letter queue redriven',
     );
   }
@@ -81,7 +94,8 @@ function summary(results: Array<[PriorityTier, RedriveResult]>, dryRun: boolean)
     lines.push(`${tier}: ${r.snapshot} in the dead-letter queue at the start`);
     for (const id of r.moved) lines.push(`  ${dryRun ? 'would move' : 'moved'}  ${id}`);
     const byReason = new Map<SkipReason, string[]>();
-    for (const s of r.skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.videoId ? `${s.videoId}${s.code ? ` (${s.code})` : ''}` : s.messageId]);
+    for (const s of r.skipped)
+      byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.videoId ? `${s.videoId}${s.code ? ` (${s.code})` : ''}` : s.messageId]);
     for (const [reason, ids] of byReason) lines.push(`  skipped ${ids.length}: ${describeSkip(reason)}: ${ids.join(', ')}`);
     if (r.arrivedLater > 0) lines.push(`  left ${r.arrivedLater} that reached the dead-letter queue after the start`);
   }

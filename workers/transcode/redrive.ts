@@ -76,7 +76,10 @@ export async function redriveDlq({
   const startedAt = Date.now();
   // In flight counts too: messages an earlier run (or a human) just released may be hidden for a second.
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: dlqUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   const snapshot = Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   const result: RedriveResult = { snapshot, moved: [], skipped: [], arrivedLater: 0 };
@@ -86,7 +89,7 @@ export async function redriveDlq({
   let handled = 0;
   try {
     // A receive on real SQS samples only some servers, so an empty answer is believed the second time.
-    for (let empty = 0; handled < result.snapshot && empty < 2; ) {
+    for (let empty = 0; handled < result.snapshot && empty < 2;) {
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: dlqUrl,
@@ -124,7 +127,9 @@ export async function redriveDlq({
   } finally {
     // Back to visible for the next run or a human (1 s, not 0: fauxqs with persistence loses a message set to 0).
     for (const receiptHandle of held.values()) {
-      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: dlqUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 1 })).catch(() => {});
+      await sqs
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: dlqUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 1 }))
+        .catch(() => {});
     }
   }
   return result;
@@ -160,7 +165,9 @@ export async function redriveDlq({
     }));
     if (!redriven) return { videoId, code, reason: 'not_failed' };
     result.moved.push(videoId);
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...job, enqueuedAt: new Date().toISOString() }) }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...job, enqueuedAt: new Date().toISOString() }) }),
+    );
     await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
     logger.info({ videoId, code }, 'job redriven');
     return undefined;

@@ -1,9 +1,4 @@
-import {
-  ChangeMessageVisibilityCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger.ts';
 import { PRIORITY_TIERS, type PriorityTier } from '../../core/resources.ts';
 
@@ -169,10 +164,17 @@ export class TierPoller {
   }
 
   private async release(got: ReceivedMessage): Promise<void> {
-    this.opts.logger.debug({ tier: got.tier, messageId: got.message.MessageId, handle: got.message.ReceiptHandle?.slice(0, 8) }, 'handing back');
+    this.opts.logger.debug(
+      { tier: got.tier, messageId: got.message.MessageId, handle: got.message.ReceiptHandle?.slice(0, 8) },
+      'handing back',
+    );
     try {
       await this.opts.sqs.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle, VisibilityTimeout: HAND_BACK_VISIBILITY_SECONDS }),
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: got.queueUrl,
+          ReceiptHandle: got.message.ReceiptHandle,
+          VisibilityTimeout: HAND_BACK_VISIBILITY_SECONDS,
+        }),
       );
     } catch (err) {
       this.opts.logger.warn({ err, tier: got.tier }, 'could not hand back a message; it reappears after its visibility timeout');

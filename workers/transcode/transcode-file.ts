@@ -64,16 +64,22 @@ interface Variant {
  */
 export async function transcodeFile(source: string, outDir: string, opts: TranscodeFileOptions): Promise<TranscodedFile> {
   const { binaries, logger: log } = opts;
-  const probe = await probeMedia(source, { ffprobePath: binaries.ffprobe.path, ...(opts.signal ? { signal: opts.signal } : {}) }).catch((err: unknown) => {
-    // The user gets one sentence; ffprobe's own lines stay here, in the worker's log.
-    log.warn({ code: (err as { code?: string }).code, stderr: ((err as Error).cause as { stderr?: string } | undefined)?.stderr }, 'ffprobe refused the upload');
-    throw err;
-  });
+  const probe = await probeMedia(source, { ffprobePath: binaries.ffprobe.path, ...(opts.signal ? { signal: opts.signal } : {}) }).catch(
+    (err: unknown) => {
+      // The user gets one sentence; ffprobe's own lines stay here, in the worker's log.
+      log.warn(
+        { code: (err as { code?: string }).code, stderr: ((err as Error).cause as { stderr?: string } | undefined)?.stderr },
+        'ffprobe refused the upload',
+      );
+      throw err;
+    },
+  );
   checkMediaLimits(probe, opts.limits ?? DEFAULT_MEDIA_LIMITS);
   const inputFormat = demuxerFor(probe.format);
   const support = await filterSupport(binaries.ffmpeg.path);
   const variants: Variant[] = [{ tonemap: true, audio: true }];
-  if (hdrTransfer(probe.video.colour)) variants.push({ tonemap: false, audio: true, note: 'the HDR video could not be tone-mapped; colours may look washed out' });
+  if (hdrTransfer(probe.video.colour))
+    variants.push({ tonemap: false, audio: true, note: 'the HDR video could not be tone-mapped; colours may look washed out' });
   if (probe.audio) variants.push({ tonemap: true, audio: false, note: 'the audio track could not be decoded and was left out' });
 
   let lastError: unknown;
@@ -90,12 +96,18 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
       video: { index: probe.video.index, filters: chain.filters, inputMatrix: chain.inputMatrix },
       ...(plan.hasAudio && probe.audio ? { audio: { index: probe.audio.index, sampleRate: probe.audio.sampleRate } } : {}),
     });
-    log.info({ probe, plan: { renditions: plan.renditions.map((r) => `${r.name}:${r.width}x${r.height}`), frameRate: plan.frameRate }, chain }, 'transcoding');
+    log.info(
+      { probe, plan: { renditions: plan.renditions.map((r) => `${r.name}:${r.width}x${r.height}`), frameRate: plan.frameRate }, chain },
+      'transcoding',
+    );
     // A fresh folder each try: a refused attempt's partial segments must not be stored with the next one's.
     await rm(outDir, { recursive: true, force: true });
     for (const dir of [outDir, ...outputDirs(plan, outDir)]) await mkdir(dir, { recursive: true });
     try {
-      await (opts.runCommand ?? ((c) => runFfmpeg(c, { ffmpegPath: binaries.ffmpeg.path, ...(opts.signal ? { signal: opts.signal } : {}) } satisfies RunOptions)))(cmd, probe);
+      await (
+        opts.runCommand ??
+        ((c) => runFfmpeg(c, { ffmpegPath: binaries.ffmpeg.path, ...(opts.signal ? { signal: opts.signal } : {}) } satisfies RunOptions))
+      )(cmd, probe);
     } catch (err) {
       if (!(err instanceof FfmpegInputError)) throw err;
       log.warn({ code: err.code, stderr: err.stderr, argv: err.argv }, 'ffmpeg refused the input');
@@ -116,15 +128,34 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
  */
 async function ensureThumbnail(plan: TranscodePlan, outDir: string, ffmpegPath: string, log: Logger): Promise<void> {
   const thumb = path.join(outDir, plan.thumbnail.file);
-  const written = await stat(thumb).then((s) => s.size > 0, () => false);
+  const written = await stat(thumb).then(
+    (s) => s.size > 0,
+    () => false,
+  );
   if (written) return;
   const first = plan.renditions[0];
   if (!first) return;
   log.warn('ffmpeg wrote no thumbnail; taking the first frame of the smallest rendition');
   await run(ffmpegPath, [
-    '-v', 'error', '-nostdin', '-y', '-protocol_whitelist', 'file', '-i', `file:${path.join(outDir, first.file)}`,
-    '-frames:v', '1', '-vf', `scale=${plan.thumbnail.width}:${plan.thumbnail.height}:out_range=pc,setsar=1,format=yuvj420p`,
-    '-q:v', '3', '-f', 'image2', '-update', '1', thumb,
+    '-v',
+    'error',
+    '-nostdin',
+    '-y',
+    '-protocol_whitelist',
+    'file',
+    '-i',
+    `file:${path.join(outDir, first.file)}`,
+    '-frames:v',
+    '1',
+    '-vf',
+    `scale=${plan.thumbnail.width}:${plan.thumbnail.height}:out_range=pc,setsar=1,format=yuvj420p`,
+    '-q:v',
+    '3',
+    '-f',
+    'image2',
+    '-update',
+    '1',
+    thumb,
   ]).catch((err: Error) => log.warn({ err }, 'could not take a frame from the rendition'));
 }
 
@@ -139,7 +170,10 @@ async function measureOutputs(
   const measured = await Promise.all(
     entries.map(async ({ name, file }) => {
       const full = path.join(outDir, file);
-      const size = await stat(full).then((s) => s.size, () => 0);
+      const size = await stat(full).then(
+        (s) => s.size,
+        () => 0,
+      );
       // ffmpeg exited cleanly and still wrote nothing: no frame of this input could be decoded.
       if (size === 0) throw new PermanentJobError('undecodable_video', 'no frame of the video could be decoded');
       const m = await measureOutputFile(full, ffprobePath).catch((err: unknown) => {

@@ -101,7 +101,7 @@ export class WebhookDelivery {
     }
     if (tenantOf(webhook) !== event.tenant) {
       // Fan-out only pairs an event with its own tenant's endpoints; a message saying otherwise is not ours to send.
-      log.error({ tenant: event.tenant }, 'delivery for another tenant\'s webhook dropped');
+      log.error({ tenant: event.tenant }, "delivery for another tenant's webhook dropped");
       return;
     }
 
@@ -112,25 +112,38 @@ export class WebhookDelivery {
     this.metrics?.requestSeconds.observe({ result: result.ok ? 'ok' : 'error' }, result.ms / 1000);
     if (result.ok) {
       log.info({ status: result.status, ms: result.ms }, 'webhook delivered');
-      if (webhook.failingSince) await this.store.recordSuccess(webhookId).catch((err: unknown) => log.warn({ err }, 'could not clear failingSince'));
+      if (webhook.failingSince)
+        await this.store.recordSuccess(webhookId).catch((err: unknown) => log.warn({ err }, 'could not clear failingSince'));
       this.metrics?.ended('delivered', attempt);
       return;
     }
     if (attempt < this.settings.maxAttempts) {
       const delaySeconds = retryDelaySeconds(attempt, this.settings.retryBaseDelayMs);
-      await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: delaySeconds }));
+      await this.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: delaySeconds,
+        }),
+      );
       log.warn({ reason: result.reason, status: result.status, retryInSeconds: delaySeconds }, 'webhook delivery failed; will retry');
       this.metrics?.ended('retry', attempt);
       return 'keep';
     }
 
-    log.error({ reason: result.reason, status: result.status, attempts: attempt }, 'webhook delivery failed for the last time; dead-lettered');
+    log.error(
+      { reason: result.reason, status: result.status, attempts: attempt },
+      'webhook delivery failed for the last time; dead-lettered',
+    );
     await this.deadLetter(message, { reason: result.reason, attempts: attempt, delivery });
     await this.recordFailure(delivery, result, attempt, log);
     this.metrics?.ended('dead_lettered', attempt);
   };
 
-  private async deadLetter(message: Message, { reason, attempts, delivery }: { reason: string; attempts: number; delivery?: DeliveryMessage }): Promise<void> {
+  private async deadLetter(
+    message: Message,
+    { reason, attempts, delivery }: { reason: string; attempts: number; delivery?: DeliveryMessage },
+  ): Promise<void> {
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
       reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
       attempts: { DataType: 'Number', StringValue: String(attempts) },
@@ -167,8 +180,18 @@ export class WebhookDelivery {
   private async announceDisabled(webhook: Webhook, log: Logger): Promise<void> {
     log.warn({ reason: webhook.disabledReason }, 'webhook disabled after failing too long');
     if (!this.events) return;
-    const data = { webhookId: webhook.id, url: webhook.url, reason: webhook.disabledReason ?? 'failing', failingSince: webhook.failingSince ?? webhook.updatedAt };
-    const options = { id: `webhook.disabled:${webhook.id}:${webhook.updatedAt}`, source: EVENT_SOURCE, subject: webhook.id, tenant: tenantOf(webhook) };
+    const data = {
+      webhookId: webhook.id,
+      url: webhook.url,
+      reason: webhook.disabledReason ?? 'failing',
+      failingSince: webhook.failingSince ?? webhook.updatedAt,
+    };
+    const options = {
+      id: `webhook.disabled:${webhook.id}:${webhook.updatedAt}`,
+      source: EVENT_SOURCE,
+      subject: webhook.id,
+      tenant: tenantOf(webhook),
+    };
     await this.events.publish(makeEvent('webhook.disabled', data, options));
   }
 }

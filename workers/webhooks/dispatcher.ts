@@ -46,7 +46,13 @@ export class WebhookDispatcher {
       ...(events ? { events } : {}),
       ...(metrics ? { metrics } : {}),
     });
-    this.fanOut = new QueueConsumer({ sqs, queueUrl: queueUrls.events, handle: metrics ? countEach(fanOut.handle, () => metrics.fannedOut.inc()) : fanOut.handle, waitSeconds: pollWaitSeconds, logger });
+    this.fanOut = new QueueConsumer({
+      sqs,
+      queueUrl: queueUrls.events,
+      handle: metrics ? countEach(fanOut.handle, () => metrics.fannedOut.inc()) : fanOut.handle,
+      waitSeconds: pollWaitSeconds,
+      logger,
+    });
     this.deliveries = new QueueConsumer({
       sqs,
       queueUrl: queueUrls.deliveries,

@@ -50,7 +50,8 @@ export class WebhookFanOut {
         };
       });
       const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.deliveriesUrl, Entries: entries }));
-      if (Failed.length > 0) throw new Error(`could not queue ${Failed.length} webhook deliveries: ${Failed[0]?.Message ?? Failed[0]?.Code}`);
+      if (Failed.length > 0)
+        throw new Error(`could not queue ${Failed.length} webhook deliveries: ${Failed[0]?.Message ?? Failed[0]?.Code}`);
     }
     this.remember(event.id);
     this.logger.debug({ eventId: event.id, type: event.type, endpoints: targets.length }, 'event fanned out to webhooks');

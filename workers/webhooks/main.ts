@@ -11,7 +11,12 @@ import { WebhookMetrics } from './metrics.ts';
 /** `npm run webhooks`: delivers events to the registered webhook endpoints. */
 await runRole('webhooks', async ({ config, logger }) => {
   const metrics = new WebhookMetrics();
-  const metricsServer = await serveRoleMetrics({ registry: metrics.registry, variable: 'REELAY_WEBHOOKS_METRICS_PORT', fallback: 9466, logger });
+  const metricsServer = await serveRoleMetrics({
+    registry: metrics.registry,
+    variable: 'REELAY_WEBHOOKS_METRICS_PORT',
+    fallback: 9466,
+    logger,
+  });
   const clients = createAwsClients(config.aws, logger);
   const names = resourceNames(config.prefix);
   const [events, deliveries, deliveriesDlq] = await Promise.all(
@@ -28,7 +33,9 @@ await runRole('webhooks', async ({ config, logger }) => {
     events: new EventPublisher(clients.sns, await resolveResources(clients, config.prefix)),
   }).start();
   if (!config.secretsKey) {
-    logger.warn('REELAY_SECRETS_KEY is not set: webhooks whose secret the API stored encrypted cannot be signed here (give this process the API\'s key)');
+    logger.warn(
+      "REELAY_SECRETS_KEY is not set: webhooks whose secret the API stored encrypted cannot be signed here (give this process the API's key)",
+    );
   }
   logger.info({ allowPrivate: config.webhooks.allowPrivate, maxAttempts: config.webhooks.maxAttempts }, 'webhook dispatcher listening');
   return {

@@ -32,7 +32,11 @@ export class WebhookMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.fannedOut = new Counter({ name: 'reelay_webhook_fanout_total', help: 'Events taken from the webhooks subscriber queue and fanned out to endpoints.', registers });
+    this.fannedOut = new Counter({
+      name: 'reelay_webhook_fanout_total',
+      help: 'Events taken from the webhooks subscriber queue and fanned out to endpoints.',
+      registers,
+    });
   }
 
   ended(outcome: DeliveryOutcome, attempt: number): void {

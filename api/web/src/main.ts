@@ -91,7 +91,10 @@ async function loadRecent(): Promise<void> {
 
 async function start(): Promise<void> {
   await loadRecent();
-  await connectPush((e) => void onEvent(e), (name) => ($('transport').textContent = name));
+  await connectPush(
+    (e) => void onEvent(e),
+    (name) => ($('transport').textContent = name),
+  );
   $('upload-method').textContent = (await hasTus()) ? 'Resumable uploads (tus) to /v1/tus/' : 'Uploads: multipart POST /v1/videos';
 }
 

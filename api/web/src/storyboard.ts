@@ -18,7 +18,15 @@ export function parseStoryboard(vtt: string, base: string): Tile[] {
   const tiles: Tile[] = [];
   const cue = /(\d{2}:\d{2}:\d{2}\.\d{3}) --> (\d{2}:\d{2}:\d{2}\.\d{3})\s*\n([^\n#]+)#xywh=(\d+),(\d+),(\d+),(\d+)/g;
   for (const m of vtt.matchAll(cue)) {
-    tiles.push({ start: seconds(m[1]!), end: seconds(m[2]!), url: new URL(m[3]!.trim(), base).href, x: +m[4]!, y: +m[5]!, w: +m[6]!, h: +m[7]! });
+    tiles.push({
+      start: seconds(m[1]!),
+      end: seconds(m[2]!),
+      url: new URL(m[3]!.trim(), base).href,
+      x: +m[4]!,
+      y: +m[5]!,
+      w: +m[6]!,
+      h: +m[7]!,
+    });
   }
   return tiles;
 }

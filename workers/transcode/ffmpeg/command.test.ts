@@ -81,7 +81,10 @@ describe('buildTranscodeCommand', () => {
 
   it('reads the upload only as a local file with an allow-listed demuxer', () => {
     const argv = commandArgv(buildTranscodeCommand(plan(true), { input: '/tmp/in', outDir: '/out', preset: 'fast', threads: 0 }));
-    expect(argv.slice(argv.indexOf('-protocol_whitelist'), argv.indexOf('-protocol_whitelist') + 2)).toEqual(['-protocol_whitelist', 'file']);
+    expect(argv.slice(argv.indexOf('-protocol_whitelist'), argv.indexOf('-protocol_whitelist') + 2)).toEqual([
+      '-protocol_whitelist',
+      'file',
+    ]);
     const formats = argv[argv.indexOf('-format_whitelist') + 1]!.split(',');
     expect(formats).toContain('mov');
     expect(formats).not.toContain('hls');

@@ -61,7 +61,8 @@ export function buildTranscodeCommand(
   const graph = [
     `[${video ? `0:${video.index}` : '0:v:0'}]${chain}split=${labels.length}${labels.map((l) => `[${l}]`).join('')}`,
     ...plan.renditions.map(
-      (r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic${inMatrix}:out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420p[v${i}]`,
+      (r, i) =>
+        `[s${i}]scale=${r.width}:${r.height}:flags=bicubic${inMatrix}:out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420p[v${i}]`,
     ),
     // `thumbnail` picks the most representative of the next 50 frames after the seek point (or of those left).
     `[st]select='gte(t\\,${plan.thumbnail.atSeconds.toFixed(3)})',thumbnail=50,` +
@@ -72,25 +73,48 @@ export function buildTranscodeCommand(
   const threadOpts = threads > 0 ? ['-threads', String(threads)] : [];
   const audioRate = audio && STANDARD_SAMPLE_RATES.has(audio.sampleRate) ? audio.sampleRate : 48000;
   const audioOpts = (bitrate: string) => [
-    '-map', audio ? `0:${audio.index}` : '0:a:0',
+    '-map',
+    audio ? `0:${audio.index}` : '0:a:0',
     // Stretch or pad to the timestamps, so audio stays in sync with the constant-rate video.
-    '-af', 'aresample=async=1:first_pts=0',
-    '-c:a', 'aac', '-b:a', bitrate, '-ac', '2', '-ar', String(audioRate),
+    '-af',
+    'aresample=async=1:first_pts=0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    bitrate,
+    '-ac',
+    '2',
+    '-ar',
+    String(audioRate),
   ];
   const outputs = plan.renditions.map((r, i) => ({
     path: playback ? teeMp4AndHls(path.join(outDir, r.file), path.join(outDir, HLS_DIR, r.name)) : path.join(outDir, r.file),
     options: [
-      '-map', `[v${i}]`,
+      '-map',
+      `[v${i}]`,
       ...(plan.hasAudio ? audioOpts(r.audioBitrate) : ['-an']),
-      '-c:v', 'libx264', '-preset', preset, '-crf', String(r.crf),
-      '-maxrate', r.maxrate, '-bufsize', r.bufsize,
-      '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+      '-c:v',
+      'libx264',
+      '-preset',
+      preset,
+      '-crf',
+      String(r.crf),
+      '-maxrate',
+      r.maxrate,
+      '-bufsize',
+      r.bufsize,
+      '-profile:v',
+      'high',
+      '-pix_fmt',
+      'yuv420p',
       ...BT709_TAGS,
       ...(playback ? alignedKeyframeOptions() : []),
       ...threadOpts,
       // The source's rotation is already applied to the pixels: do not tag the output as rotated too.
-      '-metadata:s:v:0', 'rotate=0',
-      '-sn', '-dn',
+      '-metadata:s:v:0',
+      'rotate=0',
+      '-sn',
+      '-dn',
       // tee: the MP4 (+faststart) and the fMP4 HLS variant from the same packets.
       ...(playback ? ['-f', 'tee'] : ['-movflags', '+faststart', '-f', 'mp4']),
     ],
@@ -114,8 +138,10 @@ export function commandArgv(cmd: FfmpegCommand): string[] {
   return [
     '-hide_banner',
     ...cmd.inputOptions,
-    '-i', cmd.input,
-    '-filter_complex', cmd.complexFilter,
+    '-i',
+    cmd.input,
+    '-filter_complex',
+    cmd.complexFilter,
     ...cmd.outputs.flatMap((o) => [...o.options, o.path]),
   ];
 }

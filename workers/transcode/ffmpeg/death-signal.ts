@@ -28,6 +28,9 @@ export async function parentDeathLauncher(
   const launcher = path.join(own, 'ffmpeg.sh');
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   const ownSession = setsid ? `${quote(setsid)} ` : '';
-  await writeFile(launcher, `#!/bin/sh\nexec ${ownSession}${quote(setpriv)} --pdeathsig KILL ${quote(ffmpegPath)} "$@"\n`, { mode: 0o700, flag: 'wx' });
+  await writeFile(launcher, `#!/bin/sh\nexec ${ownSession}${quote(setpriv)} --pdeathsig KILL ${quote(ffmpegPath)} "$@"\n`, {
+    mode: 0o700,
+    flag: 'wx',
+  });
   return { path: launcher, remove: () => rm(own, { recursive: true, force: true }) };
 }

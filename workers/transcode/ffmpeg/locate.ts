@@ -58,7 +58,11 @@ export function locateFfmpeg({
   searchPath?: string | undefined;
   npm?: (pkg: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe') => string | undefined;
 }): FfmpegBinaries {
-  const pick = (name: string, explicit: string | undefined, pkg: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe'): LocatedBinary => {
+  const pick = (
+    name: string,
+    explicit: string | undefined,
+    pkg: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe',
+  ): LocatedBinary => {
     if (explicit) {
       if (!isExecutable(explicit)) throw new Error(`${name.toUpperCase()}_PATH=${explicit} is not an executable file`);
       return { path: explicit, origin: 'env' };
@@ -69,5 +73,8 @@ export function locateFfmpeg({
     if (bundled) return { path: bundled, origin: 'npm' };
     throw new Error(`${name} not found: set ${name.toUpperCase()}_PATH, install it (apt-get install -y ffmpeg) or run npm install`);
   };
-  return { ffmpeg: pick('ffmpeg', ffmpegPath, '@ffmpeg-installer/ffmpeg'), ffprobe: pick('ffprobe', ffprobePath, '@ffprobe-installer/ffprobe') };
+  return {
+    ffmpeg: pick('ffmpeg', ffmpegPath, '@ffmpeg-installer/ffmpeg'),
+    ffprobe: pick('ffprobe', ffprobePath, '@ffprobe-installer/ffprobe'),
+  };
 }

@@ -17,10 +17,14 @@ export const STORYBOARD_DIR = 'storyboard';
  */
 export function alignedKeyframeOptions(segmentSeconds = HLS_SEGMENT_SECONDS): string[] {
   return [
-    '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`,
-    '-sc_threshold', '0',
-    '-g', '1000',
-    '-flags', '+cgop+global_header',
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${segmentSeconds})`,
+    '-sc_threshold',
+    '0',
+    '-g',
+    '1000',
+    '-flags',
+    '+cgop+global_header',
   ];
 }
 

@@ -53,9 +53,15 @@ describe('parseProbe: what real uploads declare', () => {
   it('a frame rate equal to the container timebase (1000/1 in MKV and FLV) is not the frame rate', () => {
     const video = { ...h264, time_base: '1/1000' };
     expect(parseProbe({ format, streams: [{ ...video, avg_frame_rate: '1000/1', r_frame_rate: '60/1' }] }).video.frameRate).toBe(60);
-    expect(parseProbe({ format, streams: [{ ...video, avg_frame_rate: '200/19', r_frame_rate: '1000/1' }] }).video.frameRate).toBeCloseTo(10.526, 3);
+    expect(parseProbe({ format, streams: [{ ...video, avg_frame_rate: '200/19', r_frame_rate: '1000/1' }] }).video.frameRate).toBeCloseTo(
+      10.526,
+      3,
+    );
     // Nothing plausible declared: the packets are counted.
-    const counted = parseProbe({ format, streams: [{ ...video, avg_frame_rate: '0/0', r_frame_rate: '1000/1' }] }, scanOf([[0, 251, 0, 10]]));
+    const counted = parseProbe(
+      { format, streams: [{ ...video, avg_frame_rate: '0/0', r_frame_rate: '1000/1' }] },
+      scanOf([[0, 251, 0, 10]]),
+    );
     expect(counted.video.frameRate).toBeCloseTo(25.1, 1);
   });
 
@@ -101,7 +107,16 @@ describe('parseProbe: what real uploads declare', () => {
   });
 
   it('a declared video track without samples is skipped for the one with frames', () => {
-    const result = parseProbe({ format, streams: [{ ...h264, index: 0 }, { ...h264, index: 1, width: 640, height: 360 }] }, scanOf([[1, 30, 0, 1]]));
+    const result = parseProbe(
+      {
+        format,
+        streams: [
+          { ...h264, index: 0 },
+          { ...h264, index: 1, width: 640, height: 360 },
+        ],
+      },
+      scanOf([[1, 30, 0, 1]]),
+    );
     expect(result.video).toMatchObject({ index: 1, width: 640 });
   });
 
@@ -120,7 +135,12 @@ describe('parseProbe: what real uploads declare', () => {
 
   it('reads HDR colour tags', () => {
     const hlg = { ...h264, color_transfer: 'arib-std-b67', color_primaries: 'bt2020', color_space: 'bt2020nc', color_range: 'tv' };
-    expect(parseProbe({ format, streams: [hlg] }).video.colour).toEqual({ transfer: 'arib-std-b67', primaries: 'bt2020', matrix: 'bt2020nc', range: 'tv' });
+    expect(parseProbe({ format, streams: [hlg] }).video.colour).toEqual({
+      transfer: 'arib-std-b67',
+      primaries: 'bt2020',
+      matrix: 'bt2020nc',
+      range: 'tv',
+    });
     expect(parseProbe({ format, streams: [{ ...h264, color_transfer: 'unknown' }] }).video.colour.transfer).toBe('');
   });
 });

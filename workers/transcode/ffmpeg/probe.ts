@@ -135,31 +135,49 @@ interface ProbeFailure extends Error {
 
 function runProbe(ffprobePath: string, args: string[], { signal, timeoutMs }: { signal?: AbortSignal | undefined; timeoutMs: number }) {
   return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(ffprobePath, args, { signal, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      if (!err) return resolve({ stdout, stderr });
-      reject(Object.assign(err, { stderr, timedOut: (err as { killed?: boolean }).killed === true && !signal?.aborted, aborted: signal?.aborted === true }));
-    });
+    execFile(
+      ffprobePath,
+      args,
+      { signal, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ stdout, stderr });
+        reject(
+          Object.assign(err, {
+            stderr,
+            timedOut: (err as { killed?: boolean }).killed === true && !signal?.aborted,
+            aborted: signal?.aborted === true,
+          }),
+        );
+      },
+    );
   });
 }
 
 /** The permanent (or, when aborted, transient) error for an ffprobe that did not succeed; stderr stays in `cause`. */
 async function explainProbeFailure(file: string, err: ProbeFailure): Promise<Error> {
   if (err.aborted) return new TransientJobError('probe aborted', { cause: err });
-  if (err.timedOut) return new PermanentJobError('probe_timeout', 'the file could not be read in time; it is probably damaged', { cause: err });
+  if (err.timedOut)
+    return new PermanentJobError('probe_timeout', 'the file could not be read in time; it is probably damaged', { cause: err });
   const stderr = err.stderr ?? '';
   const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
   if (refused) return refusedFormat(refused[1]!, err);
   const codec = /Codec \((\w+)\) not on whitelist/.exec(stderr);
-  if (codec) return new PermanentJobError('unsupported_codec', `the file uses the ${codec[1]} codec, which this server does not accept`, { cause: err });
+  if (codec)
+    return new PermanentJobError('unsupported_codec', `the file uses the ${codec[1]} codec, which this server does not accept`, {
+      cause: err,
+    });
   if (/moov atom not found/.test(stderr)) {
-    if (await isHeifImage(file)) return new PermanentJobError('not_a_video', 'the upload is a HEIF/HEIC photo, not a video', { cause: err });
+    if (await isHeifImage(file))
+      return new PermanentJobError('not_a_video', 'the upload is a HEIF/HEIC photo, not a video', { cause: err });
     return new PermanentJobError(
       'truncated_input',
       'the file is incomplete: its index (the MP4 moov box) is missing, as when an upload or a recording is cut off',
       { cause: err },
     );
   }
-  return new PermanentJobError('unreadable_input', 'the file could not be read as a video: it is damaged or not a media file', { cause: err });
+  return new PermanentJobError('unreadable_input', 'the file could not be read as a video: it is damaged or not a media file', {
+    cause: err,
+  });
 }
 
 /** Major brands of HEIF/AVIF still images: an MP4-like box layout, but a photo. */
@@ -178,10 +196,18 @@ async function isHeifImage(file: string): Promise<boolean> {
 
 function refusedFormat(demuxer: string, cause: Error): PermanentJobError {
   if (demuxer === 'image2' || demuxer.endsWith('_pipe')) {
-    return new PermanentJobError('not_a_video', `the upload is a still image (${demuxer.replace(/_pipe$/, '')}), not a video; it was not opened`, { cause });
+    return new PermanentJobError(
+      'not_a_video',
+      `the upload is a still image (${demuxer.replace(/_pipe$/, '')}), not a video; it was not opened`,
+      { cause },
+    );
   }
   if (AUDIO_DEMUXERS.has(demuxer)) {
-    return new PermanentJobError('no_video_stream', `the upload is an audio file (${demuxer}) with no video; reelay makes video renditions only`, { cause });
+    return new PermanentJobError(
+      'no_video_stream',
+      `the upload is an audio file (${demuxer}) with no video; reelay makes video renditions only`,
+      { cause },
+    );
   }
   return new PermanentJobError(
     'unsupported_format',
@@ -200,8 +226,15 @@ export function scanPackets(
   { ffprobePath, signal, timeoutMs }: { ffprobePath: string; signal?: AbortSignal | undefined; timeoutMs: number },
 ): Promise<PacketScan | undefined> {
   const args = [
-    '-v', 'warning', '-of', 'csv=p=0', '-show_entries', 'packet=stream_index,pts_time,dts_time,duration_time,flags',
-    ...INPUT_HARDENING, '-i', fileInput(file),
+    '-v',
+    'warning',
+    '-of',
+    'csv=p=0',
+    '-show_entries',
+    'packet=stream_index,pts_time,dts_time,duration_time,flags',
+    ...INPUT_HARDENING,
+    '-i',
+    fileInput(file),
   ];
   return new Promise((resolve) => {
     const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: timeoutMs, killSignal: 'SIGKILL' });
@@ -257,14 +290,18 @@ const IMAGE_CODECS = new Set(['gif', 'png', 'apng', 'mjpeg', 'webp', 'bmp', 'tif
 
 export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
   const streams = raw.streams ?? [];
-  if (!raw.format?.format_name) throw new PermanentJobError('unreadable_input', 'the file could not be read as a video: no container format was found');
+  if (!raw.format?.format_name)
+    throw new PermanentJobError('unreadable_input', 'the file could not be read as a video: no container format was found');
   const packetsOf = (s: RawStream) => (scan && s.index !== undefined ? (scan.streams.get(s.index)?.packets ?? 0) : undefined);
   const videos = streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   // A declared video track without samples (an editor's leftover) is not the video.
   const video = videos.find((s) => packetsOf(s) !== 0) ?? videos[0];
   if (!video) {
     const what = streams.some((st) => st.codec_type === 'audio') ? 'only audio' : 'no video stream';
-    throw new PermanentJobError('no_video_stream', `the upload (${raw.format.format_name}) has ${what}; reelay makes video renditions only`);
+    throw new PermanentJobError(
+      'no_video_stream',
+      `the upload (${raw.format.format_name}) has ${what}; reelay makes video renditions only`,
+    );
   }
   if (!video.codec_name || video.codec_name === 'unknown') {
     const tag = video.codec_tag_string && !video.codec_tag_string.includes('[') ? video.codec_tag_string : 'unknown';
@@ -325,7 +362,12 @@ export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
   if (videoPackets !== undefined) result.video.packets = videoPackets;
   if (raw.format.bit_rate) result.bitRate = finite(raw.format.bit_rate);
   if (audio) {
-    result.audio = { index: audio.index ?? 0, codec: audio.codec_name ?? 'unknown', channels: audio.channels ?? 0, sampleRate: finite(audio.sample_rate) };
+    result.audio = {
+      index: audio.index ?? 0,
+      codec: audio.codec_name ?? 'unknown',
+      channels: audio.channels ?? 0,
+      sampleRate: finite(audio.sample_rate),
+    };
   }
   if (scan?.endedEarly && headerDuration > duration * 1.5 + 1) {
     throw new PermanentJobError(

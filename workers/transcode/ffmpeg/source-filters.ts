@@ -78,7 +78,9 @@ export function sourceChain(probe: ProbeResult, plan: TranscodePlan, support: Fi
         'setsar=1',
       );
     } else {
-      notes.push(`the video is HDR (${hdr === 'pq' ? 'PQ' : 'HLG'}) and this server's ffmpeg cannot tone-map it; colours may look washed out`);
+      notes.push(
+        `the video is HDR (${hdr === 'pq' ? 'PQ' : 'HLG'}) and this server's ffmpeg cannot tone-map it; colours may look washed out`,
+      );
     }
   }
   const chain: SourceChain = { filters, notes };

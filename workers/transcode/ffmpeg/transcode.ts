@@ -45,7 +45,8 @@ export class FfmpegInputError extends PermanentJobError {
 }
 
 /** Failures of the machine, not of the file: retried. */
-const ENVIRONMENT_FAILURE = /No space left on device|Cannot allocate memory|Out of memory|Resource temporarily unavailable|Too many open files|Input\/output error|killed with signal|Broken pipe/i;
+const ENVIRONMENT_FAILURE =
+  /No space left on device|Cannot allocate memory|Out of memory|Resource temporarily unavailable|Too many open files|Input\/output error|killed with signal|Broken pipe/i;
 
 /**
  * Sorts a failed ffmpeg run: transient (the machine: signals, a full disk, memory) or permanent
@@ -57,11 +58,23 @@ export function classifyFfmpegFailure(message: string, stderr: string, argv: str
   if (ENVIRONMENT_FAILURE.test(`${message}\n${stderr}`)) return new FfmpegError(`ffmpeg failed: ${tail || message}`, tail, argv, { cause });
   const notAllowed = /Codec \((\w+)\) not on whitelist/.exec(stderr);
   if (notAllowed) {
-    return new FfmpegInputError('unsupported_codec', `the file uses the ${notAllowed[1]} codec, which this server does not accept`, tail, argv, { cause });
+    return new FfmpegInputError(
+      'unsupported_codec',
+      `the file uses the ${notAllowed[1]} codec, which this server does not accept`,
+      tail,
+      argv,
+      { cause },
+    );
   }
   const noDecoder = /Decoder \(codec (\w+)\) not found|Unsupported codec with id \d+ for input stream/.exec(stderr);
   if (noDecoder) {
-    return new FfmpegInputError('unsupported_codec', `the video is ${noDecoder[1] ?? 'in a codec'} which this server cannot decode`, tail, argv, { cause });
+    return new FfmpegInputError(
+      'unsupported_codec',
+      `the video is ${noDecoder[1] ?? 'in a codec'} which this server cannot decode`,
+      tail,
+      argv,
+      { cause },
+    );
   }
   if (/File ended prematurely|Truncat|partial file|EOF inside/i.test(stderr) && /Conversion failed|Error while decoding/.test(stderr)) {
     return new FfmpegInputError('truncated_input', 'the file is cut off before its video can be decoded', tail, argv, { cause });
