@@ -284,6 +284,23 @@ describe.concurrent('real-world uploads, reproduced', { timeout: 240_000 }, () =
     expect(result.outputs.thumbnail).toMatchObject({ width: 320, height: 240 });
   });
 
+  it('a clip shorter than one storyboard interval (0.48 s) still gets its storyboard sprite', async () => {
+    // The storyboard's fps filter dropped the only frame of a clip shorter than its interval unless it passes
+    // the stream's end through: ffmpeg then wrote no sprite and the job failed three times.
+    await ff(...lavfi('testsrc2=size=320x240:rate=25:duration=0.48'), ...lavfi('sine=duration=0.48'), ...x264, at('half-second.mp4'));
+    const result = await expectGoodOutputs('half-second.mp4');
+    const { stdout } = await run(binaries.ffprobe.path, [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=width,height',
+      '-of',
+      'csv=p=0',
+      path.join(result.outDir, 'storyboard', 'sprite.jpg'),
+    ]);
+    expect(stdout.trim()).toMatch(/^160,\d+$/);
+  });
+
   it('video that cannot be decoded is a permanent undecodable_video, worded for people', async () => {
     await ff(...lavfi('testsrc2=size=320x240:rate=25:duration=2'), ...x264, '-movflags', '+faststart', at('frames.mp4'));
     const bytes = await readFile(at('frames.mp4'));

@@ -47,7 +47,7 @@ describe('buildTranscodeCommand', () => {
   it('tiles the storyboard from its own branch of the one decode', () => {
     const cmd = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 0 });
     expect(cmd.complexFilter).toContain(
-      '[sb]fps=1/1:round=down,tpad=stop=-1:stop_mode=clone,trim=end_frame=10,scale=160:90:flags=bilinear,setsar=1,' +
+      '[sb]fps=1/1:round=down:eof_action=pass,tpad=stop=-1:stop_mode=clone,trim=end_frame=10,scale=160:90:flags=bilinear,setsar=1,' +
         'tile=10x1:nb_frames=10:overlap=9:init_padding=9,format=yuvj420p[sbt]',
     );
     // Every tile overwrites the sprite: the last picture is the whole grid, and ffmpeg reports progress from the start.

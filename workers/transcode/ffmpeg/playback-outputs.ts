@@ -63,7 +63,7 @@ export function teeMp4AndHls(mp4Path: string, hlsVariantDir: string, segmentSeco
 export function storyboardFilter(plan: StoryboardPlan, input: string, output: string): string {
   const n = plan.tiles;
   return (
-    `[${input}]fps=1/${plan.intervalSeconds}:round=down,tpad=stop=-1:stop_mode=clone,trim=end_frame=${n},` +
+    `[${input}]fps=1/${plan.intervalSeconds}:round=down:eof_action=pass,tpad=stop=-1:stop_mode=clone,trim=end_frame=${n},` +
     `scale=${plan.tileWidth}:${plan.tileHeight}:flags=bilinear,setsar=1,` +
     `tile=${plan.columns}x${plan.rows}:nb_frames=${n}:overlap=${n - 1}:init_padding=${n - 1},format=yuvj420p[${output}]`
   );
