@@ -1,3 +1,6 @@
+/** Demuxers of audio-only files, in ALLOWED_DEMUXERS and AUDIO_DEMUXERS alike. */
+const AUDIO_FILE_DEMUXERS = ['mp3', 'wav', 'w64', 'flac', 'aac', 'ac3', 'eac3', 'amr', 'aiff', 'caf', 'wv', 'ape', 'tta', 'au'] as const;
+
 /**
  * Uploads are hostile. ffmpeg happily follows an HLS playlist or a concat list
  * to local files or URLs, so every probe and transcode of an upload runs with:
@@ -42,39 +45,11 @@ export const ALLOWED_DEMUXERS = [
   'cavsvideo',
   'yuv4mpegpipe',
   // Audio files: opened only so that the failure says "no video stream" rather than "unknown format".
-  'mp3',
-  'wav',
-  'w64',
-  'flac',
-  'aac',
-  'ac3',
-  'eac3',
-  'amr',
-  'aiff',
-  'caf',
-  'wv',
-  'ape',
-  'tta',
-  'au',
+  ...AUDIO_FILE_DEMUXERS,
 ] as const;
 
 /** Demuxers of audio-only files: refusing one is a `no_video_stream`, not an unknown format. */
-export const AUDIO_DEMUXERS: ReadonlySet<string> = new Set([
-  'mp3',
-  'wav',
-  'w64',
-  'flac',
-  'aac',
-  'ac3',
-  'eac3',
-  'amr',
-  'aiff',
-  'caf',
-  'wv',
-  'ape',
-  'tta',
-  'au',
-]);
+export const AUDIO_DEMUXERS: ReadonlySet<string> = new Set(AUDIO_FILE_DEMUXERS);
 
 /**
  * Decoder names (not codec names: `flv` decodes Sorenson Spark, `mp3float` MP3) that an
