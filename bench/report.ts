@@ -9,6 +9,7 @@ import type { GitInfo, MachineInfo } from './lib/machine.ts';
 import { fixed, markdownTable, mib, times } from './lib/markdown.ts';
 import type { LatencyStats } from './lib/latency.ts';
 import type { Timing } from './lib/measure.ts';
+import { describeSpread } from './lib/spread.ts';
 import type { PriorityResult } from './priority.ts';
 import type { ScalingResult } from './scaling.ts';
 import type { TranscodeOverheadResult } from './transcode-overhead.ts';
@@ -108,7 +109,9 @@ const ROUND_GAP =
 function dispatchSection(d: DispatchLatencyResult, scaling: ScalingResult | undefined): string[] {
   const [minIdle, maxIdle] = d.settings.idleBeforeSendMs;
   const pickups = scaling
-    ? [scaling.throughput.one, scaling.throughput.two].map((run) => `${run.firstPickupMs} ms (${run.workers} idle)`)
+    ? [scaling.throughput.one, ...scaling.throughput.pairs.slice(0, 1).map((p) => p.two)].map(
+        (run) => `${run.firstPickupMs} ms (${run.workers} idle)`,
+      )
     : [];
   const { high, low } = d.idle;
   const slowTail = Math.max(high.dispatch.p99Ms, low.dispatch.p99Ms) > 3 * Math.max(high.dispatch.p50Ms, low.dispatch.p50Ms) + 10;
@@ -255,9 +258,9 @@ function prioritySection(p: PriorityResult): string[] {
 
 function scalingSection(s: ScalingResult, cores: number): string[] {
   const [u] = s.scaleUps;
-  const { one, two, autoscaled } = s.throughput;
-  const row = (run: ScalingResult['throughput']['one']) => [
-    run.autoscaled ? `1→${run.workers} (supervisor)` : String(run.workers),
+  const { one, pairs } = s.throughput;
+  const row = (label: string, run: ScalingResult['throughput']['one']) => [
+    label,
     String(run.jobs),
     fixed(run.seconds),
     fixed(run.jobsPerMinute, 1),
@@ -269,20 +272,30 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
     run.cpuPercent.toFixed(0),
     fixed(run.otherLoadCores),
   ];
+  const rows = [
+    row('1', one),
+    ...pairs.flatMap((p, i) => {
+      const two = row(`2 (pair ${i + 1})`, p.two);
+      const auto = row(`1→${p.autoscaled.workers} supervisor (pair ${i + 1})`, p.autoscaled);
+      return p.first === 'two' ? [two, auto] : [auto, two];
+    }),
+  ];
   const seconds = (pick: (run: ScalingResult['scaleUps'][number]) => number | undefined) =>
     s.scaleUps.map((run) => fixed(pick(run))).join(', ');
-  const loads = [one.otherLoadCores, two.otherLoadCores];
+  const loads = [one, ...pairs.flatMap((p) => [p.two, p.autoscaled])].map((run) => run.otherLoadCores);
   return [
     '',
     '## Scaling',
     '',
     `The supervisor (workers/supervisor/) in this process, forking real \`workers/transcode/main.ts\` processes against the emulator in its own ` +
-      `process; jobs are ${s.sample} at \`normal\`; x264 preset ${s.settings.preset}, ffmpeg -threads ${s.settings.threads}, nice ${s.settings.niceness} in every worker.`,
+      `process, at its default settings (poll ${s.settings.supervisorPollSeconds} s) but for no scale-down while measuring; jobs are ${s.sample} at \`normal\`; ` +
+      `x264 preset ${s.settings.preset}, ffmpeg -threads ${s.settings.threads}, nice ${s.settings.niceness} in every worker.`,
     '',
     ...(u
       ? [
-          `**Scale-up**, supervisor poll **${u.pollSeconds} s**, ${u.minWorkers}–${u.maxWorkers} workers at ${u.jobsPerWorker} jobs per worker, a burst of ` +
-            `${u.burst} jobs on ${u.minWorkers} idle worker${u.minWorkers === 1 ? '' : 's'}, ${s.scaleUps.length === 1 ? 'once' : `${s.scaleUps.length} times`}, seconds after the burst:`,
+          `**Scale-up**, ${u.minWorkers}–${u.maxWorkers} workers at ${u.jobsPerWorker} jobs per worker, a burst of ` +
+            `${u.burst} jobs on ${u.minWorkers} idle worker${u.minWorkers === 1 ? '' : 's'} (sent at a random point of the ${u.pollSeconds} s poll), ` +
+            `${s.scaleUps.length === 1 ? 'once' : `${s.scaleUps.length} times`}, seconds after the burst:`,
           '',
           markdownTable(
             ['supervisor decided to scale up', `all ${u.maxWorkers} workers running and polling`, 'first job on the new worker'],
@@ -296,13 +309,10 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
             { textColumns: 0 },
           ),
           '',
-          `- The decision falls anywhere within one poll interval of the burst (sent at a random point of it); then a worker process needs ` +
-            `about a second to start (Node, ` +
-            `resolving the queues) before it polls.`,
-          '',
         ]
       : []),
-    '**Throughput**, a burst on a fixed number of idle workers, until every video is ready:',
+    `**Throughput**, a burst on idle workers until every video is ready: 1 worker once, then ${pairs.length} pair${pairs.length === 1 ? '' : 's'} ` +
+      'of 2 workers from the start and the supervisor starting at 1 free to go to 2, in alternating order:',
     '',
     markdownTable(
       [
@@ -318,14 +328,12 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
         'CPU % (all of ours)',
         'other load, cores',
       ],
-      [row(one), row(two), ...(autoscaled ? [row(autoscaled)] : [])],
-      { textColumns: 0 },
+      rows,
+      { textColumns: 1 },
     ),
     '',
-    `2 workers / 1 worker: **${times(s.throughput.twoToOne)}** jobs per minute` +
-      (autoscaled
-        ? `; supervisor from 1 (scaling up during the burst, default poll) / 2 from the start: **${times(s.throughput.autoscaledToTwo)}**.`
-        : '.'),
+    `2 workers / 1 worker: **${times(s.throughput.twoToOne)}** jobs per minute (median of the 2-worker runs); ` +
+      `supervisor from 1 / 2 from the start, paired: **${describeSpread(s.throughput.autoscaledToTwo, 3)}**.`,
     '',
     `- One worker alone kept ${(one.cpuPercent / 100).toFixed(2)} of the ${cores} cores busy (ffmpeg runs with -threads ${s.settings.threads}), so a second ` +
       `worker can only use what is left` +

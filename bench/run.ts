@@ -46,6 +46,7 @@ const SIZES = {
     laterHighSendShares: [0.5, 0.9],
     burstJobs: 30,
     scaleUps: 3,
+    burstPairs: 5,
     events: 300,
   },
   quick: {
@@ -63,6 +64,7 @@ const SIZES = {
     laterHighSendShares: [0.5],
     burstJobs: 4,
     scaleUps: 1,
+    burstPairs: 1,
     events: 60,
   },
 } as const;
@@ -114,7 +116,9 @@ async function main(args: BenchArgs): Promise<void> {
   const priority = runs('priority')
     ? await runPriority({ lowBacklog: sizes.lowBacklog, laterSendShares: [...sizes.laterHighSendShares] })
     : undefined;
-  const scaling = runs('scaling') ? await runScaling({ jobs: sizes.burstJobs, scaleUps: sizes.scaleUps }) : undefined;
+  const scaling = runs('scaling')
+    ? await runScaling({ jobs: sizes.burstJobs, scaleUps: sizes.scaleUps, pairs: sizes.burstPairs })
+    : undefined;
   const events = runs('events') ? await runEventLatency({ events: sizes.events, gapMs: EVENT_GAP_MS }) : undefined;
 
   const results: BenchResults = {
