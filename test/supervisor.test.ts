@@ -1,4 +1,4 @@
-import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../core/aws.ts';
 import { loadConfig } from '../core/config.ts';
+import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { resolveResources, type ResolvedResources } from '../core/resources.ts';
 import { startEmulator, type RunningEmulator } from '../infra/emulator.ts';
@@ -78,25 +79,11 @@ describe('supervisor', () => {
   });
 
   it('scales real worker processes up to max on a backlog, replaces a killed one, and back to min after the cooldown', async () => {
-    const logs: Record<string, any>[] = [];
-    const logger = pino({ level: 'debug', base: { role: 'supervisor' } }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-    const decisions = (decision: string) => logs.filter((l) => l.decision === decision);
+    const { logs, decisions, logger } = supervisorLog();
     supervisor = await new Supervisor({
       settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, pollMs: 500, scaleDownCooldownMs: 2000, port: 0 },
       depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
-      worker: {
-        script: path.join(root, 'workers/transcode/main.ts'),
-        execArgv: ['--disable-warning=ExperimentalWarning'],
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          AWS_ENDPOINT_URL: emulator.endpoint,
-          REELAY_PREFIX: workerPrefix,
-          REELAY_POLL_WAIT_SECONDS: '1',
-          REELAY_WORKER_METRICS_PORT: '0',
-          REELAY_LOG_LEVEL: process.env.REELAY_TEST_LOG ?? 'warn',
-        },
-      },
+      worker: workerProcess(),
       workerStopTimeoutMs: 10_000,
       logger,
     }).start();
@@ -149,4 +136,57 @@ describe('supervisor', () => {
     expect(stopped.filter(alive)).toEqual([]);
     expect(sup.workers).toHaveLength(0);
   }, 60_000);
+
+  it('looks at the queues as soon as every worker is busy, not only at the next poll', async () => {
+    const { decisions, logger } = supervisorLog();
+    const pollMs = 120_000;
+    supervisor = await new Supervisor({
+      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, pollMs, scaleDownCooldownMs: 600_000, port: 0 },
+      depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
+      worker: workerProcess(),
+      workerStopTimeoutMs: 10_000,
+      logger,
+    }).start();
+    const sup = supervisor;
+    await waitFor('the first worker to report', () => (sup.workers.length === 1 && sup.workers[0]!.state) || undefined, 15_000);
+    expect(decisions('up')).toHaveLength(1);
+
+    // A backlog the worker does not consume: nothing happens before the next poll, two minutes away…
+    await sendJobs(backlog.tierQueueUrl.normal, 4);
+    // …until the one worker takes a job of its own (a video nobody stored: it is busy only for a moment).
+    const startedAt = Date.now();
+    const workerQueues = await resolveResources(clients, workerPrefix);
+    const videoId = newVideoId();
+    const job = { videoId, priority: 'normal', sourceKey: `uploads/${videoId}`, enqueuedAt: new Date().toISOString() };
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: workerQueues.tierQueueUrl.normal, MessageBody: JSON.stringify(job) }));
+    await waitFor('a second worker', () => sup.workers.length === 2 || undefined, 15_000);
+    expect(Date.now() - startedAt).toBeLessThan(pollMs / 2);
+    expect(decisions('up').at(-1)).toMatchObject({ code: 'backlog', current: 1, desired: 2, count: 1, total: 4 });
+
+    await sup.stop();
+  }, 60_000);
 });
+
+/** The supervisor's log lines, parsed. */
+function supervisorLog() {
+  const logs: Record<string, any>[] = [];
+  const logger = pino({ level: 'debug', base: { role: 'supervisor' } }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  return { logs, logger, decisions: (decision: string) => logs.filter((l) => l.decision === decision) };
+}
+
+/** Real `workers/transcode/main.ts` processes on the worker prefix's queues. */
+function workerProcess() {
+  return {
+    script: path.join(root, 'workers/transcode/main.ts'),
+    execArgv: ['--disable-warning=ExperimentalWarning'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      REELAY_PREFIX: workerPrefix,
+      REELAY_POLL_WAIT_SECONDS: '1',
+      REELAY_WORKER_METRICS_PORT: '0',
+      REELAY_LOG_LEVEL: process.env.REELAY_TEST_LOG ?? 'warn',
+    },
+  };
+}

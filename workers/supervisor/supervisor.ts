@@ -21,12 +21,17 @@ export interface SupervisorOptions {
 
 /** A worker that dies before it ever reported was broken from the start: wait before the next one, up to this long. */
 const MAX_RESTART_BACKOFF_MS = 30_000;
+/** Rounds brought forward by workers filling up start at least this long after the previous round. */
+const MIN_EARLY_ROUND_GAP_MS = 1000;
 
 /**
  * Keeps the number of worker processes matched to the tier queues' depth.
  * Every `pollMs` (the next poll is scheduled when the previous one has
  * finished) it reads the depth, asks `decideScale`, starts or stops workers,
  * logs the decision and updates the metrics. Nothing is thrown out of the loop.
+ * A round also runs as soon as every worker has its hands full while more
+ * could run (at most one such early round a second): a burst is then met
+ * when its first job is taken, not up to a poll interval later.
  */
 export class Supervisor {
   readonly metrics = new SupervisorMetrics();
@@ -37,6 +42,9 @@ export class Supervisor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private runAgain = false;
+  /** When the current or last round started, and when the next one is scheduled (epoch ms). */
+  private roundStartedAt = 0;
+  private nextRoundAt = 0;
   private stopping: Promise<void> | undefined;
   private lowerSince: number | undefined;
   private lastLogged = '';
@@ -55,6 +63,7 @@ export class Supervisor {
       onStateChange: () => {
         this.failedStarts = 0;
         this.countWorkers();
+        if (this.allFull()) this.pollSoon();
       },
     });
   }
@@ -106,13 +115,39 @@ export class Supervisor {
       return;
     }
     clearTimeout(this.timer);
+    this.roundStartedAt = Date.now();
     this.running = this.reconcile().then((nextInMs) => {
       this.running = undefined;
       if (this.stopping) return;
       const delay = this.runAgain ? 0 : nextInMs;
       this.runAgain = false;
-      this.timer = setTimeout(() => this.poll(), delay);
+      this.schedule(delay);
     });
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.nextRoundAt = Date.now() + delayMs;
+    this.timer = setTimeout(() => this.poll(), delayMs);
+  }
+
+  /** A round now, or as soon as the previous one is `MIN_EARLY_ROUND_GAP_MS` old; never later than already scheduled. */
+  private pollSoon(): void {
+    if (this.stopping) return;
+    const waitMs = this.roundStartedAt + MIN_EARLY_ROUND_GAP_MS - Date.now();
+    if (this.running) this.runAgain ||= waitMs <= 0;
+    else if (waitMs <= 0) this.poll();
+    else if (Date.now() + waitMs < this.nextRoundAt) this.schedule(waitMs);
+  }
+
+  /** Every worker reported and holds as many jobs as it takes, and the maximum would allow more workers. */
+  private allFull(): boolean {
+    const running = this.pool.running;
+    return (
+      running.length > 0 &&
+      running.length < this.opts.settings.maxWorkers &&
+      running.every((w) => w.state !== undefined && w.state.busy >= w.state.concurrency)
+    );
   }
 
   /** One round: read, decide, act, report. Resolves with the delay until the next round; never rejects. */
