@@ -59,6 +59,7 @@ describe('loadConfig: the supervisor', () => {
       minWorkers: 1,
       maxWorkers: 2,
       jobsPerWorker: 2,
+      standbyWorkers: 1,
       pollMs: 5000,
       scaleDownCooldownMs: 60_000,
       port: 9464,

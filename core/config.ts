@@ -141,6 +141,11 @@ export interface SupervisorSettings {
   maxWorkers: number;
   /** `REELAY_JOBS_PER_WORKER` (default 2): queued + in-flight jobs one worker is expected to carry. */
   jobsPerWorker: number;
+  /**
+   * `REELAY_WORKERS_STANDBY` (default 1): worker processes started ahead and kept ready, not polling, while fewer
+   * than the maximum run; a scale-up activates one at once instead of waiting for a new process to start.
+   */
+  standbyWorkers: number;
   /** `REELAY_SUPERVISOR_POLL_SECONDS` (default 5): how often the queue depth is read, ms. */
   pollMs: number;
   /** `REELAY_SCALE_DOWN_COOLDOWN_SECONDS` (default 60): how long fewer workers must suffice before one is stopped, ms. */
@@ -254,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
       minWorkers: r.int('REELAY_WORKERS_MIN', 1, 0, 64),
       maxWorkers: r.int('REELAY_WORKERS_MAX', 2, 1, 64),
       jobsPerWorker: r.int('REELAY_JOBS_PER_WORKER', 2, 1, 1000),
+      standbyWorkers: r.int('REELAY_WORKERS_STANDBY', 1, 0, 64),
       pollMs: Math.round(r.decimal('REELAY_SUPERVISOR_POLL_SECONDS', 5, 0.1, 3600) * 1000),
       scaleDownCooldownMs: Math.round(r.decimal('REELAY_SCALE_DOWN_COOLDOWN_SECONDS', 60, 0, 86_400) * 1000),
       port: r.int('REELAY_SUPERVISOR_PORT', 9464, 0, 65_535),

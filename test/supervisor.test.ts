@@ -1,4 +1,10 @@
-import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -81,7 +87,7 @@ describe('supervisor', () => {
   it('scales real worker processes up to max on a backlog, replaces a killed one, and back to min after the cooldown', async () => {
     const { logs, decisions, logger } = supervisorLog();
     supervisor = await new Supervisor({
-      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, pollMs: 500, scaleDownCooldownMs: 2000, port: 0 },
+      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 0, pollMs: 500, scaleDownCooldownMs: 2000, port: 0 },
       depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
       worker: workerProcess(),
       workerStopTimeoutMs: 10_000,
@@ -141,7 +147,7 @@ describe('supervisor', () => {
     const { decisions, logger } = supervisorLog();
     const pollMs = 120_000;
     supervisor = await new Supervisor({
-      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, pollMs, scaleDownCooldownMs: 600_000, port: 0 },
+      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 0, pollMs, scaleDownCooldownMs: 600_000, port: 0 },
       depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
       worker: workerProcess(),
       workerStopTimeoutMs: 10_000,
@@ -164,6 +170,59 @@ describe('supervisor', () => {
     expect(decisions('up').at(-1)).toMatchObject({ code: 'backlog', current: 1, desired: 2, count: 1, total: 4 });
 
     await sup.stop();
+  }, 60_000);
+});
+
+describe('standby worker', () => {
+  it('takes no job until a scale-up activates it, then polls at once; another standby replaces it', async () => {
+    const { logs, logger } = supervisorLog();
+    const workerQueues = await resolveResources(clients, workerPrefix);
+    const queue = workerQueues.tierQueueUrl.normal;
+    const videoId = newVideoId();
+    const job = { videoId, priority: 'normal', sourceKey: `uploads/${videoId}`, enqueuedAt: new Date().toISOString() };
+    // No backlog (the earlier test left one), and one job waiting on the workers' own queue before anything polls it.
+    for (const url of [backlog.tierQueueUrl.normal, queue]) await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: JSON.stringify(job) }));
+    const onQueue = async () => {
+      const { Attributes: a = {} } = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queue,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
+    };
+
+    supervisor = await new Supervisor({
+      settings: { minWorkers: 0, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 1, pollMs: 500, scaleDownCooldownMs: 600_000, port: 0 },
+      depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
+      worker: workerProcess(),
+      workerStopTimeoutMs: 10_000,
+      logger,
+    }).start();
+    const sup = supervisor;
+    const standby = await waitFor('a standby worker ready', () => sup.standbys.find((w) => w.standby === 'ready'), 15_000);
+    expect(sup.workers).toHaveLength(0);
+    // A worker that polled would have received the visible job with its first ReceiveMessage; two of its 1 s long polls later:
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await onQueue()).toEqual({ visible: 1, inFlight: 0 });
+    expect(standby.state).toBeUndefined();
+
+    // A backlog: the scale-up activates the standby (same process), which takes the job at once.
+    await sendJobs(backlog.tierQueueUrl.normal, 2);
+    await waitFor('the standby to be activated and report', () => (sup.workers.length === 1 && sup.workers[0]!.state) || undefined, 15_000);
+    expect(sup.workers[0]!.pid).toBe(standby.pid);
+    expect(logs.find((l) => l.msg === 'standby worker activated')).toMatchObject({ workerPid: standby.pid });
+    // (A video nobody stored: the worker puts the job back with a delay; it is in flight meanwhile.)
+    await waitFor('the job to be taken', async () => (await onQueue()).visible === 0 || undefined, 15_000);
+    // One worker runs, one more is allowed: a new standby is started.
+    await waitFor('a new standby', () => sup.standbys.find((w) => w.pid !== standby.pid && w.standby === 'ready'), 15_000);
+    expect(await (await fetch(`http://127.0.0.1:${sup.port}/metrics`)).text()).toMatch(/reelay_workers_standby 1\n/);
+
+    const pids = [...sup.workers, ...sup.standbys].map((w) => w.pid);
+    await sup.stop();
+    expect(pids.filter(alive)).toEqual([]);
+    await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: backlog.tierQueueUrl.normal }));
   }, 60_000);
 });
 

@@ -108,7 +108,7 @@ describe('CDK stack: services', () => {
     expect(config.TargetValue).toBe(3);
     const expected = ecsScalingTemplate(
       cloudScaling(
-        { minWorkers: 1, maxWorkers: 6, jobsPerWorker: 3, pollMs: 5000, scaleDownCooldownMs: 60_000, port: 0 },
+        { minWorkers: 1, maxWorkers: 6, jobsPerWorker: 3, standbyWorkers: 0, pollMs: 5000, scaleDownCooldownMs: 60_000, port: 0 },
         { prefix: 'cdktest', region: 'us-east-1' },
       ),
       {

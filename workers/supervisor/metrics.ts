@@ -29,6 +29,11 @@ export class SupervisorMetrics {
     help: 'Worker processes holding a job (or not reported yet).',
     registers: [this.registry],
   });
+  private readonly standbyGauge = new Gauge({
+    name: 'reelay_workers_standby',
+    help: 'Worker processes started ahead and waiting to be activated by a scale-up.',
+    registers: [this.registry],
+  });
   private readonly scaleEvents = new Counter({
     name: 'reelay_scale_events_total',
     help: 'Scaling actions taken, by direction.',
@@ -42,6 +47,7 @@ export class SupervisorMetrics {
   });
   workers = 0;
   desired = 0;
+  standby = 0;
 
   constructor() {
     for (const tier of PRIORITY_TIERS) this.depth.set({ tier }, 0);
@@ -53,10 +59,12 @@ export class SupervisorMetrics {
     for (const tier of PRIORITY_TIERS) this.depth.set({ tier }, depth[tier]);
   }
 
-  setWorkers({ running, busy }: { running: number; busy: number }): void {
+  setWorkers({ running, busy, standby }: { running: number; busy: number; standby: number }): void {
     this.workers = running;
+    this.standby = standby;
     this.workersGauge.set(running);
     this.busyGauge.set(busy);
+    this.standbyGauge.set(standby);
   }
 
   setDesired(desired: number): void {

@@ -76,7 +76,7 @@ export class Supervisor {
       host,
       port: settings.port,
       variable: 'REELAY_SUPERVISOR_PORT',
-      health: () => ({ status: 'ok', workers: this.metrics.workers, desired: this.metrics.desired }),
+      health: () => ({ status: 'ok', workers: this.metrics.workers, desired: this.metrics.desired, standby: this.metrics.standby }),
     });
     logger.info({ settings, metrics: this.server.url }, 'supervisor started');
     this.poll();
@@ -91,6 +91,11 @@ export class Supervisor {
   /** Worker processes that count, with what each last reported. */
   get workers(): readonly WorkerProcess[] {
     return this.pool.running;
+  }
+
+  /** Worker processes started ahead, not polling until a scale-up activates them. */
+  get standbys(): readonly WorkerProcess[] {
+    return this.pool.standbys;
   }
 
   /** Stops polling, SIGTERMs every worker, waits for them (bounded), closes the metrics server. Idempotent. */
@@ -192,6 +197,7 @@ export class Supervisor {
       }
       this.log(decision, depth, running.length, busy);
       this.act(decision, running);
+      if (now >= this.startsBlockedUntil) this.keepStandbys();
       this.updateMetrics(decision, depth);
       if (!blocked) this.exitedUnexpectedly = 0;
       return nextInMs;
@@ -213,6 +219,18 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Up to `standbyWorkers` processes started ahead, ready to take jobs the moment a scale-up asks for them,
+   * while the maximum leaves room for them to be needed.
+   */
+  private keepStandbys(): void {
+    const { standbyWorkers, maxWorkers } = this.opts.settings;
+    const wanted = Math.max(0, Math.min(standbyWorkers, maxWorkers - this.pool.running.length));
+    const standbys = this.pool.standbys.sort((a, b) => b.startedAt - a.startedAt);
+    for (let n = standbys.length; n < wanted; n++) this.pool.startStandby();
+    for (const surplus of standbys.slice(0, Math.max(0, standbys.length - wanted))) this.pool.stop(surplus);
+  }
+
   private updateMetrics(decision: ScaleDecision, depth: TierDepth | undefined): void {
     if (depth) this.metrics.setQueueDepth(depth);
     this.metrics.setDesired(decision.desired);
@@ -221,7 +239,11 @@ export class Supervisor {
 
   private countWorkers(): void {
     const running = this.pool.running;
-    this.metrics.setWorkers({ running: running.length, busy: running.filter(WorkerPool.isBusy).length });
+    this.metrics.setWorkers({
+      running: running.length,
+      busy: running.filter(WorkerPool.isBusy).length,
+      standby: this.pool.standbys.length,
+    });
   }
 
   /** Every action and every change of mind at info, with the depth that caused it; repeats of a hold at debug. */

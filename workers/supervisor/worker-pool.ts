@@ -14,6 +14,11 @@ export interface WorkerProcess {
   state: WorkerState | undefined;
   /** SIGTERM sent by the pool: this worker is on its way out and no longer counts. */
   stopping: boolean;
+  /**
+   * A standby takes no job until activated: `starting` until it has said it is ready, then `ready`;
+   * undefined for a worker that polls.
+   */
+  standby: 'starting' | 'ready' | undefined;
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
 }
@@ -56,9 +61,14 @@ export class WorkerPool {
     process.on('exit', this.killAllOnExit);
   }
 
-  /** Workers that count: alive and not being stopped. */
+  /** Workers that count: alive, polling (not standing by) and not being stopped. */
   get running(): WorkerProcess[] {
-    return [...this.workers].filter((w) => !w.stopping);
+    return [...this.workers].filter((w) => !w.stopping && w.standby === undefined);
+  }
+
+  /** Standby workers, started and not being stopped. */
+  get standbys(): WorkerProcess[] {
+    return [...this.workers].filter((w) => !w.stopping && w.standby !== undefined);
   }
 
   /** Busy, or not reported yet: either way not to be stopped. */
@@ -66,23 +76,50 @@ export class WorkerPool {
     return worker.state === undefined || worker.state.busy > 0;
   }
 
+  /** A worker that polls: a ready standby activated at once if there is one, else a new process. */
   start(): WorkerProcess {
+    const standby = this.standbys.find((w) => w.standby === 'ready');
+    if (!standby) return this.fork(false);
+    standby.standby = undefined;
+    standby.child.send({ type: 'reelay.worker.go' });
+    this.opts.logger.info({ workerPid: standby.pid, standbyMs: Date.now() - standby.startedAt }, 'standby worker activated');
+    return standby;
+  }
+
+  /** A worker that gets ready and then waits for `start()` to activate it. */
+  startStandby(): WorkerProcess {
+    return this.fork(true);
+  }
+
+  private fork(standby: boolean): WorkerProcess {
     const { script, execArgv, env, stdio = ['ignore', 'inherit', 'inherit', 'ipc'], logger } = this.opts;
     // A process group of its own: Ctrl-C on a supervisor run in a terminal reaches the supervisor alone, which
     // stops its workers in order; a worker whose supervisor is gone stops itself (IPC disconnect, core/run-role.ts).
-    const child = fork(script, [], { execArgv, env, stdio, detached: true });
+    const child = fork(script, [], {
+      execArgv,
+      env: standby ? { ...env, REELAY_WORKER_STANDBY: '1' } : env,
+      stdio,
+      detached: true,
+    });
     let markExited!: () => void;
     const worker: WorkerProcess = {
       pid: child.pid,
       startedAt: Date.now(),
       state: undefined,
       stopping: false,
+      standby: standby ? 'starting' : undefined,
       child,
       exited: new Promise<void>((resolve) => (markExited = resolve)),
     };
     this.workers.add(worker);
 
     child.on('message', (message) => {
+      if (isStandbyReady(message)) {
+        if (worker.standby !== 'starting') return;
+        worker.standby = 'ready';
+        this.opts.onStateChange?.(worker);
+        return;
+      }
       const state = parseState(message);
       if (!state) return;
       worker.state = state;
@@ -96,7 +133,7 @@ export class WorkerPool {
       if (worker.stopping) logger.info({ workerPid: child.pid, ...exit }, 'worker stopped');
       else this.opts.onUnexpectedExit(worker, exit);
     });
-    logger.info({ workerPid: child.pid }, 'worker started');
+    logger.info({ workerPid: child.pid, standby }, standby ? 'standby worker started' : 'worker started');
     return worker;
   }
 
@@ -124,6 +161,10 @@ export class WorkerPool {
       process.off('exit', this.killAllOnExit);
     }
   }
+}
+
+function isStandbyReady(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'reelay.worker.standby';
 }
 
 function parseState(message: unknown): WorkerState | undefined {

@@ -12,6 +12,23 @@ function reportState(busy: number, concurrency: number): void {
   if (process.send && process.connected) process.send({ type: 'reelay.worker.state', busy, concurrency });
 }
 
+/**
+ * A standby worker (REELAY_WORKER_STANDBY=1, forked by the supervisor with IPC) gets everything ready, says so,
+ * and takes no job until the supervisor sends `reelay.worker.go`: a scale-up then costs no start-up.
+ */
+function standbyUntilGo(): Promise<void> | undefined {
+  if (process.env.REELAY_WORKER_STANDBY !== '1' || !process.send) return undefined;
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: unknown } | null)?.type !== 'reelay.worker.go') return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+  });
+}
+const goSignal = standbyUntilGo();
+
 await runRole('worker', async ({ config, logger }) => {
   const metrics = new WorkerMetrics();
   // Several workers share a host under the supervisor, which starts them with port 0 unless told otherwise.
@@ -38,11 +55,22 @@ await runRole('worker', async ({ config, logger }) => {
     // Under the supervisor (forked with IPC), report how many jobs are in hand so only idle workers are stopped.
     onBusyChange: (busy) => reportState(busy, config.worker.concurrency),
     metrics,
-  }).start();
-  reportState(0, config.worker.concurrency);
+  });
+  let stopping = false;
+  const go = () => {
+    if (stopping) return;
+    worker.start();
+    reportState(0, config.worker.concurrency);
+  };
+  if (goSignal) {
+    process.send?.({ type: 'reelay.worker.standby' });
+    logger.debug('standing by until the supervisor needs this worker');
+    void goSignal.then(go);
+  } else go();
 
   return {
     async stop() {
+      stopping = true;
       await worker.stop({ graceMs: config.worker.visibilityTimeoutMs / 2 });
       await launcher?.remove();
       await metricsServer?.close();
