@@ -288,7 +288,7 @@ function scalingSection(s: ScalingResult, cores: number): string[] {
     '## Scaling',
     '',
     `The supervisor (workers/supervisor/) in this process, forking real \`workers/transcode/main.ts\` processes against the emulator in its own ` +
-      `process, at its default settings (poll ${s.settings.supervisorPollSeconds} s) but for no scale-down while measuring; jobs are ${s.sample} at \`normal\`; ` +
+      `process, at its default settings (poll ${s.settings.supervisorPollSeconds} s, ${s.settings.standbyWorkers} standby worker${s.settings.standbyWorkers === 1 ? '' : 's'}) but for no scale-down while measuring; jobs are ${s.sample} at \`normal\`; ` +
       `x264 preset ${s.settings.preset}, ffmpeg -threads ${s.settings.threads}, nice ${s.settings.niceness} in every worker.`,
     '',
     ...(u

@@ -74,7 +74,14 @@ export interface ThroughputPair {
 
 export interface ScalingResult {
   sample: string;
-  settings: { preset: string; threads: number; niceness: number; pollWaitSeconds: number; supervisorPollSeconds: number };
+  settings: {
+    preset: string;
+    threads: number;
+    niceness: number;
+    pollWaitSeconds: number;
+    supervisorPollSeconds: number;
+    standbyWorkers: number;
+  };
   scaleUps: ScaleUpRun[];
   throughput: {
     one: ThroughputRun;
@@ -151,6 +158,7 @@ export async function runScaling({ jobs: burst, scaleUps: scaleUpRuns, pairs: pa
         niceness: config.ffmpeg.niceness,
         pollWaitSeconds: config.worker.pollWaitSeconds,
         supervisorPollSeconds: base.pollMs / 1000,
+        standbyWorkers: base.standbyWorkers,
       },
       scaleUps,
       throughput: {
@@ -284,6 +292,13 @@ async function startSupervisor(
   }).start();
   cleanup.defer('stop the supervisor and its workers', () => supervisor.stop());
   await until(() => allRunning(supervisor, settings.minWorkers), 30_000, `${settings.minWorkers} workers to report`);
+  // An idle supervisor has its standby ready long before a burst comes.
+  const standbys = Math.min(settings.standbyWorkers, settings.maxWorkers - settings.minWorkers);
+  await until(
+    () => supervisor.standbys.filter((w) => w.standby === 'ready').length === standbys,
+    30_000,
+    `${standbys} standby workers to be ready`,
+  );
   return { supervisor, decisions };
 }
 
