@@ -60,6 +60,7 @@ export async function startEventFeatures({
       maxEndpoints: config.webhooks.maxEndpoints,
       timeoutMs: config.webhooks.timeoutMs,
       deliveries: { sqs: clients.sqs, queueUrl: deliveriesUrl!, dlqUrl: deliveriesDlqUrl! },
+      missingSecretsKey: config.api.auth.mode === 'keys' && !config.secretsKey,
     },
     realtime: { hub, heartbeatMs: config.realtime.heartbeatMs, streams: new ConcurrencyLimit(config.api.maxStreams) },
   };

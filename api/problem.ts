@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpProblem } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { SecretKeyError } from '../core/secret-box.ts';
 import type { AppEnv } from './app-env.ts';
 
 /** RFC 9457 problem details. */
@@ -34,6 +35,16 @@ export function errorHandler(logger: Logger) {
     if (err instanceof HttpProblem) {
       if (err.status >= 500) logger.error({ err, requestId: c.get('requestId') }, err.message);
       return problemResponse(c, err.status, err.title, err.message, err.headers);
+    }
+    if (err instanceof SecretKeyError) {
+      // A stored webhook secret this process cannot open: the operator's to fix, said as it is.
+      logger.error({ err, requestId: c.get('requestId') }, err.message);
+      return problemResponse(
+        c,
+        503,
+        'Service Unavailable',
+        `${err.message}: give every API and webhooks process the same REELAY_SECRETS_KEY`,
+      );
     }
     if (err instanceof HTTPException) {
       return problemResponse(c, err.status, statusTitle(err.status), err.message || statusTitle(err.status));

@@ -6,7 +6,15 @@ import { EVENT_TYPES } from '../core/events.ts';
 import { newWebhookSecret, webhookHeaders } from '../core/standard-webhooks.ts';
 import { tenantOf } from '../core/tenants.ts';
 import { postWebhook } from '../core/webhook-post.ts';
-import { isEnabled, isWebhookId, newWebhookId, signingSecrets, type Webhook, type WebhookStore } from '../core/webhook-store.ts';
+import {
+  isEnabled,
+  isWebhookId,
+  newWebhookId,
+  signingSecrets,
+  type Webhook,
+  type WebhookInfo,
+  type WebhookStore,
+} from '../core/webhook-store.ts';
 import { checkWebhookUrl, WebhookUrlError, type ResolveAll } from '../core/webhook-url.ts';
 import type { AppEnv } from './app-env.ts';
 import { redeliverDeadLetters, type DeliveryQueues } from './webhook-redelivery.ts';
@@ -25,7 +33,16 @@ export interface WebhookRoutesDeps {
   timeoutMs?: number;
   /** The deliveries queue and its DLQ, for redelivery (unset: no redelivery route). */
   deliveries?: DeliveryQueues;
+  /**
+   * True when new signing secrets must be stored sealed (API keys are set) and this process has no
+   * REELAY_SECRETS_KEY: registering and rotating answer 503 saying so; the rest works without it.
+   */
+  missingSecretsKey?: boolean;
 }
+
+/** The 503 of a route that would store a new signing secret without the key to seal it. */
+const NO_SECRETS_KEY =
+  'webhooks cannot be registered or rotated: set REELAY_SECRETS_KEY (64 hex characters, `openssl rand -hex 32`) on every API and webhooks process; signing secrets are stored encrypted with it';
 
 export const patchBody = z
   .strictObject({
@@ -59,10 +76,10 @@ export const createBody = z.strictObject({
 });
 
 /** The public JSON of a webhook: never a secret (the current one is shown once, on creation or rotation). */
-export function webhookView({ secret: _secret, previousSecret, ...webhook }: Webhook) {
+export function webhookView({ secret: _secret, previousSecret, ...webhook }: WebhookInfo & { secret?: string }) {
   return {
     ...webhook,
-    enabled: isEnabled(webhook as Webhook),
+    enabled: isEnabled(webhook),
     ...(previousSecret ? { previousSecretExpiresAt: previousSecret.expiresAt } : {}),
     links: { self: `/v1/webhooks/${webhook.id}` },
   };
@@ -80,8 +97,12 @@ export function webhookRoutes({
   maxEndpoints,
   timeoutMs = 10_000,
   deliveries,
+  missingSecretsKey = false,
 }: WebhookRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const requireSecretsKey = () => {
+    if (missingSecretsKey) throw new HttpProblem(503, 'Service Unavailable', NO_SECRETS_KEY);
+  };
   const checkUrl = async (text: string): Promise<URL> => {
     try {
       return await checkWebhookUrl(text, { allowPrivate, ...(resolve ? { resolve } : {}) });
@@ -90,20 +111,26 @@ export function webhookRoutes({
       throw err;
     }
   };
-  /** Changes the caller's webhook; 404 when it has none with that id (or it was deleted meanwhile). */
-  const change = async (c: Context<AppEnv>, apply: (webhook: Webhook, now: string) => Webhook): Promise<Webhook> => {
+  /**
+   * Changes the caller's webhook with `update` (the store's `update`, which opens the secrets, or
+   * `updateInfo`, which leaves them as stored); 404 when it has none with that id (or it was deleted meanwhile).
+   */
+  const change = async <W extends WebhookInfo>(
+    c: Context<AppEnv>,
+    update: (id: string, change: (current: W) => W | undefined) => Promise<W | undefined>,
+    apply: (webhook: W, now: string) => W,
+  ): Promise<W> => {
     const id = c.req.param('id') ?? '';
     const tenant = c.get('tenant');
     await getWebhook(store, id, tenant);
     const now = new Date().toISOString();
-    const updated = await store.update(id, (current) =>
-      tenantOf(current) === tenant ? { ...apply(current, now), updatedAt: now } : undefined,
-    );
-    if (!updated) throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
+    const updated = await update(id, (current) => (tenantOf(current) === tenant ? { ...apply(current, now), updatedAt: now } : undefined));
+    if (!updated) throw noSuchWebhook(id);
     return updated;
   };
 
   app.post('/', jsonBodyLimit(), async (c) => {
+    requireSecretsKey();
     const body = await readJsonBody(c, createBody);
     const url = await checkUrl(body.url);
     const tenant = c.get('tenant');
@@ -139,8 +166,8 @@ export function webhookRoutes({
   app.patch('/:id', jsonBodyLimit(), async (c) => {
     const body = await readJsonBody(c, patchBody);
     const url = body.url === undefined ? undefined : (await checkUrl(body.url)).href;
-    const updated = await change(c, (webhook) => {
-      const next: Webhook = { ...webhook };
+    const updated = await change(c, store.updateInfo.bind(store), (webhook) => {
+      const next: WebhookInfo = { ...webhook };
       if (url !== undefined) next.url = url;
       if (body.events) next.events = [...new Set(body.events)];
       if (body.enabled === true) {
@@ -158,7 +185,9 @@ export function webhookRoutes({
 
   /** A signed `webhook.test` delivery now, answered with how it went (never retried). */
   app.post('/:id/test', async (c) => {
-    const webhook = await getWebhook(store, c.req.param('id'), c.get('tenant'));
+    const id = c.req.param('id');
+    const webhook = isWebhookId(id) ? await store.getOwned(id, c.get('tenant')) : undefined;
+    if (!webhook) throw noSuchWebhook(id);
     const event = {
       specversion: '1.0',
       id: `webhook.test:${ulid()}`,
@@ -189,9 +218,10 @@ export function webhookRoutes({
    * (two signatures per delivery) for `graceSeconds` (default a day), so receivers can switch without a gap.
    */
   app.post('/:id/secret', jsonBodyLimit(), async (c) => {
+    requireSecretsKey();
     const { graceSeconds = DEFAULT_GRACE_SECONDS } = await readJsonBody(c, rotateBody, { optional: true });
     const secret = newWebhookSecret();
-    const updated = await change(c, (webhook, now) => {
+    const updated = await change(c, store.update.bind(store), (webhook: Webhook, now) => {
       const { previousSecret: _old, ...rest } = webhook;
       const expiresAt = new Date(Date.parse(now) + graceSeconds * 1000).toISOString();
       return { ...rest, secret, ...(graceSeconds > 0 ? { previousSecret: { secret: webhook.secret, expiresAt } } : {}) };
@@ -210,16 +240,18 @@ export function webhookRoutes({
 
   app.delete('/:id', async (c) => {
     const id = c.req.param('id');
-    if (!isWebhookId(id) || !(await store.delete(id, c.get('tenant'))))
-      throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
+    if (!isWebhookId(id) || !(await store.delete(id, c.get('tenant')))) throw noSuchWebhook(id);
     return c.body(null, 204);
   });
 
   return app;
 }
 
-async function getWebhook(store: WebhookStore, id: string, tenant: string): Promise<Webhook> {
-  const webhook = isWebhookId(id) ? await store.getOwned(id, tenant) : undefined;
-  if (!webhook) throw notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
+const noSuchWebhook = (id: string) => notFound(`no webhook with id ${JSON.stringify(id.slice(0, 50))}`);
+
+/** The caller's webhook, without its secrets (no key needed); 404 when it has none with that id. */
+async function getWebhook(store: WebhookStore, id: string, tenant: string): Promise<WebhookInfo> {
+  const webhook = isWebhookId(id) ? await store.getOwnedInfo(id, tenant) : undefined;
+  if (!webhook) throw noSuchWebhook(id);
   return webhook;
 }

@@ -134,6 +134,14 @@ describe('API keys', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('API keys without REELAY_SECRETS_KEY are a valid configuration (only webhook registration needs the key)', () => {
+    const config = loadConfig({ REELAY_API_KEYS: key });
+    expect(config.api.auth).toEqual({ mode: 'keys', keys: [{ tenant: 'default', key }] });
+    expect(config.secretsKey).toBeUndefined();
+    expect(loadConfig({ REELAY_API_KEYS: key, REELAY_SECRETS_KEY: 'ab'.repeat(32) }).secretsKey).toEqual(Buffer.alloc(32, 0xab));
+    expect(() => loadConfig({ REELAY_API_KEYS: key, REELAY_SECRETS_KEY: 'ab'.repeat(31) })).toThrow(/REELAY_SECRETS_KEY is invalid/);
+  });
+
   it('REELAY_AUTH=none opens the API on purpose', () => {
     expect(loadConfig({ REELAY_AUTH: 'none' }).api.auth).toEqual({ mode: 'none', keys: [] });
   });
@@ -147,7 +155,6 @@ describe('API keys', () => {
     [{ REELAY_AUTH: 'none', REELAY_API_KEYS: 'k'.repeat(16) }, /contradicts/],
     [{ REELAY_AUTH: 'maybe' }, /REELAY_AUTH="maybe" is invalid/],
     [{ REELAY_API_KEYS_FILE: '/nonexistent/keys' }, /REELAY_API_KEYS_FILE.*cannot be read/],
-    [{ REELAY_API_KEYS: 'k'.repeat(16) }, /REELAY_SECRETS_KEY is required when API keys are set/],
     [{ REELAY_AUTH: 'none', REELAY_SECRETS_KEY: 'not-hex' }, /REELAY_SECRETS_KEY is invalid: expected 64 hex characters/],
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);

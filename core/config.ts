@@ -103,7 +103,10 @@ export interface Config {
     /** Scheduling priority of ffmpeg (`nice`), 0–19; 0 by default: a niced transcode loses to any other load on the host (bench: issue 12). */
     niceness: number;
   };
-  /** `REELAY_SECRETS_KEY` (64 hex characters): encrypts webhook signing secrets at rest. Required with API keys. */
+  /**
+   * `REELAY_SECRETS_KEY` (64 hex characters): encrypts webhook signing secrets at rest. Without it, an API
+   * with API keys answers 503 to webhook registration (nothing else needs it); without keys secrets are stored plain.
+   */
   secretsKey: Buffer | undefined;
   webhooks: {
     /** `REELAY_WEBHOOK_ALLOW_PRIVATE`: allow endpoints on loopback, private and link-local addresses (local development, tests). */
@@ -276,11 +279,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.supervisor.minWorkers > config.supervisor.maxWorkers) {
     problems.push(
       `REELAY_WORKERS_MIN (${config.supervisor.minWorkers}) must not be greater than REELAY_WORKERS_MAX (${config.supervisor.maxWorkers})`,
-    );
-  }
-  if (config.api.auth.mode === 'keys' && !config.secretsKey && r.optional('REELAY_SECRETS_KEY') === undefined) {
-    problems.push(
-      'REELAY_SECRETS_KEY is required when API keys are set: webhook signing secrets are stored encrypted with it (64 hex characters: `openssl rand -hex 32`; give every API and webhooks process the same key)',
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);

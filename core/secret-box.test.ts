@@ -28,6 +28,15 @@ describe('SecretBox (AES-256-GCM)', () => {
     expect(box.open('whsec_plain', 'wh_1')).toBe('whsec_plain');
   });
 
+  it('sealIfPlain: a sealed value stays as it is (no key needed), a plain one is sealed when there is a key', () => {
+    const sealed = box.seal('whsec_abc', 'wh_1');
+    expect(new SecretBox(undefined).sealIfPlain(sealed, 'wh_1')).toBe(sealed);
+    expect(box.sealIfPlain(sealed, 'wh_1')).toBe(sealed);
+    expect(new SecretBox(undefined).sealIfPlain('whsec_plain', 'wh_1')).toBe('whsec_plain');
+    expect(box.open(box.sealIfPlain('whsec_plain', 'wh_1'), 'wh_1')).toBe('whsec_plain');
+    expect(box.sealIfPlain('whsec_plain', 'wh_1')).toMatch(/^enc:v1:/);
+  });
+
   it('parses a 64-hex-character key only', () => {
     expect(parseSecretsKey('ab'.repeat(32))?.length).toBe(32);
     for (const bad of ['ab'.repeat(31), 'zz'.repeat(32), randomBytes(32).toString('base64')]) expect(parseSecretsKey(bad)).toBeUndefined();

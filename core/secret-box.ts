@@ -20,8 +20,8 @@ export function parseSecretsKey(text: string): Buffer | undefined {
  * under `REELAY_SECRETS_KEY`: `enc:v1:<base64url of iv ‖ ciphertext ‖ tag>`,
  * a fresh 96-bit IV each time, and the owner's id as additional data, so a
  * sealed value copied onto another document does not open. Without a key
- * (allowed only when the API runs without API keys) values are kept as they
- * are; a plain value read back (stored before encryption) opens as itself.
+ * values are kept as they are (the API stores new secrets so only without API
+ * keys); a plain value read back (stored before encryption) opens as itself.
  */
 export class SecretBox {
   private readonly key: Buffer | undefined;
@@ -41,6 +41,11 @@ export class SecretBox {
     cipher.setAAD(Buffer.from(owner, 'utf8'));
     const sealed = Buffer.concat([iv, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return SEALED + sealed.toString('base64url');
+  }
+
+  /** A stored value as it should be stored now: a sealed one as it is (no key needed), a plain one sealed when there is a key. */
+  sealIfPlain(stored: string, owner: string): string {
+    return stored.startsWith(SEALED) ? stored : this.seal(stored, owner);
   }
 
   open(stored: string, owner: string): string {

@@ -36,7 +36,13 @@ export function signingSecrets(webhook: Webhook, now = Date.now()): string[] {
   return previous && Date.parse(previous.expiresAt) > now ? [webhook.secret, previous.secret] : [webhook.secret];
 }
 
-export const isEnabled = (webhook: Webhook): boolean => webhook.enabled !== false;
+/**
+ * A webhook without its secrets: all that listing, showing, changing (url, events, enabled), deleting and
+ * the fan-out need. Read without opening the secrets, so it needs no REELAY_SECRETS_KEY.
+ */
+export type WebhookInfo = Omit<Webhook, 'secret' | 'previousSecret'> & { previousSecret?: { expiresAt: string } };
+
+export const isEnabled = (webhook: WebhookInfo): boolean => webhook.enabled !== false;
 
 export interface WebhookFailure {
   at: string;
@@ -72,21 +78,17 @@ export class WebhookStore {
   }
 
   private seal(webhook: Webhook): StoredWebhook {
-    const { previousSecret } = webhook;
-    return {
-      ...webhook,
-      secret: this.box.seal(webhook.secret, webhook.id),
-      ...(previousSecret ? { previousSecret: { ...previousSecret, secret: this.box.seal(previousSecret.secret, webhook.id) } } : {}),
-    };
+    return mapSecrets(webhook, (secret) => this.box.seal(secret, webhook.id));
   }
 
   private open(stored: StoredWebhook): Webhook {
-    const { previousSecret } = stored;
-    return {
-      ...stored,
-      secret: this.box.open(stored.secret, stored.id),
-      ...(previousSecret ? { previousSecret: { ...previousSecret, secret: this.box.open(previousSecret.secret, stored.id) } } : {}),
-    };
+    return mapSecrets(stored, (secret) => this.box.open(secret, stored.id));
+  }
+
+  /** Without the secrets: nothing is decrypted. */
+  private info(stored: StoredWebhook): WebhookInfo {
+    const { secret: _secret, previousSecret, ...info } = stored;
+    return { ...info, ...(previousSecret ? { previousSecret: { expiresAt: previousSecret.expiresAt } } : {}) };
   }
 
   create(webhook: Webhook): Promise<void> {
@@ -100,19 +102,25 @@ export class WebhookStore {
 
   /** The webhook if it belongs to `tenant`; another tenant's is as absent as an unknown one. */
   async getOwned(id: string, tenant: string): Promise<Webhook | undefined> {
-    const webhook = await this.get(id);
-    return webhook && tenantOf(webhook) === tenant ? webhook : undefined;
+    const stored = await this.docs.get(id);
+    return stored && tenantOf(stored) === tenant ? this.open(stored) : undefined;
   }
 
-  /** One tenant's webhooks (every tenant's when `tenant` is undefined), oldest first (ids are ULIDs). */
-  async list(tenant?: string): Promise<Webhook[]> {
-    const all = (await this.docs.list()).map((stored) => this.open(stored));
-    return all.filter((webhook) => tenant === undefined || tenantOf(webhook) === tenant).sort((a, b) => a.id.localeCompare(b.id));
+  /** `getOwned` without the secrets (needs no key). */
+  async getOwnedInfo(id: string, tenant: string): Promise<WebhookInfo | undefined> {
+    const stored = await this.docs.get(id);
+    return stored && tenantOf(stored) === tenant ? this.info(stored) : undefined;
+  }
+
+  /** One tenant's webhooks (every tenant's when `tenant` is undefined), oldest first (ids are ULIDs); no secrets. */
+  async list(tenant?: string): Promise<WebhookInfo[]> {
+    const all = (await this.docs.list()).filter((stored) => tenant === undefined || tenantOf(stored) === tenant);
+    return all.map((stored) => this.info(stored)).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /** Deletes the tenant's webhook; false when it has none with that id. */
   async delete(id: string, tenant: string): Promise<boolean> {
-    if (!(await this.getOwned(id, tenant))) return false;
+    if (!(await this.getOwnedInfo(id, tenant))) return false;
     await this.docs.delete(id);
     return true;
   }
@@ -131,14 +139,35 @@ export class WebhookStore {
   }
 
   /**
+   * `update` for everything but the secrets: `change` sees the webhook without them and they are kept as
+   * stored (a plain one from before encryption is sealed when there is a key), so no key is needed.
+   */
+  async updateInfo(id: string, change: (webhook: WebhookInfo) => WebhookInfo | undefined): Promise<WebhookInfo | undefined> {
+    const { doc, changed } = await this.docs.update(id, (stored) => {
+      if (!stored) return undefined;
+      const next = change(this.info(stored));
+      if (!next) return undefined;
+      const { previousSecret: _info, ...rest } = next;
+      const { secret, previousSecret } = stored;
+      const kept: StoredWebhook = { ...rest, secret, ...(previousSecret ? { previousSecret } : {}) };
+      return mapSecrets(kept, (value) => this.box.sealIfPlain(value, id));
+    });
+    return changed && doc ? this.info(doc) : undefined;
+  }
+
+  /**
    * Counts a delivery that was given up; a webhook deleted meanwhile stays deleted. When every delivery has
    * failed for `disableAfterMs` (0: never) the webhook is disabled; `disabled` says whether this call did it.
    */
-  async recordFailure(id: string, failure: WebhookFailure, { disableAfterMs = 0 } = {}): Promise<{ webhook?: Webhook; disabled: boolean }> {
+  async recordFailure(
+    id: string,
+    failure: WebhookFailure,
+    { disableAfterMs = 0 } = {},
+  ): Promise<{ webhook?: WebhookInfo; disabled: boolean }> {
     let disabled = false;
-    const webhook = await this.update(id, (current) => {
+    const webhook = await this.updateInfo(id, (current) => {
       const failingSince = current.failingSince ?? failure.at;
-      const next: Webhook = {
+      const next: WebhookInfo = {
         ...current,
         failureCount: current.failureCount + 1,
         lastFailure: failure,
@@ -158,10 +187,20 @@ export class WebhookStore {
 
   /** A delivery succeeded: the run of failures, if any, is over. */
   async recordSuccess(id: string): Promise<void> {
-    await this.update(id, (current) => {
+    await this.updateInfo(id, (current) => {
       if (!current.failingSince) return undefined;
       const { failingSince: _f, ...rest } = current;
       return rest;
     });
   }
+}
+
+/** The webhook with `change` applied to its secret and its replaced secret, if any. */
+function mapSecrets(webhook: Webhook, change: (secret: string) => string): Webhook {
+  const { previousSecret } = webhook;
+  return {
+    ...webhook,
+    secret: change(webhook.secret),
+    ...(previousSecret ? { previousSecret: { ...previousSecret, secret: change(previousSecret.secret) } } : {}),
+  };
 }

@@ -69,7 +69,7 @@ export async function startTestStack({
     REELAY_UPLOAD_RATE_PER_MINUTE: '0',
     REELAY_MAX_CONCURRENT_UPLOADS: '0',
     REELAY_CHANNEL_RATE_PER_MINUTE: '0',
-    // Required with API keys; a fresh one per stack.
+    // Sealing on, as a deployment with API keys should run; a fresh key per stack.
     REELAY_SECRETS_KEY: randomBytes(32).toString('hex'),
     PORT: '0',
     // Scoped tokens on, as in any deployment with keys.

@@ -3,9 +3,10 @@ import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { webhookHeaders } from '../../core/standard-webhooks.ts';
 import { tenantOf } from '../../core/tenants.ts';
-import { isEnabled, signingSecrets, type Webhook, type WebhookStore } from '../../core/webhook-store.ts';
+import { isEnabled, signingSecrets, type Webhook, type WebhookInfo, type WebhookStore } from '../../core/webhook-store.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
-import { parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
+import { deliveryAttributes, parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
+import { SecretKeyError } from '../../core/secret-box.ts';
 import { postWebhook, type PostOptions, type PostResult } from '../../core/webhook-post.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { backoffSeconds } from '../../core/backoff.ts';
@@ -26,6 +27,9 @@ export interface DeliverySettings {
  * most 12 h from its receipt; half of that leaves room.
  */
 export const MAX_RETRY_DELAY_SECONDS = 6 * 3600;
+
+/** SQS's longest message delay, seconds: a held delivery (see `hold`) comes back at most this late. */
+const MAX_HOLD_SECONDS = 900;
 
 /** `source` of the events the dispatcher publishes. */
 export const EVENT_SOURCE = '/reelay/webhooks';
@@ -52,6 +56,8 @@ export class WebhookDelivery {
   private readonly post: typeof postWebhook;
   private readonly events: EventPublisher | undefined;
   private readonly metrics: WebhookMetrics | undefined;
+  /** Whether this process has said that it cannot open a webhook's secret (said once, at error level). */
+  private keyProblemSaid = false;
 
   constructor(opts: {
     sqs: SQSClient;
@@ -89,7 +95,15 @@ export class WebhookDelivery {
     }
     const { webhookId, event } = delivery;
     const log = this.logger.child({ webhookId, eventId: event.id, attempt });
-    const webhook = await this.store.get(webhookId);
+    let webhook: Webhook | undefined;
+    try {
+      webhook = await this.store.get(webhookId);
+    } catch (err) {
+      if (!(err instanceof SecretKeyError)) throw err;
+      await this.hold(delivery, err, log);
+      this.metrics?.ended('held', attempt);
+      return;
+    }
     if (!webhook) {
       log.info('the webhook was deleted; delivery dropped');
       this.metrics?.ended('dropped', attempt);
@@ -148,11 +162,31 @@ export class WebhookDelivery {
       reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
       attempts: { DataType: 'Number', StringValue: String(attempts) },
     };
-    if (delivery) {
-      attributes.webhookId = { DataType: 'String', StringValue: delivery.webhookId };
-      attributes.eventId = { DataType: 'String', StringValue: delivery.event.id };
-    }
+    if (delivery) Object.assign(attributes, deliveryAttributes(delivery));
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: message.Body ?? '', MessageAttributes: attributes }));
+  }
+
+  /**
+   * A delivery whose webhook's secret this process cannot open (REELAY_SECRETS_KEY not set here, or not the
+   * key it was sealed with): nothing is sent and no attempt is used up. It is queued again as a fresh message,
+   * due after the retry base delay (at most 15 min), for as long as the operator takes to give this process
+   * the key; deleted meanwhile, the webhook's deliveries are dropped as usual. Said once per process at error
+   * level (a crash loop or a log line per event would help no one), each later hold at debug.
+   */
+  private async hold(delivery: DeliveryMessage, err: SecretKeyError, log: Logger): Promise<void> {
+    const delaySeconds = Math.min(MAX_HOLD_SECONDS, Math.max(1, Math.round(this.settings.retryBaseDelayMs / 1000)));
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(delivery),
+        MessageAttributes: deliveryAttributes(delivery),
+        DelaySeconds: delaySeconds,
+      }),
+    );
+    const said = `webhook deliveries cannot be signed: ${err.message}. Give this process the API's REELAY_SECRETS_KEY and restart it; until then deliveries are kept and tried again every ${delaySeconds} s`;
+    if (this.keyProblemSaid) log.debug({ retryInSeconds: delaySeconds }, 'delivery held: its signing secret cannot be opened here');
+    else log.error({ retryInSeconds: delaySeconds }, said);
+    this.keyProblemSaid = true;
   }
 
   private async recordFailure(delivery: DeliveryMessage, result: PostResult, attempts: number, log: Logger): Promise<void> {
@@ -177,7 +211,7 @@ export class WebhookDelivery {
   }
 
   /** `webhook.disabled` to the tenant's other subscribers (the disabled endpoint itself gets nothing more). */
-  private async announceDisabled(webhook: Webhook, log: Logger): Promise<void> {
+  private async announceDisabled(webhook: WebhookInfo, log: Logger): Promise<void> {
     log.warn({ reason: webhook.disabledReason }, 'webhook disabled after failing too long');
     if (!this.events) return;
     const data = {

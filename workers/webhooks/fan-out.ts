@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { eventFromSqsBody } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import { isEnabled, type WebhookStore } from '../../core/webhook-store.ts';
-import type { DeliveryMessage } from './delivery-message.ts';
+import { deliveryAttributes, type DeliveryMessage } from './delivery-message.ts';
 
 /** SQS takes at most 10 messages per batch. */
 const BATCH = 10;
@@ -40,14 +40,7 @@ export class WebhookFanOut {
     for (let i = 0; i < targets.length; i += BATCH) {
       const entries = targets.slice(i, i + BATCH).map((webhook, n) => {
         const delivery: DeliveryMessage = { webhookId: webhook.id, event };
-        return {
-          Id: String(n),
-          MessageBody: JSON.stringify(delivery),
-          MessageAttributes: {
-            webhookId: { DataType: 'String', StringValue: webhook.id },
-            eventId: { DataType: 'String', StringValue: event.id },
-          },
-        };
+        return { Id: String(n), MessageBody: JSON.stringify(delivery), MessageAttributes: deliveryAttributes(delivery) };
       });
       const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.deliveriesUrl, Entries: entries }));
       if (Failed.length > 0)

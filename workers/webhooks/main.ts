@@ -34,7 +34,7 @@ await runRole('webhooks', async ({ config, logger }) => {
   }).start();
   if (!config.secretsKey) {
     logger.warn(
-      "REELAY_SECRETS_KEY is not set: webhooks whose secret the API stored encrypted cannot be signed here (give this process the API's key)",
+      "REELAY_SECRETS_KEY is not set: deliveries to webhooks whose secret the API stored encrypted are held (kept, not sent) until this process has the API's key",
     );
   }
   logger.info({ allowPrivate: config.webhooks.allowPrivate, maxAttempts: config.webhooks.maxAttempts }, 'webhook dispatcher listening');

@@ -1,6 +1,6 @@
 import { Counter, createMetricsRegistry, Histogram, type Registry } from '../../core/metrics.ts';
 
-export type DeliveryOutcome = 'delivered' | 'retry' | 'dead_lettered' | 'dropped' | 'invalid';
+export type DeliveryOutcome = 'delivered' | 'retry' | 'dead_lettered' | 'dropped' | 'invalid' | 'held';
 
 /** The webhook dispatcher's Prometheus metrics (prom-client), plus the default process metrics. */
 export class WebhookMetrics {
@@ -15,7 +15,7 @@ export class WebhookMetrics {
     const registers = [registry];
     this.deliveries = new Counter({
       name: 'reelay_webhook_deliveries_total',
-      help: 'Delivery attempts by outcome: delivered, retry (will be tried again), dead_lettered (last attempt failed), dropped (webhook deleted), invalid.',
+      help: 'Delivery attempts by outcome: delivered, retry (will be tried again), dead_lettered (last attempt failed), dropped (webhook deleted), invalid, held (its signing secret cannot be opened here: REELAY_SECRETS_KEY missing or another key; kept, no attempt used).',
       labelNames: ['outcome'],
       registers,
     });
