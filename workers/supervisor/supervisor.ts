@@ -22,7 +22,7 @@ export interface SupervisorOptions {
 /** A worker that dies before it ever reported was broken from the start: wait before the next one, up to this long. */
 const MAX_RESTART_BACKOFF_MS = 30_000;
 /** Rounds brought forward by workers filling up start at least this long after the previous round. */
-const MIN_EARLY_ROUND_GAP_MS = 1000;
+const MIN_EARLY_ROUND_GAP_MS = 250;
 
 /**
  * Keeps the number of worker processes matched to the tier queues' depth.
@@ -30,7 +30,7 @@ const MIN_EARLY_ROUND_GAP_MS = 1000;
  * finished) it reads the depth, asks `decideScale`, starts or stops workers,
  * logs the decision and updates the metrics. Nothing is thrown out of the loop.
  * A round also runs as soon as every worker has its hands full while more
- * could run (at most one such early round a second): a burst is then met
+ * could run (at most one such early round every 250 ms): a burst is then met
  * when its first job is taken, not up to a poll interval later.
  */
 export class Supervisor {
@@ -124,7 +124,7 @@ export class Supervisor {
     this.running = this.reconcile().then((nextInMs) => {
       this.running = undefined;
       if (this.stopping) return;
-      const delay = this.runAgain ? 0 : nextInMs;
+      const delay = this.runAgain ? Math.max(0, this.roundStartedAt + MIN_EARLY_ROUND_GAP_MS - Date.now()) : nextInMs;
       this.runAgain = false;
       this.schedule(delay);
     });
@@ -140,7 +140,8 @@ export class Supervisor {
   private pollSoon(): void {
     if (this.stopping) return;
     const waitMs = this.roundStartedAt + MIN_EARLY_ROUND_GAP_MS - Date.now();
-    if (this.running) this.runAgain ||= waitMs <= 0;
+    // A round under way may have read the queues before this burst reached them: another follows it.
+    if (this.running) this.runAgain = true;
     else if (waitMs <= 0) this.poll();
     else if (Date.now() + waitMs < this.nextRoundAt) this.schedule(waitMs);
   }
