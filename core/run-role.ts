@@ -11,10 +11,15 @@ export interface RunningRole {
   stop(): Promise<void>;
 }
 
+/** How long a role asked to stop while starting may take to finish starting before it exits regardless. */
+const STOP_WHILE_STARTING_TIMEOUT_MS = 30_000;
+
 /**
  * Entry point of every process (api, worker, notifier, …): parse the
  * configuration once (a bad value stops start-up naming the variable), start
- * the role, and stop it on SIGTERM/SIGINT within `shutdownTimeoutMs`.
+ * the role, and stop it on SIGTERM/SIGINT within `shutdownTimeoutMs`. A
+ * signal that comes while starting is acted on once started (a second one
+ * exits at once), so nothing start-up made (temp files, ports) is left behind.
  */
 export async function runRole(
   role: string,
@@ -25,17 +30,27 @@ export async function runRole(
   const logger = createLogger(role, config.logLevel);
   // Say where the AWS calls go: a command run without AWS_ENDPOINT_URL talks to real AWS.
   logger.info({ endpoint: describeEndpoint(config), region: config.aws.region, prefix: config.prefix }, 'aws endpoint');
-  let running: RunningRole;
-  try {
-    running = await start({ config, logger });
-  } catch (err) {
-    logger.fatal({ err }, `${role} failed to start`);
-    process.exit(1);
-  }
 
+  let running: RunningRole | undefined;
   let stopping = false;
+  /** A signal, or the parent going away, while starting: acted on once started, so what start-up made is released. */
+  let stopWhenStarted: string | undefined;
   const shutdown = (signal: string) => {
     if (stopping) return;
+    if (!running) {
+      if (stopWhenStarted) {
+        logger.warn({ signal }, `${role} asked again to stop while starting; exiting now`);
+        process.exit(1);
+      }
+      stopWhenStarted = signal;
+      logger.info({ signal }, `${role} asked to stop while starting; stopping once started`);
+      const startTimeoutMs = Math.min(shutdownTimeoutMs, STOP_WHILE_STARTING_TIMEOUT_MS);
+      setTimeout(() => {
+        logger.error({ startTimeoutMs }, `${role} did not finish starting in time to stop; exiting`);
+        process.exit(1);
+      }, startTimeoutMs).unref();
+      return;
+    }
     stopping = true;
     logger.info({ signal }, `${role} shutting down`);
     const deadline = setTimeout(() => {
@@ -59,4 +74,12 @@ export async function runRole(
   // Started with an IPC channel (by the dev stack, or a worker by the supervisor): when that parent goes away,
   // even SIGKILLed, stop gracefully instead of running on unmanaged in a session of its own.
   if (process.channel) process.once('disconnect', () => shutdown('parent gone'));
+
+  try {
+    running = await start({ config, logger });
+  } catch (err) {
+    logger.fatal({ err }, `${role} failed to start`);
+    process.exit(1);
+  }
+  if (stopWhenStarted) shutdown(stopWhenStarted);
 }

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../core/aws.ts';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig, type SupervisorSettings } from '../core/config.ts';
 import { newVideoId } from '../core/ids.ts';
-import { silentLogger } from '../core/logger.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
 import { resolveResources, type ResolvedResources } from '../core/resources.ts';
 import { startEmulator, type RunningEmulator } from '../infra/emulator.ts';
 import { provision } from '../infra/provision.ts';
@@ -86,14 +86,10 @@ describe('supervisor', () => {
 
   it('scales real worker processes up to max on a backlog, replaces a killed one, and back to min after the cooldown', async () => {
     const { logs, decisions, logger } = supervisorLog();
-    supervisor = await new Supervisor({
-      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 0, pollMs: 500, scaleDownCooldownMs: 2000, port: 0 },
-      depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
-      worker: workerProcess(),
-      workerStopTimeoutMs: 10_000,
+    const sup = await superviseRealWorkers(
+      { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 0, pollMs: 500, scaleDownCooldownMs: 2000 },
       logger,
-    }).start();
-    const sup = supervisor;
+    );
     const metrics = async () => (await fetch(`http://127.0.0.1:${sup.port}/metrics`)).text();
     const reported = (n: number) => (sup.workers.length === n && sup.workers.every((w) => w.state !== undefined)) || undefined;
 
@@ -146,14 +142,10 @@ describe('supervisor', () => {
   it('looks at the queues as soon as every worker is busy, not only at the next poll', async () => {
     const { decisions, logger } = supervisorLog();
     const pollMs = 120_000;
-    supervisor = await new Supervisor({
-      settings: { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 0, pollMs, scaleDownCooldownMs: 600_000, port: 0 },
-      depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
-      worker: workerProcess(),
-      workerStopTimeoutMs: 10_000,
+    const sup = await superviseRealWorkers(
+      { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 0, pollMs, scaleDownCooldownMs: 600_000 },
       logger,
-    }).start();
-    const sup = supervisor;
+    );
     await waitFor('the first worker to report', () => (sup.workers.length === 1 && sup.workers[0]!.state) || undefined, 15_000);
     expect(decisions('up')).toHaveLength(1);
 
@@ -193,14 +185,10 @@ describe('standby worker', () => {
       return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
     };
 
-    supervisor = await new Supervisor({
-      settings: { minWorkers: 0, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 1, pollMs: 500, scaleDownCooldownMs: 600_000, port: 0 },
-      depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
-      worker: workerProcess(),
-      workerStopTimeoutMs: 10_000,
+    const sup = await superviseRealWorkers(
+      { minWorkers: 0, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 1, pollMs: 500, scaleDownCooldownMs: 600_000 },
       logger,
-    }).start();
-    const sup = supervisor;
+    );
     const standby = await waitFor('a standby worker ready', () => sup.standbys.find((w) => w.standby === 'ready'), 15_000);
     expect(sup.workers).toHaveLength(0);
     // A worker that polled would have received the visible job with its first ReceiveMessage; two of its 1 s long polls later:
@@ -224,6 +212,59 @@ describe('standby worker', () => {
     expect(pids.filter(alive)).toEqual([]);
     await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: backlog.tierQueueUrl.normal }));
   }, 60_000);
+
+  it('a scale-up that finds the standby still starting activates it, without starting another process', async () => {
+    const { logs, logger } = supervisorLog();
+    const sup = await superviseRealWorkers(
+      { minWorkers: 1, maxWorkers: 2, jobsPerWorker: 2, standbyWorkers: 1, pollMs: 100, scaleDownCooldownMs: 600_000 },
+      logger,
+    );
+    // The first round forked the worker and the standby; the backlog comes while both are still loading.
+    const standby = await waitFor('the standby to be forked', () => sup.standbys[0], 5000);
+    expect(standby.standby).toBe('starting');
+    await sendJobs(backlog.tierQueueUrl.normal, 4);
+    await waitFor('two workers reporting', () => (sup.workers.length === 2 && sup.workers.every((w) => w.state)) || undefined, 20_000);
+    expect(sup.workers.map((w) => w.pid)).toContain(standby.pid);
+    const activated = logs.find((l) => l.msg === 'standby worker activated');
+    // (A worker process needs about a second to load; the supervisor polls every 100 ms.)
+    expect(activated).toMatchObject({ workerPid: standby.pid, ready: false });
+    // Only the two processes of the first round were ever started (none is wanted as standby at the maximum).
+    expect(logs.filter((l) => l.msg === 'worker started' || l.msg === 'standby worker started')).toHaveLength(2);
+    await sup.stop();
+    await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: backlog.tierQueueUrl.normal }));
+  }, 60_000);
+});
+
+describe('standby worker, when it cannot start', () => {
+  it('backs off on its own and holds back neither scaling up nor the workers that run', async () => {
+    const { logs, logger, decisions } = supervisorLog();
+    let depth = 0;
+    supervisor = await new Supervisor({
+      settings: { minWorkers: 1, maxWorkers: 3, jobsPerWorker: 2, standbyWorkers: 1, pollMs: 200, scaleDownCooldownMs: 600_000, port: 0 },
+      depth: async () => ({ high: 0, normal: depth, low: 0 }),
+      worker: { script: path.join(root, 'test/support/fake-worker.ts'), execArgv: ['--disable-warning=ExperimentalWarning'], env: {} },
+      workerStopTimeoutMs: 5000,
+      logger,
+    }).start();
+    const sup = supervisor;
+    const standbyDeaths = () => logs.filter((l) => l.msg === 'standby worker exited unexpectedly');
+    await waitFor('three standbys to die', () => standbyDeaths().length >= 3 || undefined, 20_000);
+    // Each failure doubles the wait before the next standby alone: 1 s, 2 s, 4 s.
+    expect(
+      standbyDeaths()
+        .slice(0, 3)
+        .map((l) => l.nextStandbyAfterMs),
+    ).toEqual([1000, 2000, 4000]);
+    expect(sup.workers).toHaveLength(1);
+
+    // A backlog while standbys keep failing: new processes are started at once, as if there were no standby.
+    depth = 6;
+    await waitFor('three workers', () => (sup.workers.length === 3 && sup.workers.every((w) => w.state)) || undefined, 10_000);
+    expect(decisions('up').at(-1)).toMatchObject({ code: 'backlog', current: 1, count: 2 });
+    expect(decisions('up').at(-1)!.reason).not.toContain('replacing');
+    expect(decisions('hold').filter((l) => String(l.reason).includes('failed starts'))).toEqual([]);
+    await sup.stop();
+  }, 60_000);
 });
 
 /** The supervisor's log lines, parsed. */
@@ -231,6 +272,18 @@ function supervisorLog() {
   const logs: Record<string, any>[] = [];
   const logger = pino({ level: 'debug', base: { role: 'supervisor' } }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   return { logs, logger, decisions: (decision: string) => logs.filter((l) => l.decision === decision) };
+}
+
+/** A supervisor of real worker processes (workerProcess) whose queue depth is read from the `backlog` queues. */
+async function superviseRealWorkers(settings: Omit<SupervisorSettings, 'port'>, logger: Logger): Promise<Supervisor> {
+  supervisor = await new Supervisor({
+    settings: { ...settings, port: 0 },
+    depth: sqsDepthSource(clients.sqs, backlog.tierQueueUrl),
+    worker: workerProcess(),
+    workerStopTimeoutMs: 10_000,
+    logger,
+  }).start();
+  return supervisor;
 }
 
 /** Real `workers/transcode/main.ts` processes on the worker prefix's queues. */

@@ -53,6 +53,9 @@ export class Supervisor {
   private failedStarts = 0;
   private startsBlockedUntil = 0;
   private exitedUnexpectedly = 0;
+  /** Standbys in a row that died before they were ready, and when the next may be started: they block nothing else. */
+  private standbyFailures = 0;
+  private standbysBlockedUntil = 0;
 
   constructor(opts: SupervisorOptions) {
     this.opts = opts;
@@ -60,10 +63,14 @@ export class Supervisor {
       ...opts.worker,
       logger: opts.logger,
       onUnexpectedExit: (worker, exit) => this.onUnexpectedExit(worker, exit),
-      onStateChange: () => {
-        this.failedStarts = 0;
+      onStateChange: (_worker, first) => {
+        if (first) this.failedStarts = 0;
         this.countWorkers();
         if (this.allFull()) this.pollSoon();
+      },
+      onStandbyReady: () => {
+        this.standbyFailures = 0;
+        this.countWorkers();
       },
     });
   }
@@ -104,7 +111,7 @@ export class Supervisor {
       clearTimeout(this.timer);
       this.abort.abort();
       await this.running;
-      this.opts.logger.info({ workers: this.pool.running.length }, 'supervisor stopping its workers');
+      this.opts.logger.info({ workers: this.pool.running.length, standby: this.pool.standbys.length }, 'supervisor stopping its workers');
       await this.pool.stopAll(this.opts.workerStopTimeoutMs);
       await this.server?.close();
       this.opts.logger.info('supervisor stopped');
@@ -198,7 +205,7 @@ export class Supervisor {
       }
       this.log(decision, depth, running.length, busy);
       this.act(decision, running);
-      if (now >= this.startsBlockedUntil) this.keepStandbys();
+      this.keepStandbys(now >= this.startsBlockedUntil && now >= this.standbysBlockedUntil);
       this.updateMetrics(decision, depth);
       if (!blocked) this.exitedUnexpectedly = 0;
       return nextInMs;
@@ -214,7 +221,7 @@ export class Supervisor {
       this.metrics.scaled('up');
     } else if (decision.action === 'down') {
       // The newest idle workers go first; the longest-running ones stay warm.
-      const idle = running.filter((w) => !WorkerPool.isBusy(w)).sort((a, b) => b.startedAt - a.startedAt);
+      const idle = running.filter((w) => !WorkerPool.isBusy(w)).sort((a, b) => (b.activeSince ?? 0) - (a.activeSince ?? 0));
       for (const worker of idle.slice(0, decision.count)) this.pool.stop(worker);
       this.metrics.scaled('down');
     }
@@ -224,11 +231,11 @@ export class Supervisor {
    * Up to `standbyWorkers` processes started ahead, ready to take jobs the moment a scale-up asks for them,
    * while the maximum leaves room for them to be needed.
    */
-  private keepStandbys(): void {
+  private keepStandbys(mayStart: boolean): void {
     const { standbyWorkers, maxWorkers } = this.opts.settings;
     const wanted = Math.max(0, Math.min(standbyWorkers, maxWorkers - this.pool.running.length));
     const standbys = this.pool.standbys.sort((a, b) => b.startedAt - a.startedAt);
-    for (let n = standbys.length; n < wanted; n++) this.pool.startStandby();
+    if (mayStart) for (let n = standbys.length; n < wanted; n++) this.pool.startStandby();
     for (const surplus of standbys.slice(0, Math.max(0, standbys.length - wanted))) this.pool.stop(surplus);
   }
 
@@ -280,10 +287,18 @@ export class Supervisor {
     this.metrics.restarted();
     this.countWorkers();
     if (this.stopping) return;
+    if (worker.standby !== undefined) {
+      // Only the next standby waits: a standby that will not start must not hold back scaling up.
+      this.standbyFailures++;
+      const backoffMs = restartBackoffMs(this.standbyFailures);
+      this.standbysBlockedUntil = Date.now() + backoffMs;
+      this.opts.logger.error({ workerPid: worker.pid, ...exit, nextStandbyAfterMs: backoffMs }, 'standby worker exited unexpectedly');
+      return;
+    }
     this.exitedUnexpectedly++;
     // A worker that never reported did not get going (bad config, missing queues): back off before the next.
     this.failedStarts = worker.state === undefined ? this.failedStarts + 1 : 0;
-    const backoffMs = this.failedStarts === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, 1000 * 2 ** (this.failedStarts - 1));
+    const backoffMs = restartBackoffMs(this.failedStarts);
     this.startsBlockedUntil = Date.now() + backoffMs;
     this.opts.logger.error({ workerPid: worker.pid, ...exit, nextStartAfterMs: backoffMs }, 'worker exited unexpectedly');
     this.poll();
@@ -291,3 +306,6 @@ export class Supervisor {
 }
 
 const workers = (n: number) => plural(n, 'worker');
+
+/** 0 after no failure, then 1 s, 2 s, 4 s … up to MAX_RESTART_BACKOFF_MS. */
+const restartBackoffMs = (failures: number) => (failures === 0 ? 0 : Math.min(MAX_RESTART_BACKOFF_MS, 1000 * 2 ** (failures - 1)));

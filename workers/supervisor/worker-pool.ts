@@ -10,6 +10,8 @@ export interface WorkerState {
 export interface WorkerProcess {
   readonly pid: number | undefined;
   readonly startedAt: number;
+  /** When it started polling, or was asked to (epoch ms); undefined while it stands by. */
+  activeSince: number | undefined;
   /** The last report; undefined until the worker has reported once. */
   state: WorkerState | undefined;
   /** SIGTERM sent by the pool: this worker is on its way out and no longer counts. */
@@ -39,8 +41,10 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** A worker exited without being asked to. */
   onUnexpectedExit: (worker: WorkerProcess, exit: WorkerExit) => void;
-  /** A worker reported a new state. */
-  onStateChange?: (worker: WorkerProcess) => void;
+  /** A worker reported a new state; `first`: its first report (it got going). */
+  onStateChange?: (worker: WorkerProcess, first: boolean) => void;
+  /** A standby worker is ready to be activated. */
+  onStandbyReady?: (worker: WorkerProcess) => void;
 }
 
 /**
@@ -51,6 +55,8 @@ export interface WorkerPoolOptions {
 export class WorkerPool {
   private readonly opts: WorkerPoolOptions;
   private readonly workers = new Set<WorkerProcess>();
+  /** Standbys activated while still starting: told to go as soon as they say they are ready. */
+  private readonly goWhenReady = new Set<WorkerProcess>();
   private readonly killAllOnExit = () => {
     for (const worker of this.workers) worker.child.kill('SIGTERM');
   };
@@ -76,19 +82,33 @@ export class WorkerPool {
     return worker.state === undefined || worker.state.busy > 0;
   }
 
-  /** A worker that polls: a ready standby activated at once if there is one, else a new process. */
+  /**
+   * A worker that polls: a standby activated if there is one (a ready one at once, one still starting as
+   * soon as it is ready, which is still sooner than a new process), else a new process.
+   */
   start(): WorkerProcess {
-    const standby = this.standbys.find((w) => w.standby === 'ready');
+    const alive = this.standbys.filter((w) => w.child.connected && w.child.exitCode === null && w.child.signalCode === null);
+    const standby = alive.find((w) => w.standby === 'ready') ?? alive.find((w) => w.standby === 'starting');
     if (!standby) return this.fork(false);
+    const ready = standby.standby === 'ready';
     standby.standby = undefined;
-    standby.child.send({ type: 'reelay.worker.go' });
-    this.opts.logger.info({ workerPid: standby.pid, standbyMs: Date.now() - standby.startedAt }, 'standby worker activated');
+    standby.activeSince = Date.now();
+    if (ready) this.go(standby);
+    else this.goWhenReady.add(standby);
+    this.opts.logger.info({ workerPid: standby.pid, standbyMs: Date.now() - standby.startedAt, ready }, 'standby worker activated');
     return standby;
   }
 
   /** A worker that gets ready and then waits for `start()` to activate it. */
   startStandby(): WorkerProcess {
     return this.fork(true);
+  }
+
+  private go(worker: WorkerProcess): void {
+    // A standby that died meanwhile: its exit is handled as any worker's that never reported.
+    worker.child.send({ type: 'reelay.worker.go' }, (err) => {
+      if (err) this.opts.logger.warn({ err, workerPid: worker.pid }, 'could not activate a standby worker');
+    });
   }
 
   private fork(standby: boolean): WorkerProcess {
@@ -105,6 +125,7 @@ export class WorkerPool {
     const worker: WorkerProcess = {
       pid: child.pid,
       startedAt: Date.now(),
+      activeSince: standby ? undefined : Date.now(),
       state: undefined,
       stopping: false,
       standby: standby ? 'starting' : undefined,
@@ -115,19 +136,23 @@ export class WorkerPool {
 
     child.on('message', (message) => {
       if (isStandbyReady(message)) {
-        if (worker.standby !== 'starting') return;
-        worker.standby = 'ready';
-        this.opts.onStateChange?.(worker);
+        if (this.goWhenReady.delete(worker)) this.go(worker);
+        else if (worker.standby === 'starting') {
+          worker.standby = 'ready';
+          this.opts.onStandbyReady?.(worker);
+        }
         return;
       }
       const state = parseState(message);
       if (!state) return;
+      const first = worker.state === undefined;
       worker.state = state;
-      this.opts.onStateChange?.(worker);
+      this.opts.onStateChange?.(worker, first);
     });
     child.on('error', (err) => logger.error({ err, workerPid: child.pid }, 'worker process error'));
     child.once('exit', (code, signal) => {
       this.workers.delete(worker);
+      this.goWhenReady.delete(worker);
       markExited();
       const exit = { code, signal, livedMs: Date.now() - worker.startedAt };
       if (worker.stopping) logger.info({ workerPid: child.pid, ...exit }, 'worker stopped');

@@ -63,7 +63,7 @@ await runRole('worker', async ({ config, logger }) => {
     reportState(0, config.worker.concurrency);
   };
   if (goSignal) {
-    process.send?.({ type: 'reelay.worker.standby' });
+    if (process.connected) process.send?.({ type: 'reelay.worker.standby' });
     logger.debug('standing by until the supervisor needs this worker');
     void goSignal.then(go);
   } else go();
