@@ -8,7 +8,7 @@ import type { Cleanup } from './cleanup.ts';
 
 /** The API key of this run: the API needs `Authorization: Bearer <key>` on every route but /healthz. */
 export const BENCH_API_KEY = randomBytes(24).toString('hex');
-/** REELAY_SECRETS_KEY of this run (required with API keys). */
+/** REELAY_SECRETS_KEY of this run: webhook signing secrets are sealed with it, as in a keyed deployment. */
 export const BENCH_SECRETS_KEY = randomBytes(32).toString('hex');
 
 /** A resource prefix no other run shares, e.g. `bench-transcode-m3x9k2-a1b2c3`. */
