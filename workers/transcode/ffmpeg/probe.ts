@@ -119,12 +119,26 @@ export async function probeMedia(
 ): Promise<ProbeResult> {
   const hardening = untrusted ? INPUT_HARDENING : ['-protocol_whitelist', 'file'];
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...hardening, '-i', fileInput(file)];
-  const { stdout } = await runProbe(ffprobePath, args, { signal, timeoutMs }).catch(async (err: ProbeFailure) => {
-    throw await explainProbeFailure(file, err);
-  });
-  const raw = JSON.parse(stdout) as RawProbe;
-  const packets = scan ? await scanPackets(file, { ffprobePath, signal, timeoutMs: timeoutMs * 4 }) : undefined;
-  return parseProbe(raw, packets);
+  // The packet scan runs beside the header probe (each is mostly ffprobe starting up and reading the file),
+  // and is stopped if the header probe refuses the file.
+  const stopScan = new AbortController();
+  const scanning = scan
+    ? scanPackets(file, {
+        ffprobePath,
+        signal: signal ? AbortSignal.any([signal, stopScan.signal]) : stopScan.signal,
+        timeoutMs: timeoutMs * 4,
+      })
+    : undefined;
+  try {
+    const { stdout } = await runProbe(ffprobePath, args, { signal, timeoutMs }).catch(async (err: ProbeFailure) => {
+      throw await explainProbeFailure(file, err);
+    });
+    const raw = JSON.parse(stdout) as RawProbe;
+    return parseProbe(raw, await scanning);
+  } finally {
+    stopScan.abort();
+    await scanning;
+  }
 }
 
 interface ProbeFailure extends Error {
