@@ -228,9 +228,12 @@ function runThroughput(ctx: RunContext, settings: SupervisorSettings): Promise<{
     );
     const load = new LoadWindow();
     const cpuBefore = { bench: process.cpuUsage(), emulator: cpuSeconds(emulator.pid) };
-    const workerCpuBefore = new Map(supervisor.workers.map((w) => [w.pid!, cpuSecondsWithReapedChildren(w.pid!)]));
+    // Standbys too: one activated mid-burst counts from here, not with its start-up before the burst.
+    const workerCpuBefore = new Map(
+      [...supervisor.workers, ...supervisor.standbys].map((w) => [w.pid!, cpuSecondsWithReapedChildren(w.pid!)]),
+    );
     const sentAt = await jobs.send(prepared);
-    // A worker the supervisor adds mid-burst is counted from 0 (it did nothing before); sampled until the end, while it lives.
+    // A worker the supervisor forks mid-burst is counted from 0 (it did nothing before); sampled until the end, while it lives.
     const lastCpu = new Map(workerCpuBefore);
     const sampler = setInterval(() => {
       for (const w of supervisor.workers) if (w.pid) lastCpu.set(w.pid, cpuSecondsWithReapedChildren(w.pid) || (lastCpu.get(w.pid) ?? 0));
