@@ -3,9 +3,9 @@
  *
  *   node bench/event-latency.ts [--events 300] [--gap-ms 10]
  *
- * The embedded emulator runs as its own process (infra/emulator-main.ts, a
+ * The embedded emulator runs as its own process (bench/lib/emulator.ts, a
  * fresh data dir); this process provisions a unique prefix, runs one API
- * instance with its realtime gateway and one SSE client on `GET /v1/events`,
+ * instance (api/start-api.ts) with its realtime gateway and one SSE client on `GET /v1/events`,
  * and one subscriber (its own queue, long-polling like the notifier). It then
  * publishes `--events` events one at a time through the real EventPublisher
  * and times, from just before each SNS Publish call:
@@ -16,30 +16,23 @@
  * on stderr. `runEventLatency` and `renderEventLatency` are what `npm run bench`
  * needs to run it as one of its sections.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createApp } from '../api/app.ts';
-import { startEventFeatures } from '../api/event-features.ts';
-import { Ingest } from '../api/ingest.ts';
-import { startApiServer } from '../api/server.ts';
-import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
+import { startApi } from '../api/start-api.ts';
 import { loadConfig } from '../core/config.ts';
 import { EventPublisher, eventFromSqsBody, makeEvent } from '../core/events.ts';
 import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { resolveResources } from '../core/resources.ts';
-import { PendingJobs } from '../core/pending-jobs.ts';
-import { StatusStore } from '../core/status-store.ts';
-import { ensureSubscriberQueue, provision } from '../infra/provision.ts';
+import { ensureSubscriberQueue } from '../infra/provision.ts';
 import { SseClient } from '../test/support/sse-client.ts';
 import { QueueConsumer } from '../core/queue-consumer.ts';
+import { withCleanup } from './lib/cleanup.ts';
+import { startEmulatorProcess } from './lib/emulator.ts';
+import { provisionedClients, uniquePrefix } from './lib/reelay-setup.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOST_AFTER_MS = 5000;
 
 const progress = (message: string) => process.stderr.write(`event-latency: ${message}\n`);
@@ -64,17 +57,6 @@ export interface EventLatencyResult {
   toSse: LatencySummary;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -92,68 +74,24 @@ function summarise(values: number[]): LatencySummary {
 }
 
 export async function runEventLatency({ events: count, gapMs }: { events: number; gapMs: number }): Promise<EventLatencyResult> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'reelay-bench-events-'));
-  const port = await freePort();
-  const emulator = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'infra/emulator-main.ts')], {
-    env: { ...process.env, REELAY_EMULATOR_PORT: String(port), REELAY_DATA_DIR: dataDir, REELAY_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const cleanups: (() => Promise<void>)[] = [];
-  try {
-    const endpoint = `http://127.0.0.1:${port}`;
-    await waitUntil('the emulator', async () => (await fetch(endpoint).catch(() => undefined)) !== undefined, 30_000);
-    const prefix = `bench-ev-${Math.random().toString(16).slice(2, 8)}`;
+  return withCleanup(async (cleanup) => {
+    const { endpoint } = await startEmulatorProcess(cleanup);
+    const prefix = uniquePrefix('ev');
     const config = loadConfig({ AWS_ENDPOINT_URL: endpoint, REELAY_PREFIX: prefix, REELAY_POLL_WAIT_SECONDS: '20', PORT: '0' });
     const logger = silentLogger();
-    const clients = createAwsClients(config.aws);
-    cleanups.push(async () => destroyAwsClients(clients));
-    await provision(clients, { prefix, region: config.aws.region, visibilityTimeoutSeconds: 60, maxAttempts: 3 }, logger);
+    const clients = await provisionedClients(cleanup, config, logger);
     const resources = await resolveResources(clients, prefix);
     const publisher = new EventPublisher(clients.sns, resources);
 
     // The API instance with its realtime gateway, and one SSE client on it.
-    const store = new StatusStore(clients.s3, resources.names.mediaBucket);
-    const queueUrls = resources.tierQueueUrl;
-    const pendingJobs = new PendingJobs({
-      s3: clients.s3,
-      sqs: clients.sqs,
-      mediaBucket: resources.names.mediaBucket,
-      queueUrls,
-      store,
-      logger,
-    });
-    const ingest = new Ingest({
-      pendingJobs,
-      s3: clients.s3,
-      sqs: clients.sqs,
-      store,
-      events: publisher,
-      rawBucket: resources.names.rawBucket,
-      queueUrls,
-      logger,
-    });
-    const features = await startEventFeatures({ clients, resources, config, events: publisher, logger });
-    const app = createApp({
-      ingest,
-      store,
-      s3: clients.s3,
-      mediaBucket: resources.names.mediaBucket,
-      api: config.api,
-      logger,
-      ...features.deps,
-    });
-    const server = await startApiServer(app, { ...config.api, host: '127.0.0.1', port: 0 });
-    cleanups.unshift(async () => {
-      const closed = server.close();
-      await features.stop();
-      await closed;
-    });
+    const api = await startApi({ config, clients, resources, logger, listen: { host: '127.0.0.1', port: 0 } });
+    cleanup.defer('stop the API', () => api.stop());
     const sseAt = new Map<string, number>();
-    const sse = await SseClient.connect(`${server.url}/v1/events?type=video.processing`);
+    const sse = await SseClient.connect(`${api.url}/v1/events?type=video.processing`);
     sse.onEvent = (event) => {
       if (event.id) sseAt.set(event.id, performance.now());
     };
-    cleanups.unshift(() => sse.close());
+    cleanup.defer('close the SSE client', () => sse.close());
 
     // A subscriber with its own queue, long-polling like the notifier.
     const subscriberAt = new Map<string, number>();
@@ -171,7 +109,7 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
         subscriberAt.set(eventFromSqsBody(message.Body ?? '').id, performance.now());
       },
     }).start();
-    cleanups.unshift(() => consumer.stop());
+    cleanup.defer('stop the subscriber', () => consumer.stop());
 
     const videoId = newVideoId();
     const event = (attempt: number) =>
@@ -217,12 +155,7 @@ export async function runEventLatency({ events: count, gapMs }: { events: number
       toSubscriber: summarise(toSubscriber),
       toSse: summarise(toSse),
     };
-  } finally {
-    for (const cleanup of cleanups) await cleanup().catch((err: unknown) => progress(`clean-up: ${(err as Error).message}`));
-    emulator.kill('SIGTERM');
-    await new Promise((resolve) => emulator.once('exit', resolve));
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 export function renderEventLatency(result: EventLatencyResult): string {
