@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 import { WebhookReceiver } from './support/webhook-receiver.ts';
+import { spawnRole, type RoleProcess } from './support/role-process.ts';
 
 /**
  * Every long-running role serves Prometheus metrics (prom-client): the API on
@@ -15,39 +15,29 @@ import { WebhookReceiver } from './support/webhook-receiver.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const clip = path.join(root, 'samples/small-480p.mkv');
 
-interface RoleProcess {
-  child: ChildProcess;
+interface MetricsRole extends RoleProcess {
+  /** The URL of its /metrics, from the log line that announces it. */
   metricsUrl: Promise<string>;
-  output(): string;
 }
 
-function spawnRole(stack: TestStack, script: string, env: Record<string, string>): RoleProcess {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(root, script)], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ENDPOINT_URL: stack.config.aws.endpoint,
-      REELAY_PREFIX: stack.config.prefix,
-      REELAY_POLL_WAIT_SECONDS: '1',
-      REELAY_LOG_FORMAT: 'json',
-      // The stack's key: the dispatcher decrypts the webhook secrets the API stored with it.
-      ...(stack.config.secretsKey ? { REELAY_SECRETS_KEY: stack.config.secretsKey.toString('hex') } : {}),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function spawnMetricsRole(stack: TestStack, script: string, env: Record<string, string>): MetricsRole {
+  const role = spawnRole(stack, script, {
+    REELAY_LOG_FORMAT: 'json',
+    // The stack's key: the dispatcher decrypts the webhook secrets the API stored with it.
+    ...(stack.config.secretsKey ? { REELAY_SECRETS_KEY: stack.config.secretsKey.toString('hex') } : {}),
+    ...env,
   });
-  let output = '';
   const metricsUrl = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const line = output.split('\n').find((l) => l.includes('"serving Prometheus metrics"'));
+    role.child.stdout!.on('data', () => {
+      const line = role
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"serving Prometheus metrics"'));
       if (line) resolve((JSON.parse(line) as { metrics: string }).metrics);
     });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
+    void role.exited.then((code) => reject(new Error(`${script} exited with ${code}: ${role.output()}`)));
   });
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  return { child, metricsUrl, output: () => output };
+  return { ...role, metricsUrl };
 }
 
 async function scrape(url: string, init?: RequestInit): Promise<string> {
@@ -70,18 +60,18 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 let stack: TestStack;
 let receiver: WebhookReceiver;
-const roles: RoleProcess[] = [];
-let worker: RoleProcess;
-let webhooks: RoleProcess;
-let notifier: RoleProcess;
+const roles: MetricsRole[] = [];
+let worker: MetricsRole;
+let webhooks: MetricsRole;
+let notifier: MetricsRole;
 
 beforeAll(async () => {
   stack = await startTestStack({ withWorker: false, withNotifier: false, env: { REELAY_WEBHOOK_ALLOW_PRIVATE: 'true' } });
   receiver = await new WebhookReceiver().start();
   const common = { REELAY_WEBHOOK_ALLOW_PRIVATE: 'true', REELAY_X264_PRESET: 'ultrafast', REELAY_FFMPEG_NICENESS: '0' };
-  worker = spawnRole(stack, 'workers/transcode/main.ts', { ...common, REELAY_WORKER_METRICS_PORT: '0' });
-  webhooks = spawnRole(stack, 'workers/webhooks/main.ts', { ...common, REELAY_WEBHOOKS_METRICS_PORT: '0' });
-  notifier = spawnRole(stack, 'workers/notifier/main.ts', { ...common, REELAY_NOTIFIER_METRICS_PORT: '0' });
+  worker = spawnMetricsRole(stack, 'workers/transcode/main.ts', { ...common, REELAY_WORKER_METRICS_PORT: '0' });
+  webhooks = spawnMetricsRole(stack, 'workers/webhooks/main.ts', { ...common, REELAY_WEBHOOKS_METRICS_PORT: '0' });
+  notifier = spawnMetricsRole(stack, 'workers/notifier/main.ts', { ...common, REELAY_NOTIFIER_METRICS_PORT: '0' });
   roles.push(worker, webhooks, notifier);
   await Promise.all(roles.map((r) => r.metricsUrl));
 });

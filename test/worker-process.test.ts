@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
-import { spawnWorker, type WorkerProcess } from './support/worker-process.ts';
+import { spawnWorker, type RoleProcess } from './support/role-process.ts';
 
 /**
  * Workers as real processes: killed with SIGKILL, stopped with SIGTERM, and
@@ -21,7 +21,7 @@ const FAST = { REELAY_X264_PRESET: 'ultrafast' };
 
 let stack: TestStack;
 let scratch: string;
-const workers: WorkerProcess[] = [];
+const workers: RoleProcess[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({ withWorker: false, env: VISIBILITY });
@@ -40,7 +40,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-function worker(name: string, env: Record<string, string>): WorkerProcess {
+function worker(name: string, env: Record<string, string>): RoleProcess {
   const w = spawnWorker(stack, { ...VISIBILITY, REELAY_TMP_DIR: path.join(scratch, name), ...env });
   workers.push(w);
   return w;
