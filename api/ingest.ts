@@ -3,6 +3,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { cleanFilename } from '../core/client-text.ts';
 import { HttpProblem } from '../core/errors.ts';
+import { describeS3Failure } from '../core/s3-multipart.ts';
 import { makeEvent, type EventPublisher } from '../core/events.ts';
 import { newVideoId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
@@ -105,7 +106,7 @@ export class Ingest {
       if (file.errored instanceof HttpProblem) throw file.errored;
       // The request body failed (the client went away, or stalled past the idle timeout): its fault, not ours.
       if (file.errored) throw new HttpProblem(400, 'Bad Request', 'the upload stopped before the whole file arrived', { cause: err });
-      throw new HttpProblem(503, 'Service Unavailable', `storing the upload failed: ${(err as Error).message}`, { cause: err });
+      throw new HttpProblem(503, 'Service Unavailable', `storing the upload failed: ${describeS3Failure(err)}`, { cause: err });
     }
     return { id, key, bytes: file.bytes, info };
   }

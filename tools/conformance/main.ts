@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,17 +7,19 @@ import { createLogger } from '../../core/logger.ts';
 import { locateFfmpeg } from '../../workers/transcode/ffmpeg/locate.ts';
 import { checkRendition, checkThumbnail, type SourceFacts } from './checks.ts';
 import { startEmbeddedStack } from './embedded-stack.ts';
+import { writeGeneratedCorpus } from './generated.ts';
 import { expectedOutcomes, readManifest } from './manifest.ts';
 import { formatTable, type Row } from './report.ts';
 
 /**
- * `npm run conformance -- DIR [--api URL] [--key KEY] [--json FILE] [--timeout SECONDS]`
+ * `npm run conformance -- DIR [--generated] [--api URL] [--key KEY] [--json FILE] [--timeout SECONDS]`
  *
  * "Will my files work?": uploads every file of DIR through the real pipeline (an embedded
  * stack in this process, or a running one with --api), waits for each to end, checks every
  * output of a ready video like a strict client would, prints a table and writes JSON. With a
  * `manifest.tsv` (filename + expected columns) in DIR, an outcome other than the expected one,
- * a failed check, or a failure that took more than one attempt exits 1.
+ * a failed check, or a failure that took more than one attempt exits 1. `--generated` adds the
+ * files of generated.ts (made with ffmpeg's test sources: what the corpus lacks) to DIR's.
  */
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,11 +29,14 @@ const { values, positionals } = parseArgs({
     json: { type: 'string', default: 'conformance.json' },
     timeout: { type: 'string', default: '900' },
     'skip-missing': { type: 'boolean', default: false },
+    generated: { type: 'boolean', default: false },
   },
 });
 const dir = positionals[0];
 if (!dir) {
-  process.stderr.write('usage: npm run conformance -- DIR [--api URL] [--key KEY] [--json FILE] [--timeout SECONDS] [--skip-missing]\n');
+  process.stderr.write(
+    'usage: npm run conformance -- DIR [--generated] [--api URL] [--key KEY] [--json FILE] [--timeout SECONDS] [--skip-missing]\n',
+  );
   process.exit(2);
 }
 if (!existsSync(dir)) {
@@ -45,15 +50,27 @@ if (!existsSync(dir)) {
 
 // The worker's own log lines (failures included) would drown the table: LOG_LEVEL=info shows them.
 const logger = createLogger('conformance', process.env.LOG_LEVEL ?? 'fatal');
-const manifest = await readManifest(dir);
-const files = (await readdir(dir))
-  .filter((f) => !f.startsWith('.') && !['manifest.tsv', 'README.md'].includes(f) && !/\.(png|md|tsv|json)$/i.test(f))
-  .sort();
 const stack = values.api ? undefined : await startEmbeddedStack(logger);
 const baseUrl = values.api ?? stack!.baseUrl;
 const binaries = stack?.binaries ?? locateFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, ffprobePath: process.env.FFPROBE_PATH });
 const headers: Record<string, string> = values.key ? { authorization: `Bearer ${values.key}` } : {};
 const work = await mkdtemp(path.join(tmpdir(), 'reelay-conformance-out-'));
+const dirs = [dir];
+if (values.generated) {
+  const generated = path.join(work, 'generated');
+  await mkdir(generated);
+  process.stdout.write('conformance: generating the files the corpus lacks (generated.ts)\n');
+  await writeGeneratedCorpus(binaries.ffmpeg.path, generated);
+  dirs.push(generated);
+}
+const manifest = new Map<string, string>();
+const files: { dir: string; file: string }[] = [];
+for (const d of dirs) {
+  for (const [file, expected] of await readManifest(d)) manifest.set(file, expected);
+  for (const file of (await readdir(d)).sort())
+    if (!file.startsWith('.') && !['manifest.tsv', 'README.md'].includes(file) && !/\.(png|md|tsv|json)$/i.test(file))
+      files.push({ dir: d, file });
+}
 // Ctrl-C: stop the embedded worker (and its ffmpeg) and the emulator before leaving.
 process.once('SIGINT', () => {
   process.stderr.write('conformance: interrupted; stopping\n');
@@ -62,11 +79,13 @@ process.once('SIGINT', () => {
 const deadline = Date.now() + Number(values.timeout) * 1000;
 
 try {
-  process.stdout.write(`conformance: ${files.length} files from ${dir} through ${values.api ? baseUrl : 'an embedded stack'}\n`);
+  process.stdout.write(
+    `conformance: ${files.length} files from ${dirs.join(' and ')} through ${values.api ? baseUrl : 'an embedded stack'}\n`,
+  );
   const uploads: { file: string; id?: string; error?: string; started: number }[] = [];
-  for (const file of files) {
+  for (const { dir: from, file } of files) {
     const started = Date.now();
-    const full = path.join(dir, file);
+    const full = path.join(from, file);
     if (!(await stat(full)).isFile()) continue;
     const res = await fetch(`${baseUrl}/v1/videos?priority=normal&title=${encodeURIComponent(file)}`, {
       method: 'POST',

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../../core/cache-control.ts';
 import { TransientJobError } from '../../core/errors.ts';
+import { describeS3Failure, OUTPUT_PART_BYTES } from '../../core/s3-multipart.ts';
 import { outputKey } from '../../core/status-store.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -65,7 +66,7 @@ export async function uploadOutputs({
           ContentType: contentTypeOf(file),
           CacheControl: PRIVATE_OUTPUT_CACHE_CONTROL,
         },
-        partSize: 16 * 1024 * 1024,
+        partSize: OUTPUT_PART_BYTES,
         queueSize: 2,
         leavePartsOnError: false,
       });
@@ -81,7 +82,7 @@ export async function uploadOutputs({
     await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, uploadNext));
   } catch (err) {
     abortAll();
-    throw new TransientJobError(`could not upload the outputs: ${(err as Error).message}`, { cause: err });
+    throw new TransientJobError(`could not upload the outputs: ${describeS3Failure(err)}`, { cause: err });
   } finally {
     signal.removeEventListener('abort', abortAll);
   }
