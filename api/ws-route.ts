@@ -24,6 +24,15 @@ export interface WsRouteDeps {
 }
 
 export const DEFAULT_WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Subscriptions one connection may hold: each is checked against every event this process receives. */
+export const MAX_SUBSCRIPTIONS = 100;
+/**
+ * Client messages: a burst of this many, then this many a second (a token bucket). A client subscribing to
+ * its hundred channels at once fits; a flood of tiny frames is closed with 1008 instead of being parsed and
+ * answered without end.
+ */
+export const MESSAGE_BURST = 200;
+export const MESSAGES_PER_SECOND = 20;
 /** RFC 6455 close codes used here. */
 export const CLOSE = { goingAway: 1001, policy: 1008, tryAgainLater: 1013 } as const;
 
@@ -41,8 +50,10 @@ const targetKey = (t: Target) => ('videoId' in t ? `video:${t.videoId}` : 'chann
  * One WebSocket connection's subscriptions. Every event this API process
  * receives (the hub) is checked against the connection's base filter (tenant,
  * the reach of a `watch` token, the query's `type`) and then against its
- * subscriptions. A client whose unsent data grows past the bound is closed
- * with 1013 rather than buffered without end.
+ * subscriptions. A client whose unsent data (events and replies) grows past
+ * the bound is closed with 1013 rather than buffered without end; one that
+ * sends faster than the message rate is closed with 1008; subscriptions are
+ * capped (MAX_SUBSCRIPTIONS).
  */
 class WsConnection implements HubListener {
   private readonly subscriptions = new Map<string, EventFilter>();
@@ -52,6 +63,8 @@ class WsConnection implements HubListener {
   private readonly hub: EventHub;
   private readonly maxBufferedBytes: number;
   private closed = false;
+  private allowance = MESSAGE_BURST;
+  private lastMessageAt = performance.now();
 
   constructor({
     base,
@@ -99,8 +112,23 @@ class WsConnection implements HubListener {
     this.closed = true;
   }
 
+  /** Whether one more client message fits the rate (MESSAGE_BURST, then MESSAGES_PER_SECOND). */
+  private withinRate(): boolean {
+    const now = performance.now();
+    this.allowance = Math.min(MESSAGE_BURST, this.allowance + ((now - this.lastMessageAt) / 1000) * MESSAGES_PER_SECOND);
+    this.lastMessageAt = now;
+    if (this.allowance < 1) return false;
+    this.allowance -= 1;
+    return true;
+  }
+
   /** Handles one client message; answers `subscribed` / `unsubscribed`, or `error` saying what was wrong. */
   message(text: string): void {
+    if (this.closed) return;
+    if (!this.withinRate()) {
+      this.close(CLOSE.policy, `too many messages: at most ${MESSAGES_PER_SECOND} a second`);
+      return;
+    }
     let parsed: { type: 'subscribe' | 'unsubscribe'; t: Target };
     try {
       const { type, ...rest } = clientMessage.parse(JSON.parse(text)) as { type: 'subscribe' | 'unsubscribe' };
@@ -117,6 +145,10 @@ class WsConnection implements HubListener {
     if (type === 'unsubscribe') {
       this.subscriptions.delete(key);
       this.reply({ type: 'unsubscribed', ...t });
+      return;
+    }
+    if (!this.subscriptions.has(key) && this.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+      this.reply({ type: 'error', message: `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection; unsubscribe first`, ...t });
       return;
     }
     const filter = this.narrow(t);
@@ -148,11 +180,12 @@ class WsConnection implements HubListener {
   }
 
   private reply(message: Record<string, unknown>): void {
-    if (!this.closed) this.ws.send(JSON.stringify(message));
+    if (!this.closed) this.send(message);
   }
 
-  private send(event: ReelayEvent): void {
-    this.ws.send(JSON.stringify(event));
+  /** Every frame to the client, replies and events alike, counts against the buffer bound. */
+  private send(message: ReelayEvent | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(message));
     const raw = this.ws.raw as { bufferedAmount?: number } | undefined;
     if ((raw?.bufferedAmount ?? 0) > this.maxBufferedBytes) {
       this.close(CLOSE.tryAgainLater, 'too far behind: reconnect and subscribe again');
