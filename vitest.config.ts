@@ -9,6 +9,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration files each start their own emulator and ffmpeg processes; two at a time suits 2 cores.
     maxWorkers: 2,
+    // The embedded emulator uses node:sqlite: without this every test process printed its ExperimentalWarning.
+    execArgv: ['--disable-warning=ExperimentalWarning'],
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -82,6 +82,9 @@ export class BarsDisplay implements Display {
   }
 
   stop(): void {
+    // cli-progress writes logged lines only on its next redraw, and stop() does not redraw: without this,
+    // the result of the file that finished last was never shown (#23 item 14).
+    this.bars.update();
     this.bars.stop();
   }
 }

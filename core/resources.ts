@@ -99,8 +99,14 @@ export async function resolveResources(clients: { sqs: SQSClient; sns: SNSClient
     ]);
     return { names, tierQueueUrl, tierDlqUrl, videoTopicArn, liveTopicArn };
   } catch (err) {
-    throw new Error(`reelay resources with prefix "${prefix}" are missing (run \`npm run provision\`): ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ResourcesMissingError(prefix, err);
+  }
+}
+
+/** The queues and topics of `prefix` could not be found (not provisioned, or the wrong endpoint or credentials). */
+export class ResourcesMissingError extends Error {
+  override name = 'ResourcesMissingError';
+  constructor(prefix: string, cause: unknown) {
+    super(`reelay resources with prefix "${prefix}" are missing (run \`npm run provision\`): ${(cause as Error).message}`, { cause });
   }
 }

@@ -1,5 +1,6 @@
 import { loadConfigOrExit, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { ResourcesMissingError } from './resources.ts';
 
 /** Where a role's AWS calls go, for its first log line; without AWS_ENDPOINT_URL, where the local stack would be. */
 export function describeEndpoint(config: Pick<Config, 'aws' | 'emulatorPort'>): string {
@@ -78,7 +79,12 @@ export async function runRole(
   try {
     running = await start({ config, logger });
   } catch (err) {
-    logger.fatal({ err }, `${role} failed to start`);
+    // The usual cause beside `npm start`: a command run without the endpoint talked to real AWS.
+    const hint =
+      err instanceof ResourcesMissingError && !config.aws.endpoint
+        ? `: no AWS_ENDPOINT_URL is set, so this talked to AWS. For the local stack of \`npm start\`, set AWS_ENDPOINT_URL=http://localhost:${config.emulatorPort}; on AWS, run \`npm run provision\` first`
+        : '';
+    logger.fatal({ err }, `${role} failed to start${hint}`);
     process.exit(1);
   }
   if (stopWhenStarted) shutdown(stopWhenStarted);

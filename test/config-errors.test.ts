@@ -26,11 +26,11 @@ const BAD: Record<string, string> = {
   REELAY_SCALE_DOWN_COOLDOWN_SECONDS: '-1',
 };
 
-function run(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(script: string, env: Record<string, string> = BAD): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(root, script)], {
       cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...BAD },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -59,4 +59,19 @@ describe('configuration errors', () => {
       expect(stderr.match(/invalid configuration/g)).toHaveLength(1);
     },
   );
+});
+
+describe('a command beside the local stack run without AWS_ENDPOINT_URL', () => {
+  it('says to set AWS_ENDPOINT_URL for the local stack, not only to provision AWS (#23 item 17)', async () => {
+    // No endpoint and no credentials anywhere: the SDK gives up at once, as it does on a laptop without AWS.
+    const { code, stdout } = await run('workers/transcode/redrive-main.ts', {
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      REELAY_LOG_FORMAT: 'json',
+    });
+    expect(code).toBe(1);
+    const fatal = stdout.split('\n').find((line) => line.includes('"level":"fatal"'));
+    expect(fatal).toContain('set AWS_ENDPOINT_URL=http://localhost:4566');
+  });
 });

@@ -26,7 +26,7 @@ const { values, positionals } = parseArgs({
   options: {
     api: { type: 'string' },
     key: { type: 'string', default: process.env.REELAY_API_KEY },
-    json: { type: 'string', default: 'conformance.json' },
+    json: { type: 'string', default: '.reelay/conformance.json' },
     timeout: { type: 'string', default: '900' },
     'skip-missing': { type: 'boolean', default: false },
     generated: { type: 'boolean', default: false },
@@ -145,6 +145,7 @@ try {
   }
 
   process.stdout.write(`\n${formatTable(rows)}\n`);
+  await mkdir(path.dirname(values.json!), { recursive: true });
   await writeFile(
     values.json!,
     `${JSON.stringify({ dir, api: values.api ?? 'embedded', finishedAt: new Date().toISOString(), rows }, null, 2)}\n`,
