@@ -50,6 +50,7 @@ export class QueueConsumer {
   private readonly consumer: Consumer;
   private receiveFailed = false;
   private started = false;
+  private stopping = false;
 
   constructor(opts: QueueConsumerOptions) {
     this.opts = opts;
@@ -80,6 +81,11 @@ export class QueueConsumer {
       },
     });
     this.consumer.on('error', (err, messages) => {
+      // The poll that stop() aborted (abortOnStop): a clean stop logs no error (#23 item 15).
+      if (this.stopping && messages === undefined) {
+        logger.debug({ err }, 'long poll aborted on stop');
+        return;
+      }
       if (messages === undefined) {
         this.receiveFailed = true;
         logger.error({ err }, 'receive failed; retrying in 1s');
@@ -100,6 +106,7 @@ export class QueueConsumer {
   /** Stops polling; resolves once the poll in flight (not aborted, see above) and the batch in hand are done. */
   async stop(): Promise<void> {
     if (!this.started || !this.consumer.status.isRunning) return;
+    this.stopping = true;
     const stopped = new Promise<void>((resolve) => this.consumer.once('stopped', () => resolve()));
     this.consumer.stop({ abort: this.opts.abortOnStop ?? false });
     await stopped;

@@ -115,4 +115,34 @@ describe('Ctrl-C on npm start', () => {
     second.signalGroup('SIGINT');
     await second.exited;
   }, 400_000);
+
+  it('on an idle stack: every role stops within seconds and nothing logs an error (#23 item 15)', async () => {
+    dir ??= await mkdtemp(path.join(tmpdir(), 'reelay-interrupt-'));
+    const [apiPort, emulatorPort] = [await freePort(), await freePort()];
+    // The local stack's own poll wait (no REELAY_POLL_WAIT_SECONDS), as `npm start` runs it.
+    const idle = npmStart({
+      PORT: String(apiPort),
+      REELAY_EMULATOR_PORT: String(emulatorPort),
+      REELAY_DATA_DIR: path.join(dir, 'idle-data'),
+      REELAY_SUPERVISOR_PORT: '0',
+    });
+    stacks.push(idle);
+    await waitFor(
+      'every role to be up',
+      () => (/webhook dispatcher listening/.test(idle.output()) && /api listening/.test(idle.output())) || undefined,
+      60_000,
+    );
+    idle.signalGroup('SIGINT');
+    await idle.exited;
+    const entries = idle
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { time: string; role: string; level: number | string; msg: string });
+    const at = (msg: RegExp) => Date.parse(entries.find((e) => e.role === 'dev-stack' && msg.test(e.msg))!.time);
+    // Before: roles stopped one after another, each waiting out a 10–20 s long poll (23–41 s in all).
+    expect(at(/^stopped$/) - at(/^stopping the stack/)).toBeLessThan(10_000);
+    const errors = entries.filter((e) => e.level === 50 || e.level === 'error' || e.level === 60 || e.level === 'fatal');
+    expect(errors.map((e) => `${e.role}: ${e.msg}`)).toEqual([]);
+  }, 120_000);
 });

@@ -70,11 +70,10 @@ export class WebhookDispatcher {
     return this;
   }
 
-  /** Stops taking new events, then lets the deliveries in hand finish. Idempotent. */
+  /** Stops taking new events and deliveries, both at once; the ones in hand finish. Idempotent. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      await this.fanOut.stop();
-      await this.deliveries.stop();
+      await Promise.all([this.fanOut.stop(), this.deliveries.stop()]);
     })();
     return this.stopped;
   }
