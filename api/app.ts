@@ -20,7 +20,7 @@ import { channelRateLimit, uploadRateLimit } from './rate-limit.ts';
 import { concurrentUploadLimit } from './concurrency-limit.ts';
 import { requestLog } from './request-log.ts';
 import { videoRoutes } from './videos-routes.ts';
-import type { TokenUses } from './token-uses.ts';
+import type { UploadAdmission } from './upload-admission.ts';
 import type { TokenSigner } from './tokens.ts';
 import { tokenRoutes } from './tokens-routes.ts';
 import { webPageRoutes } from './web-page.ts';
@@ -40,9 +40,10 @@ export interface AppDeps extends Partial<EventFeatureDeps> {
   /** Prometheus metrics: counted on every request and served at GET /metrics; none when absent. */
   metrics?: ApiMetrics;
   logger: Logger;
-  /** Scoped tokens: the signer (absent without REELAY_TOKEN_SECRET) and the record of spent upload tokens. */
+  /** Scoped tokens: the signer (absent without REELAY_TOKEN_SECRET). */
   signer?: TokenSigner | undefined;
-  tokenUses?: TokenUses;
+  /** Who may upload what, for every way of uploading. */
+  admission: UploadAdmission;
   /** Direct-to-S3 uploads (`/v1/uploads`). */
   directUploads?: DirectUploads;
   /** Resumable uploads (`/v1/tus/`). */
@@ -74,17 +75,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/openapi.json', (c) => c.json((openapi ??= openApiDocument(app.routes, API_VERSION))));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'reelay API reference' }));
   app.route('/v1/videos', videoRoutes(deps));
-  if (deps.directUploads && deps.tokenUses) {
-    app.route(
-      '/v1/uploads',
-      uploadRoutes({
-        uploads: deps.directUploads,
-        tokenUses: deps.tokenUses,
-        maxUploadBytes: deps.api.maxUploadBytes,
-        ...(deps.channels ? { channels: deps.channels } : {}),
-      }),
-    );
-  }
+  if (deps.directUploads) app.route('/v1/uploads', uploadRoutes({ uploads: deps.directUploads, admission: deps.admission }));
   if (deps.tus) app.route(TUS_PATH, deps.tus);
   app.route('/v1/tokens', tokenRoutes({ signer: deps.signer, store: deps.store, maxUploadBytes: deps.api.maxUploadBytes }));
   app.route('/v1/videos', playbackRoutes(deps));

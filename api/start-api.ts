@@ -12,6 +12,7 @@ import { OrphanUploadSweeper } from './orphan-uploads.ts';
 import { ApiMetrics } from './metrics.ts';
 import { startApiServer } from './server.ts';
 import { TokenUses } from './token-uses.ts';
+import { UploadAdmission } from './upload-admission.ts';
 import { DirectUploads } from './direct-uploads.ts';
 import { tusRoutes } from './tus/tus-routes.ts';
 import { s3ClientConfig } from '../core/aws.ts';
@@ -70,7 +71,11 @@ export async function startApi({
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {
     const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
-    const tokenUses = new TokenUses(clients.s3, resources.names.mediaBucket);
+    const admission = new UploadAdmission({
+      maxUploadBytes: config.api.maxUploadBytes,
+      tokenUses: new TokenUses(clients.s3, resources.names.mediaBucket),
+      channels: features.deps.channels,
+    });
     const directUploads = new DirectUploads({
       s3: clients.s3,
       rawBucket: resources.names.rawBucket,
@@ -87,17 +92,15 @@ export async function startApi({
       metrics,
       logger,
       signer,
-      tokenUses,
+      admission,
       directUploads,
       tus: tusRoutes({
         s3Config: s3ClientConfig(config.aws),
         rawBucket: resources.names.rawBucket,
         ingest,
         store,
-        tokenUses,
-        maxUploadBytes: config.api.maxUploadBytes,
+        admission,
         corsOrigins: config.api.corsOrigins,
-        channels: features.deps.channels,
         logger,
       }),
       ...features.deps,

@@ -6,22 +6,16 @@ import { PRIORITY_TIERS } from '../core/resources.ts';
 import type { AppEnv } from './app-env.ts';
 import type { DirectUpload, DirectUploads } from './direct-uploads.ts';
 import { jsonBodyLimit, MAX_JSON_BODY_BYTES, readJsonBody } from './json-body.ts';
-import type { LiveChannels } from './live-channels.ts';
 import { isVideoMediaType, mediaType } from './media-type.ts';
 import { notFound } from './problem.ts';
-import { recordingChannel } from './recording-channel.ts';
-import type { TokenUses } from './token-uses.ts';
 import { outOfScope } from './tokens.ts';
-import { tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
-import { cleanFilename } from '../core/client-text.ts';
-import { parseTitle, titleFromFilename, tokenPriority } from './upload-fields.ts';
+import type { UploadAdmission } from './upload-admission.ts';
+import { parseTitle } from './upload-fields.ts';
 
 export interface UploadRoutesDeps {
   uploads: DirectUploads;
-  tokenUses: TokenUses;
-  maxUploadBytes: number;
-  channels?: LiveChannels;
+  admission: UploadAdmission;
 }
 
 export const createBody = z.strictObject({
@@ -50,23 +44,20 @@ const COMPLETE_BODY_BYTES = Math.max(MAX_JSON_BODY_BYTES, 10_000 * 100);
  * `DELETE /:id` aborts. An `upload` token may start one upload and then
  * complete or abort that one.
  */
-export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: UploadRoutesDeps): Hono<AppEnv> {
+export function uploadRoutes({ uploads, admission }: UploadRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/', jsonBodyLimit(), async (c) => {
     const body = await readJsonBody(c, createBody);
-    const tenant = c.get('tenant');
-    const token = c.get('token');
-    const limit = Math.min(maxUploadBytes, token?.maxBytes ?? Infinity);
-    if (body.size > limit) throw tooLarge(limit);
-    const channelId = await recordingChannel(channels, tenant, body.channelId);
-    const priority = tokenPriority(token, body.priority) ?? (channelId ? 'high' : 'normal');
-    const filename = body.filename ? cleanFilename(body.filename) : undefined;
-    const title = parseTitle(body.title) ?? (filename ? titleFromFilename(filename) : undefined);
+    const uploader = { tenant: c.get('tenant'), token: c.get('token') };
     const id = uploads.newId();
-    if (token) await tokenUses.spend(token, `upload:${id}`);
+    const { priority, title, channelId, filename } = await admission.admit(
+      uploader,
+      { priority: body.priority, title: parseTitle(body.title), channelId: body.channelId, filename: body.filename, size: body.size },
+      id,
+    );
     const { doc, parts } = await uploads.create(id, {
-      tenant,
+      tenant: uploader.tenant,
       size: body.size,
       contentType: mediaType(body.contentType) ?? 'application/octet-stream',
       priority,
@@ -82,7 +73,7 @@ export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: U
   });
 
   app.post('/:id/complete', jsonBodyLimit(COMPLETE_BODY_BYTES), async (c) => {
-    const doc = await ownUpload(c, uploads, tokenUses);
+    const doc = await ownUpload(c, uploads, admission);
     const { parts } = await readJsonBody(c, completeBody);
     const video = await uploads.complete(doc, parts);
     c.header('location', `/v1/videos/${video.id}`);
@@ -90,7 +81,7 @@ export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: U
   });
 
   app.delete('/:id', async (c) => {
-    await uploads.abort(await ownUpload(c, uploads, tokenUses));
+    await uploads.abort(await ownUpload(c, uploads, admission));
     return c.body(null, 204);
   });
 
@@ -98,12 +89,12 @@ export function uploadRoutes({ uploads, tokenUses, maxUploadBytes, channels }: U
 }
 
 /** The caller's upload; with a token, only the upload that token started. */
-async function ownUpload(c: Context<AppEnv>, uploads: DirectUploads, tokenUses: TokenUses): Promise<DirectUpload> {
+async function ownUpload(c: Context<AppEnv>, uploads: DirectUploads, admission: UploadAdmission): Promise<DirectUpload> {
   const id = c.req.param('id') ?? '';
   if (!isVideoId(id)) throw notFound(`no upload with id ${JSON.stringify(id.slice(0, 50))}`);
   const doc = await uploads.get(id, c.get('tenant'));
-  const token = c.get('token');
-  if (token && !(await tokenUses.spentOn(token, `upload:${id}`))) throw outOfScope('this upload token did not start this upload');
+  if (!(await admission.mayContinue({ tenant: c.get('tenant'), token: c.get('token') }, id)))
+    throw outOfScope('this upload token did not start this upload');
   if (!doc.completed && Date.parse(doc.expiresAt) < Date.now()) {
     throw new HttpProblem(410, 'Gone', `upload ${id} expired at ${doc.expiresAt}; its parts are removed by the bucket's lifecycle rule`);
   }

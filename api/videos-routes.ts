@@ -5,20 +5,17 @@ import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
 import type { Config } from '../core/config.ts';
 import { HttpProblem } from '../core/errors.ts';
 import { isVideoId } from '../core/ids.ts';
-import type { PriorityTier } from '../core/resources.ts';
 import { decodeCursor, type StatusStore, type VideoFilter } from '../core/status-store.ts';
 import type { VideoState } from '../core/video-status.ts';
 import { parseChannelId } from './channel-id.ts';
 import type { AppEnv } from './app-env.ts';
 import type { Ingest } from './ingest.ts';
-import type { LiveChannels } from './live-channels.ts';
 import { isVideoMediaType } from './media-type.ts';
 import { badRequest, notFound } from './problem.ts';
-import { recordingChannel } from './recording-channel.ts';
-import { parsePriority, parseTitle, titleFromFilename, tokenPriority } from './upload-fields.ts';
+import type { Admitted, UploadAdmission } from './upload-admission.ts';
+import { parsePriority, parseTitle } from './upload-fields.ts';
 import { receiveUpload, tooLarge } from './upload-stream.ts';
 import { videoView } from './video-view.ts';
-import type { TokenUses } from './token-uses.ts';
 import { getOwnedVideo } from './owned-video.ts';
 
 export interface VideoRoutesDeps {
@@ -27,16 +24,14 @@ export interface VideoRoutesDeps {
   s3: S3Client;
   mediaBucket: string;
   api: Config['api'];
-  /** Live channels: an upload with `channelId` is a live recording, queued at `high` unless told otherwise. */
-  channels?: LiveChannels;
-  /** Records which upload each upload token was spent on. */
-  tokenUses?: TokenUses;
+  /** Who may upload what, and how it is queued. */
+  admission: UploadAdmission;
 }
 
 /** Multipart framing around the file: boundaries, part headers and a few short fields. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tokenUses }: VideoRoutesDeps): Hono<AppEnv> {
+export function videoRoutes({ ingest, store, s3, mediaBucket, api, admission }: VideoRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/', async (c) => {
@@ -49,17 +44,14 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
         `send multipart/form-data with a \`file\` field, or a raw video/* or application/octet-stream body; got ${JSON.stringify(contentType || 'no content-type')}`,
       );
     }
-    const queryPriority = parsePriority(c.req.query('priority'));
-    const queryTitle = parseTitle(c.req.query('title'));
-    const tenant = c.get('tenant');
-    const token = c.get('token');
-    // An upload token: spent by this request (one upload), its size limit and priority apply.
-    const maxBytes = Math.min(api.maxUploadBytes, token?.maxBytes ?? Infinity);
-    if (token) {
-      if (!tokenUses) throw new HttpProblem(503, 'Service Unavailable', 'upload tokens are not available on this API');
-      await tokenUses.spend(token, `request:${c.get('requestId')}`);
-    }
-    const queryChannel = await recordingChannel(channels, tenant, c.req.query('channelId'));
+    const uploader = { tenant: c.get('tenant'), token: c.get('token') };
+    // The query is known before the body: what it decides (and a spent token) is refused before any byte is read.
+    const query = {
+      priority: parsePriority(c.req.query('priority')),
+      title: parseTitle(c.req.query('title')),
+      channelId: c.req.query('channelId'),
+    };
+    const maxBytes = await admission.precheck(uploader, query);
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes + (multipart ? MULTIPART_OVERHEAD : 0)) throw tooLarge(maxBytes);
     if (c.req.header('content-length') === '0') throw badRequest('the request body is empty');
@@ -82,20 +74,31 @@ export function videoRoutes({ ingest, store, s3, mediaBucket, api, channels, tok
       },
       discard: (stored) => ingest.discard(stored),
     });
-    let priority: PriorityTier;
-    let title: string | undefined;
-    let channelId: string | undefined;
+    let admitted: Admitted;
     try {
-      if (stored.bytes === 0) throw badRequest('the uploaded file is empty');
-      channelId = (await recordingChannel(channels, tenant, fields.channelId)) ?? queryChannel;
-      // DESIGN: live recordings → high.
-      priority = tokenPriority(token, parsePriority(fields.priority) ?? queryPriority) ?? (channelId ? 'high' : 'normal');
-      title = parseTitle(fields.title) ?? queryTitle ?? (stored.info.filename ? titleFromFilename(stored.info.filename) : undefined);
+      // Form fields win over the query.
+      admitted = await admission.admit(
+        uploader,
+        {
+          priority: parsePriority(fields.priority) ?? query.priority,
+          title: parseTitle(fields.title) ?? query.title,
+          channelId: fields.channelId || query.channelId,
+          filename: stored.info.filename,
+          size: stored.bytes,
+        },
+        stored.id,
+      );
     } catch (err) {
       await ingest.discard(stored);
       throw err;
     }
-    const doc = await ingest.enqueue(stored, { tenant, priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) });
+    const { priority, title, channelId } = admitted;
+    const doc = await ingest.enqueue(stored, {
+      tenant: uploader.tenant,
+      priority,
+      ...(title ? { title } : {}),
+      ...(channelId ? { channelId } : {}),
+    });
     c.header('location', `/v1/videos/${doc.id}`);
     return c.json(videoView(doc), 202);
   });

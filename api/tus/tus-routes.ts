@@ -4,18 +4,14 @@ import { Hono, type Context } from 'hono';
 import { HttpProblem } from '../../core/errors.ts';
 import { isVideoId, newVideoId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
-import { isPriorityTier, type PriorityTier } from '../../core/resources.ts';
+import type { PriorityTier } from '../../core/resources.ts';
 import type { StatusStore } from '../../core/status-store.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { Ingest } from '../ingest.ts';
-import type { LiveChannels } from '../live-channels.ts';
 import { isVideoMediaType, mediaType } from '../media-type.ts';
 import { notFound } from '../problem.ts';
-import { recordingChannel } from '../recording-channel.ts';
-import type { TokenUses } from '../token-uses.ts';
-import type { TokenClaims } from '../tokens.ts';
-import { cleanFilename } from '../../core/client-text.ts';
-import { parseTitle, titleFromFilename, tokenPriority } from '../upload-fields.ts';
+import type { Admitted, UploadAdmission, Uploader } from '../upload-admission.ts';
+import { parsePriority, parseTitle } from '../upload-fields.ts';
 import { LedgerS3Store } from './ledger-s3-store.ts';
 
 export interface TusRoutesDeps {
@@ -24,10 +20,9 @@ export interface TusRoutesDeps {
   rawBucket: string;
   ingest: Ingest;
   store: StatusStore;
-  tokenUses: TokenUses;
-  maxUploadBytes: number;
+  /** Who may upload what, and how it is queued. */
+  admission: UploadAdmission;
   corsOrigins: readonly string[];
-  channels?: LiveChannels;
   logger: Logger;
 }
 
@@ -36,12 +31,6 @@ export const TUS_PATH = '/v1/tus';
 const KEY_PREFIX = 'tus/';
 /** An unfinished upload may be resumed for a day (the raw bucket aborts older multipart uploads). */
 export const TUS_EXPIRATION_MS = 24 * 3600_000;
-
-/** What the hono side knows of a request (tenant, token) for the tus hooks, which only see the Request. */
-interface Caller {
-  tenant: string;
-  token: TokenClaims | undefined;
-}
 
 /** A tus error: @tus/server sends `body` with `status_code`. */
 const tusError = (status_code: number, body: string) => ({ status_code, body: `${body}\n` });
@@ -62,8 +51,9 @@ function meta(upload: Upload, name: string): string | undefined {
  * video id); `GET /v1/tus/<id>` of a finished upload redirects to the video.
  */
 export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
-  const callers = new WeakMap<Request, Caller>();
-  const callerOf = (req: Request): Caller => {
+  // What the hono side knows of a request (tenant, token), for the tus hooks, which only see the Request.
+  const callers = new WeakMap<Request, Uploader>();
+  const callerOf = (req: Request): Uploader => {
     const caller = callers.get(req);
     if (!caller) throw tusError(500, 'request without a caller');
     return caller;
@@ -72,7 +62,6 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
     s3ClientConfig: { ...deps.s3Config, bucket: deps.rawBucket },
     expirationPeriodInMilliseconds: TUS_EXPIRATION_MS,
   });
-  const limitFor = (caller: Caller) => Math.min(deps.maxUploadBytes, caller.token?.maxBytes ?? Infinity);
   const videoIdOf = (uploadId: string) => uploadId.slice(KEY_PREFIX.length);
 
   const options: ServerOptions & { datastore: LedgerS3Store } = {
@@ -80,7 +69,7 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
     datastore,
     locker: new MemoryLocker(),
     relativeLocation: true,
-    maxSize: (req) => limitFor(callerOf(req as unknown as Request)),
+    maxSize: (req) => deps.admission.maxBytes(callerOf(req as unknown as Request)),
     allowedOrigins: (origin) => deps.corsOrigins.includes('*') || deps.corsOrigins.includes(origin),
     namingFunction: () => `${KEY_PREFIX}${newVideoId()}`,
     generateUrl: (_req, { path, id }) => `${path}/${videoIdOf(id)}`,
@@ -89,26 +78,28 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
     async onUploadCreate(req, upload) {
       const caller = callerOf(req as unknown as Request);
       const videoId = videoIdOf(upload.id);
-      const filename = meta(upload, 'filename');
       const filetype = meta(upload, 'filetype') ?? 'application/octet-stream';
       if (!isVideoMediaType(filetype))
         throw tusError(415, `filetype must be video/* or application/octet-stream; got ${JSON.stringify(filetype.slice(0, 100))}`);
-      const askedPriority = meta(upload, 'priority');
-      if (askedPriority !== undefined && !isPriorityTier(askedPriority)) throw tusError(400, 'priority must be high, normal or low');
       if (upload.size === undefined) throw tusError(400, 'send Upload-Length: reelay needs the size up front');
-      if (upload.size === 0) throw tusError(400, 'the file is empty');
-      let title: string | undefined;
-      let channelId: string | undefined;
-      let priority: PriorityTier;
+      let admitted: Admitted;
       try {
-        title = parseTitle(meta(upload, 'title')) ?? (filename ? titleFromFilename(cleanFilename(filename) ?? '') : undefined);
-        channelId = await recordingChannel(deps.channels, caller.tenant, meta(upload, 'channelId'));
-        priority = tokenPriority(caller.token, askedPriority as PriorityTier | undefined) ?? (channelId ? 'high' : 'normal');
-        if (caller.token) await deps.tokenUses.spend(caller.token, `tus:${videoId}`);
+        admitted = await deps.admission.admit(
+          caller,
+          {
+            priority: parsePriority(meta(upload, 'priority')),
+            title: parseTitle(meta(upload, 'title')),
+            channelId: meta(upload, 'channelId'),
+            filename: meta(upload, 'filename'),
+            size: upload.size,
+          },
+          videoId,
+        );
       } catch (err) {
         if (err instanceof HttpProblem) throw tusError(err.status, err.message);
         throw err;
       }
+      const { priority, title, channelId } = admitted;
       // The tenant comes from the credentials, never from the client's metadata.
       const metadata: Record<string, string | null> = { ...upload.metadata, tenant: caller.tenant, priority, filetype };
       if (title) metadata.title = title;
@@ -128,7 +119,7 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
         tenant = undefined;
       }
       if (tenant !== caller.tenant) throw tusError(404, 'no such upload');
-      if (caller.token && !(await deps.tokenUses.spentOn(caller.token, `tus:${videoIdOf(uploadId)}`)))
+      if (!(await deps.admission.mayContinue(caller, videoIdOf(uploadId))))
         throw tusError(403, 'this upload token did not create this upload');
     },
 
