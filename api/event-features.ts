@@ -5,13 +5,13 @@ import type { Logger } from '../core/logger.ts';
 import { queueUrl, type ResolvedResources } from '../core/resources.ts';
 import { WebhookStore } from '../core/webhook-store.ts';
 import { SecretBox } from '../core/secret-box.ts';
-import { ConcurrencyLimit } from './concurrency-limit.ts';
-import type { EventsRoutesDeps } from './events-routes.ts';
-import { LiveChannels } from './live-channels.ts';
+import { ConcurrencyLimit } from './middleware/concurrency-limit.ts';
+import type { EventsRoutesDeps } from './realtime/events-routes.ts';
+import { LiveChannels } from './live/live-channels.ts';
 import { EventHub } from './realtime/event-hub.ts';
 import { RealtimeGateway } from './realtime/gateway.ts';
 import { removeOrphanedRealtimeQueues } from './realtime/orphan-cleanup.ts';
-import type { WebhookRoutesDeps } from './webhooks-routes.ts';
+import type { WebhookRoutesDeps } from './webhooks/webhooks-routes.ts';
 
 /** What createApp needs for the live, webhook, SSE and notification routes. */
 export interface EventFeatureDeps {

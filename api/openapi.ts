@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { startBody } from './channels-routes.ts';
-import { body as tokenBody } from './tokens-routes.ts';
-import { completeBody, createBody as uploadCreateBody } from './uploads-routes.ts';
-import { createBody as webhookCreateBody, patchBody as webhookPatchBody, rotateBody } from './webhooks-routes.ts';
+import { startBody } from './live/channels-routes.ts';
+import { body as tokenBody } from './tokens/tokens-routes.ts';
+import { completeBody, createBody as uploadCreateBody } from './uploads/direct-uploads-routes.ts';
+import { createBody as webhookCreateBody, patchBody as webhookPatchBody, rotateBody } from './webhooks/webhooks-routes.ts';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API (`GET /openapi.json`, rendered

@@ -7,16 +7,16 @@ import type { ResolvedResources } from '../core/resources.ts';
 import { StatusStore } from '../core/status-store.ts';
 import { createApp } from './app.ts';
 import { startEventFeatures, type EventFeatures } from './event-features.ts';
-import { Ingest } from './ingest.ts';
-import { OrphanUploadSweeper } from './orphan-uploads.ts';
+import { Ingest } from './uploads/ingest.ts';
+import { OrphanUploadSweeper } from './uploads/orphan-uploads.ts';
 import { ApiMetrics } from './metrics.ts';
 import { startApiServer } from './server.ts';
-import { TokenUses } from './token-uses.ts';
-import { UploadAdmission } from './upload-admission.ts';
-import { DirectUploads } from './direct-uploads.ts';
-import { tusRoutes } from './tus/tus-routes.ts';
+import { TokenUses } from './uploads/token-uses.ts';
+import { UploadAdmission } from './uploads/admission.ts';
+import { DirectUploads } from './uploads/direct-uploads.ts';
+import { tusRoutes } from './uploads/tus/tus-routes.ts';
 import { s3ClientConfig } from '../core/aws.ts';
-import { TokenSigner } from './tokens.ts';
+import { TokenSigner } from './tokens/tokens.ts';
 
 export interface RunningApi {
   url: string;

@@ -1,5 +1,5 @@
 import { Upload } from '@aws-sdk/lib-storage';
-import { UPLOAD_PART_BYTES, UPLOAD_QUEUE_SIZE } from '../api/ingest.ts';
+import { UPLOAD_PART_BYTES, UPLOAD_QUEUE_SIZE } from '../api/uploads/ingest.ts';
 import { resourceNames } from '../core/resources.ts';
 import { startApiProcess } from './lib/api-process.ts';
 import { generatedBytes, MiB } from './lib/byte-source.ts';

@@ -484,7 +484,7 @@ function ingestSection(i: IngestMemoryResult, cores: number): string[] {
     '',
     `A generated raw body (application/octet-stream) streamed to POST /v1/videos of \`node api/main.ts\`, a fresh API process per size ` +
       `(RSS sampled every 50 ms from /proc, plus VmHWM); then the same bytes straight to the emulator with lib-storage ` +
-      `(partSize ${size(i.partBytes)}, queueSize ${i.queueSize}, as api/ingest.ts). The emulator runs in its own process. CPU in % of one core.`,
+      `(partSize ${size(i.partBytes)}, queueSize ${i.queueSize}, as api/uploads/ingest.ts). The emulator runs in its own process. CPU in % of one core.`,
     '',
     markdownTable(
       [

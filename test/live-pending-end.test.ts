@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventPublisher, type ReelayEvent } from '../core/events.ts';
 import { silentLogger } from '../core/logger.ts';
-import { LiveChannels } from '../api/live-channels.ts';
+import { LiveChannels } from '../api/live/live-channels.ts';
 import { EventTap } from './support/event-tap.ts';
 import { faultySns } from './support/faults.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ulid } from 'ulid';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OrphanUploadSweeper } from '../api/orphan-uploads.ts';
+import { OrphanUploadSweeper } from '../api/uploads/orphan-uploads.ts';
 import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { SecretBox } from '../core/secret-box.ts';

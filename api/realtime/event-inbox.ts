@@ -1,5 +1,5 @@
 import type { ReelayEvent } from '../../core/events.ts';
-import { matchesFilter, type EventFilter } from '../event-filter.ts';
+import { matchesFilter, type EventFilter } from './event-filter.ts';
 import type { HubListener } from './event-hub.ts';
 
 /**
