@@ -1,4 +1,4 @@
-import type { TokenClaims } from './tokens/tokens.ts';
+import type { TokenClaims } from './auth/tokens.ts';
 
 /** Hono context variables shared by reelay's middleware and routes. */
 export interface AppEnv {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { startBody } from './live/channels-routes.ts';
-import { body as tokenBody } from './tokens/tokens-routes.ts';
+import { body as tokenBody } from './auth/tokens-routes.ts';
 import { completeBody, createBody as uploadCreateBody } from './uploads/direct-uploads-routes.ts';
 import { createBody as webhookCreateBody, patchBody as webhookPatchBody, rotateBody } from './webhooks/webhooks-routes.ts';
 

@@ -9,14 +9,14 @@ import { createApp } from './app.ts';
 import { startEventFeatures, type EventFeatures } from './event-features.ts';
 import { Ingest } from './uploads/ingest.ts';
 import { OrphanUploadSweeper } from './uploads/orphan-uploads.ts';
-import { ApiMetrics } from './metrics.ts';
+import { ApiMetrics } from './middleware/metrics.ts';
 import { startApiServer } from './server.ts';
 import { TokenUses } from './uploads/token-uses.ts';
 import { UploadAdmission } from './uploads/admission.ts';
 import { DirectUploads } from './uploads/direct-uploads.ts';
 import { tusRoutes } from './uploads/tus/tus-routes.ts';
 import { s3ClientConfig } from '../core/aws.ts';
-import { TokenSigner } from './tokens/tokens.ts';
+import { TokenSigner } from './auth/tokens.ts';
 
 export interface RunningApi {
   url: string;

@@ -1,7 +1,7 @@
 import { EVENT_TYPES, type EventType, type ReelayEvent } from '../../core/events.ts';
 import { isChannelId, isVideoId } from '../../core/ids.ts';
 import { badRequest } from '../middleware/problem.ts';
-import { outOfScope, type TokenClaims } from '../tokens/tokens.ts';
+import { outOfScope, type TokenClaims } from '../auth/tokens.ts';
 
 /** Which events a client wants: all given conditions must hold. */
 export interface EventFilter {

@@ -10,7 +10,7 @@ import type { AppEnv } from '../app-env.ts';
 import { tooManyAtOnce, type ConcurrencyLimit } from '../middleware/concurrency-limit.ts';
 import { callerEventFilter, matchesFilter, type EventFilter } from './event-filter.ts';
 import type { EventHub, HubListener } from './event-hub.ts';
-import type { TokenClaims } from '../tokens/tokens.ts';
+import type { TokenClaims } from '../auth/tokens.ts';
 
 export interface WsRouteDeps {
   hub: EventHub;

@@ -4,7 +4,7 @@ import { parseChannelId } from '../live/channel-id.ts';
 import type { LiveChannels } from '../live/live-channels.ts';
 import { badRequest } from '../middleware/problem.ts';
 import { spentToken, type TokenUses } from './token-uses.ts';
-import { outOfScope, type TokenClaims } from '../tokens/tokens.ts';
+import { outOfScope, type TokenClaims } from '../auth/tokens.ts';
 import { tooLarge } from './upload-stream.ts';
 
 /** Who is uploading: the request's tenant and, when it came with one instead of an API key, its upload token. */

@@ -8,7 +8,7 @@ import type { DirectUpload, DirectUploads } from './direct-uploads.ts';
 import { jsonBodyLimit, MAX_JSON_BODY_BYTES, readJsonBody } from '../middleware/json-body.ts';
 import { isVideoMediaType, mediaType } from './media-type.ts';
 import { notFound } from '../middleware/problem.ts';
-import { outOfScope } from '../tokens/tokens.ts';
+import { outOfScope } from '../auth/tokens.ts';
 import { videoView } from '../videos/video-view.ts';
 import type { UploadAdmission } from './admission.ts';
 import { parseTitle } from './upload-fields.ts';

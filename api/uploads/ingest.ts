@@ -13,7 +13,7 @@ import type { DeletedVideo, StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
 import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
 import { mediaType } from './media-type.ts';
-import type { ApiMetrics } from '../metrics.ts';
+import type { ApiMetrics } from '../middleware/metrics.ts';
 import type { ByteLimiter, FileInfo } from './upload-stream.ts';
 
 export const EVENT_SOURCE = '/reelay/api';

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isWriteConflict, JsonDocuments } from '../../core/json-documents.ts';
-import type { TokenClaims } from '../tokens/tokens.ts';
-import { outOfScope } from '../tokens/tokens.ts';
+import type { TokenClaims } from '../auth/tokens.ts';
+import { outOfScope } from '../auth/tokens.ts';
 
 interface TokenUse {
   tokenId: string;

@@ -4,8 +4,8 @@ import { silentLogger } from '../../core/logger.ts';
 import type { ApiKey } from '../../core/config.ts';
 import type { AppEnv } from '../app-env.ts';
 import { apiKeyAuth, keyId, sameSecret } from './auth.ts';
-import { errorHandler } from './problem.ts';
-import { TokenBuckets, uploadRateLimit } from './rate-limit.ts';
+import { errorHandler } from '../middleware/problem.ts';
+import { TokenBuckets, uploadRateLimit } from '../middleware/rate-limit.ts';
 
 const KEY_A = 'a'.repeat(24);
 const KEY_B = 'b'.repeat(40);

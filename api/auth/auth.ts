@@ -4,7 +4,7 @@ import { HttpProblem } from '../../core/errors.ts';
 import type { ApiKey } from '../../core/config.ts';
 import { DEFAULT_TENANT } from '../../core/tenants.ts';
 import type { AppEnv } from '../app-env.ts';
-import { looksLikeToken, outOfScope, type TokenScope, type TokenSigner } from '../tokens/tokens.ts';
+import { looksLikeToken, outOfScope, type TokenScope, type TokenSigner } from './tokens.ts';
 import { WEB_PAGE_PATHS } from '../web/web-page.ts';
 
 /** Routes anyone may call: load balancers probe them without credentials; the docs and the web page need none. */

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from '../core/metrics.ts';
+import { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from '../../core/metrics.ts';
 
 /**
  * The API's Prometheus metrics (prom-client), plus the default process
