@@ -23,7 +23,7 @@ import { videoRoutes } from './videos/videos-routes.ts';
 import type { UploadAdmission } from './uploads/admission.ts';
 import type { TokenSigner } from './auth/tokens.ts';
 import { tokenRoutes } from './auth/tokens-routes.ts';
-import { webPageRoutes } from './web/web-page.ts';
+import { WEB_PAGE_PATHS, webPageRoutes } from './web/web-page.ts';
 import { webhookRoutes } from './webhooks/webhooks-routes.ts';
 import { wsRoute } from './realtime/ws-route.ts';
 import type { DirectUploads } from './uploads/direct-uploads.ts';
@@ -58,7 +58,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
   if (deps.api.corsOrigins.length > 0) app.use(apiCors(deps.api.corsOrigins));
-  app.use(apiKeyAuth({ keys: deps.api.auth.keys, tokens: deps.signer }));
+  // Load balancers probe /healthz without credentials; the docs and the web page need none.
+  const publicPaths = new Set(['/healthz', '/openapi.json', '/docs', ...WEB_PAGE_PATHS]);
+  app.use(apiKeyAuth({ keys: deps.api.auth.keys, tokens: deps.signer, publicPaths }));
   // One budget per caller for every way of starting an upload (only POSTs count).
   const uploadLimit = uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst });
   for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus', '/v1/tus/']) app.use(path, uploadLimit);

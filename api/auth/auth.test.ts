@@ -13,7 +13,12 @@ const KEY_B = 'b'.repeat(40);
 function app(keys: (string | ApiKey)[], rate?: { perMinute: number; burst: number }) {
   const hono = new Hono<AppEnv>();
   hono.onError(errorHandler(silentLogger()));
-  hono.use(apiKeyAuth({ keys: keys.map((key) => (typeof key === 'string' ? { tenant: 'default', key } : key)) }));
+  hono.use(
+    apiKeyAuth({
+      keys: keys.map((key) => (typeof key === 'string' ? { tenant: 'default', key } : key)),
+      publicPaths: new Set(['/healthz']),
+    }),
+  );
   if (rate) hono.use('/v1/videos', uploadRateLimit(rate));
   hono.get('/healthz', (c) => c.text('ok'));
   hono.get('/v1/videos', (c) => c.json({ caller: c.get('caller'), tenant: c.get('tenant') }));

@@ -5,10 +5,6 @@ import type { ApiKey } from '../../core/config.ts';
 import { DEFAULT_TENANT } from '../../core/tenants.ts';
 import type { AppEnv } from '../app-env.ts';
 import { looksLikeToken, outOfScope, type TokenScope, type TokenSigner } from './tokens.ts';
-import { WEB_PAGE_PATHS } from '../web/web-page.ts';
-
-/** Routes anyone may call: load balancers probe them without credentials; the docs and the web page need none. */
-const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json', '/docs', ...WEB_PAGE_PATHS]);
 
 /** Compares two secrets in time independent of where they differ (and of their lengths). */
 export function sameSecret(given: string, expected: string): boolean {
@@ -46,17 +42,26 @@ function videoIdOfPath(path: string): string | undefined {
 }
 
 /**
- * `Authorization: Bearer <key>` on every route but /healthz; a scoped token
+ * `Authorization: Bearer <key>` on every route but the public ones; a scoped token
  * (`Bearer <token>` or `?token=`) on the routes `tokenScopeForRoute` names.
  * Every configured key is compared (constant time each), so timing does not
  * tell which one was close. The key's (or token's) tenant becomes the
  * request's `tenant`. With no keys (REELAY_AUTH=none) a request without
  * credentials is `anonymous`, of tenant `default`; a token is still checked.
  */
-export function apiKeyAuth({ keys, tokens }: { keys: readonly ApiKey[]; tokens?: TokenSigner | undefined }): MiddlewareHandler<AppEnv> {
+export function apiKeyAuth({
+  keys,
+  tokens,
+  publicPaths,
+}: {
+  keys: readonly ApiKey[];
+  tokens?: TokenSigner | undefined;
+  /** Paths anyone may call, without credentials (health checks, the docs, the web page). */
+  publicPaths: ReadonlySet<string>;
+}): MiddlewareHandler<AppEnv> {
   return async function apiKeyAuthMiddleware(c, next) {
     c.set('token', undefined);
-    if (PUBLIC_PATHS.has(c.req.path) || c.req.method === 'OPTIONS') {
+    if (publicPaths.has(c.req.path) || c.req.method === 'OPTIONS') {
       c.set('caller', 'anonymous');
       c.set('tenant', DEFAULT_TENANT);
       return next();

@@ -5,7 +5,7 @@ import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { JsonDocuments } from '../../core/json-documents.ts';
 import type { Logger } from '../../core/logger.ts';
 import { tenantFolder } from '../../core/tenants.ts';
-import { EVENT_SOURCE } from '../uploads/ingest.ts';
+import { EVENT_SOURCE } from '../event-source.ts';
 
 export interface LiveSession {
   sessionId: string;

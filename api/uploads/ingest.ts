@@ -13,10 +13,10 @@ import type { DeletedVideo, StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
 import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
 import { mediaType } from './media-type.ts';
+import { EVENT_SOURCE } from '../event-source.ts';
 import type { ApiMetrics } from '../middleware/metrics.ts';
 import type { ByteLimiter, FileInfo } from './upload-stream.ts';
 
-export const EVENT_SOURCE = '/reelay/api';
 /**
  * Multipart part size, S3's minimum. An upload holds about partSize × (queueSize + 2)
  * (the parts in flight, the one being gathered from the body's chunks and its
