@@ -13,6 +13,7 @@ import { ApiMetrics } from './middleware/metrics.ts';
 import { startApiServer } from './server.ts';
 import { TokenUses } from './uploads/token-uses.ts';
 import { UploadAdmission } from './uploads/admission.ts';
+import { VideoDeletion } from './videos/video-deletion.ts';
 import { DirectUploads } from './uploads/direct-uploads.ts';
 import { tusRoutes } from './uploads/tus/tus-routes.ts';
 import { s3ClientConfig } from '../core/aws.ts';
@@ -86,7 +87,9 @@ export async function startApi({
     const app = createApp({
       ingest,
       store,
+      deletion: new VideoDeletion({ s3: clients.s3, rawBucket: resources.names.rawBucket, store, events }),
       s3: clients.s3,
+      rawBucket: resources.names.rawBucket,
       mediaBucket: resources.names.mediaBucket,
       api: config.api,
       metrics,

@@ -177,6 +177,13 @@ describe.concurrent('HLS and storyboard from the single pass', () => {
     const segment = await fetch(`${base}/hls/360p/seg_00000.m4s?token=${enc}`);
     expect(segment.status).toBe(200);
     expect(segment.headers.get('content-type')).toBe('video/iso.segment');
+    expect(segment.headers.get('accept-ranges')).toBe('bytes');
+    const whole = Buffer.from(await segment.arrayBuffer());
+    // A player (or a proxy) asking for part of a segment gets that part.
+    const part = await fetch(`${base}/hls/360p/seg_00000.m4s?token=${enc}`, { headers: { range: 'bytes=100-199' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-199/${whole.length}`);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(whole.subarray(100, 200));
     const vtt = await text(`${base}/storyboard/storyboard.vtt?token=${enc}`);
     expect(vtt).toContain(`sprite.jpg?token=${enc}#xywh=0,0,160,90`);
 

@@ -1,14 +1,13 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hono, type Context } from 'hono';
 import type { Config } from '../../core/config.ts';
-import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../../core/cache-control.ts';
 import { HttpProblem } from '../../core/errors.ts';
 import { appendQueryToUris } from '../../core/hls-playlist.ts';
 import type { StatusStore } from '../../core/status-store.ts';
 import type { AppEnv } from '../app-env.ts';
 import { getOwnedVideo } from '../videos/owned-video.ts';
 import { notFound } from '../middleware/problem.ts';
+import { deliverObject, isMissing } from './object-delivery.ts';
 
 export interface PlaybackRoutesDeps {
   store: StatusStore;
@@ -39,11 +38,12 @@ const CONTENT_TYPES: Record<string, string> = {
  * files served by the API with the request's `token` carried onto every URI
  * in them (relative URIs drop the query string, and a player has no other way
  * to send it on). Segments, init segments and the sprite are binary: streamed
- * through the API, or redirected to a presigned URL (REELAY_PLAYBACK_DELIVERY).
+ * through the API (Range honoured), or redirected to a presigned URL (REELAY_PLAYBACK_DELIVERY).
  * Every URL is under the video, so one access rule covers the whole presentation.
  */
 export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const delivery = { mode: api.playbackDelivery, presignTtlSeconds: api.presignTtlSeconds };
 
   const serve = (kind: 'hls' | 'storyboard') => async (c: Context<AppEnv>) => {
     const id = c.req.param('id') ?? '';
@@ -66,22 +66,8 @@ export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDe
       const body = ext === 'm3u8' ? appendQueryToUris(text, query) : appendQueryToVttImages(text, query);
       return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'private, max-age=60' });
     }
-    if (api.playbackDelivery === 'redirect') {
-      const url = await getSignedUrl(
-        s3,
-        new GetObjectCommand({ Bucket: mediaBucket, Key: key, ResponseCacheControl: PRIVATE_OUTPUT_CACHE_CONTROL }),
-        {
-          expiresIn: api.presignTtlSeconds,
-        },
-      );
-      return c.redirect(url, 302);
-    }
-    const res = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: key })).catch((err: unknown) => {
-      throw isMissing(err) ? notFound(`no file ${file} in the ${kind} of video ${doc.id}`) : err;
-    });
-    const headers: Record<string, string> = { 'content-type': contentType, 'cache-control': PRIVATE_OUTPUT_CACHE_CONTROL };
-    if (res.ContentLength !== undefined) headers['content-length'] = String(res.ContentLength);
-    return new Response(res.Body!.transformToWebStream(), { headers });
+    const missing = `no file ${file} in the ${kind} of video ${doc.id}`;
+    return deliverObject(c, s3, { bucket: mediaBucket, key, contentType, missing }, delivery);
   };
 
   // Named segments rather than a wildcard, so the OpenAPI document can describe each path.
@@ -89,11 +75,6 @@ export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDe
   app.get('/:id/hls/:rendition/:file', serve('hls'));
   app.get('/:id/storyboard/:file', serve('storyboard'));
   return app;
-}
-
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
 }
 
 async function readText(s3: S3Client, bucket: string, key: string, missing: () => Error): Promise<string> {

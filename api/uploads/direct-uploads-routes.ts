@@ -11,9 +11,9 @@ import { notFound } from '../middleware/problem.ts';
 import { outOfScope } from '../auth/tokens.ts';
 import { videoView } from '../videos/video-view.ts';
 import type { UploadAdmission } from './admission.ts';
-import { parseTitle } from './upload-fields.ts';
+import { parseTitle } from '../videos/video-fields.ts';
 
-export interface UploadRoutesDeps {
+export interface DirectUploadRoutesDeps {
   uploads: DirectUploads;
   admission: UploadAdmission;
 }
@@ -44,7 +44,7 @@ const COMPLETE_BODY_BYTES = Math.max(MAX_JSON_BODY_BYTES, 10_000 * 100);
  * `DELETE /:id` aborts. An `upload` token may start one upload and then
  * complete or abort that one.
  */
-export function uploadRoutes({ uploads, admission }: UploadRoutesDeps): Hono<AppEnv> {
+export function directUploadRoutes({ uploads, admission }: DirectUploadRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/', jsonBodyLimit(), async (c) => {

@@ -9,7 +9,7 @@ import { newVideoId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PendingJobs } from '../../core/pending-jobs.ts';
 import type { PriorityTier } from '../../core/resources.ts';
-import type { DeletedVideo, StatusStore } from '../../core/status-store.ts';
+import type { StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/transcode-job.ts';
 import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
 import { mediaType } from './media-type.ts';
@@ -58,11 +58,6 @@ export class Ingest {
   private readonly deps: IngestDeps;
   constructor(deps: IngestDeps) {
     this.deps = deps;
-  }
-
-  /** Where raw uploads are stored (GET /v1/videos/:id/source reads them). */
-  get rawBucket(): string {
-    return this.deps.rawBucket;
   }
 
   /** Streams one file into the raw bucket under a new video id. */
@@ -116,25 +111,6 @@ export class Ingest {
     await this.deps.s3.send(new DeleteObjectCommand({ Bucket: this.deps.rawBucket, Key: source.key })).catch((err: unknown) => {
       this.deps.logger.warn({ err, key: source.key }, 'could not delete a discarded upload');
     });
-  }
-
-  /**
-   * Deletes a video: a marker first (a job still queued for it is then dropped by the worker that meets
-   * it), then the raw upload, everything under `videos/<id>/` and the status document, then publishes
-   * `video.deleted` and marks that done. Called again for a marker not yet announced, it publishes again
-   * (same event id), so a failed publish is never lost.
-   */
-  async deleteVideo(doc: VideoStatus | undefined, mark: DeletedVideo): Promise<void> {
-    if (doc) {
-      await this.deps.store.putDeleted(mark);
-      await this.deps.s3.send(new DeleteObjectCommand({ Bucket: this.deps.rawBucket, Key: doc.source.key }));
-      await this.deps.store.remove(doc);
-    }
-    const data = { videoId: mark.id, priority: mark.priority, ...(mark.channelId ? { channelId: mark.channelId } : {}) };
-    await this.deps.events.publish(
-      makeEvent('video.deleted', data, { id: `video.deleted:${mark.id}`, source: EVENT_SOURCE, subject: mark.id, tenant: mark.tenant }),
-    );
-    await this.deps.store.putDeleted({ ...mark, announced: true });
   }
 
   /** Records the video as queued, sends the job to its tier and announces it. */

@@ -11,7 +11,7 @@ import type { Ingest } from '../ingest.ts';
 import { isVideoMediaType, mediaType } from '../media-type.ts';
 import { notFound } from '../../middleware/problem.ts';
 import type { Admitted, UploadAdmission, Uploader } from '../admission.ts';
-import { parsePriority, parseTitle } from '../upload-fields.ts';
+import { parsePriority, parseTitle } from '../../videos/video-fields.ts';
 import { LedgerS3Store } from './ledger-s3-store.ts';
 
 export interface TusRoutesDeps {

@@ -2,7 +2,7 @@ import { clientTextProblem, MAX_TITLE_LENGTH } from '../../core/client-text.ts';
 import { isPriorityTier, PRIORITY_TIERS, type PriorityTier } from '../../core/resources.ts';
 import { badRequest } from '../middleware/problem.ts';
 
-/** The syntax of an upload's fields (priority, title) as a form field or query parameter carries them. */
+/** The syntax of a video's fields (priority, title) as a form field or query parameter carries them. */
 export function parsePriority(value: string | undefined): PriorityTier | undefined {
   if (value === undefined || value === '') return undefined;
   if (!isPriorityTier(value))
