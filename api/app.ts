@@ -7,31 +7,31 @@ import type { StatusStore } from '../core/status-store.ts';
 import type { AppEnv } from './app-env.ts';
 import { apiKeyAuth } from './auth/auth.ts';
 import type { TokenSigner } from './auth/tokens.ts';
-import { tokenRoutes } from './auth/tokens-routes.ts';
+import { tokenRoutes, TOKEN_OPERATIONS } from './auth/tokens-routes.ts';
 import type { EventFeatureDeps } from './event-features.ts';
-import { channelRoutes } from './live/channels-routes.ts';
+import { channelRoutes, CHANNEL_OPERATIONS } from './live/channels-routes.ts';
 import { concurrentUploadLimit } from './middleware/concurrency-limit.ts';
 import { apiCors } from './middleware/cors.ts';
 import type { ApiMetrics } from './middleware/metrics.ts';
 import { errorHandler, notFoundHandler } from './middleware/problem.ts';
 import { channelRateLimit, uploadRateLimit } from './middleware/rate-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
-import { API_VERSION, openApiDocument } from './openapi.ts';
-import { downloadRoutes } from './playback/download-routes.ts';
-import { playbackRoutes } from './playback/playback-routes.ts';
-import { eventsRoutes } from './realtime/events-routes.ts';
-import { notificationRoutes } from './realtime/notifications-routes.ts';
+import { API_VERSION, openApiDocument, type OperationDocs } from './openapi.ts';
+import { downloadRoutes, DOWNLOAD_OPERATIONS } from './playback/download-routes.ts';
+import { playbackRoutes, PLAYBACK_OPERATIONS } from './playback/playback-routes.ts';
+import { eventsRoutes, EVENTS_OPERATIONS } from './realtime/events-routes.ts';
+import { notificationRoutes, NOTIFICATION_OPERATIONS } from './realtime/notifications-routes.ts';
 import { wsRoute } from './realtime/ws-route.ts';
 import type { UploadAdmission } from './uploads/admission.ts';
 import type { DirectUploads } from './uploads/direct-uploads.ts';
-import { directUploadRoutes } from './uploads/direct-uploads-routes.ts';
+import { directUploadRoutes, DIRECT_UPLOAD_OPERATIONS } from './uploads/direct-uploads-routes.ts';
 import type { Ingest } from './uploads/ingest.ts';
-import { streamedUploadRoutes } from './uploads/streamed-upload-routes.ts';
-import { TUS_PATH } from './uploads/tus/tus-routes.ts';
+import { streamedUploadRoutes, STREAMED_UPLOAD_OPERATIONS } from './uploads/streamed-upload-routes.ts';
+import { TUS_PATH, TUS_OPERATIONS } from './uploads/tus/tus-routes.ts';
 import type { VideoDeletion } from './videos/video-deletion.ts';
-import { videoRoutes } from './videos/videos-routes.ts';
-import { WEB_PAGE_PATHS, webPageRoutes } from './web/web-page.ts';
-import { webhookRoutes } from './webhooks/webhooks-routes.ts';
+import { videoRoutes, VIDEO_OPERATIONS } from './videos/videos-routes.ts';
+import { WEB_PAGE_PATHS, webPageRoutes, WEB_PAGE_OPERATIONS } from './web/web-page.ts';
+import { webhookRoutes, WEBHOOK_OPERATIONS } from './webhooks/webhooks-routes.ts';
 
 /** Without the event features (startEventFeatures) the live, webhook, events and notifications routes are absent. */
 export interface AppDeps extends Partial<EventFeatureDeps> {
@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.get('/metrics', (c) => deps.metrics!.handler(c));
   // Built on first request, from every route registered by then (all of them: routes are added below, at start).
   let openapi: Record<string, unknown> | undefined;
-  app.get('/openapi.json', (c) => c.json((openapi ??= openApiDocument(app.routes, API_VERSION))));
+  app.get('/openapi.json', (c) => c.json((openapi ??= openApiDocument(app.routes, API_OPERATIONS, API_VERSION))));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'reelay API reference' }));
   app.route('/v1/videos', streamedUploadRoutes(deps));
   app.route('/v1/videos', videoRoutes(deps));
@@ -97,3 +97,39 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   return app;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const APP_OPERATIONS: OperationDocs = {
+  'GET /healthz': { summary: 'Liveness', tag: 'operations', success: [200, 'the process is up'], errors: [], public: true },
+  'GET /metrics': {
+    summary: 'Prometheus metrics of this API process',
+    tag: 'operations',
+    success: [200, 'Prometheus text format', 'text/plain'],
+    errors: [401],
+  },
+  'GET /openapi.json': { summary: 'This document', tag: 'operations', success: [200, 'OpenAPI 3.1'], errors: [], public: true },
+  'GET /docs': { summary: 'API reference page', tag: 'operations', success: [200, 'HTML', 'text/html'], errors: [], public: true },
+  'GET /v1/ws': {
+    summary: 'WebSocket push of the same events (subscribe/unsubscribe messages)',
+    tag: 'events',
+    success: [101, 'switching protocols'],
+    errors: [400, 401, 426, 429],
+  },
+};
+
+/** Every route's description, gathered from the modules that define the routes. */
+export const API_OPERATIONS: OperationDocs = {
+  ...APP_OPERATIONS,
+  ...STREAMED_UPLOAD_OPERATIONS,
+  ...VIDEO_OPERATIONS,
+  ...DOWNLOAD_OPERATIONS,
+  ...PLAYBACK_OPERATIONS,
+  ...WEB_PAGE_OPERATIONS,
+  ...DIRECT_UPLOAD_OPERATIONS,
+  ...TUS_OPERATIONS,
+  ...TOKEN_OPERATIONS,
+  ...CHANNEL_OPERATIONS,
+  ...WEBHOOK_OPERATIONS,
+  ...EVENTS_OPERATIONS,
+  ...NOTIFICATION_OPERATIONS,
+};

@@ -8,6 +8,7 @@ import type { AppEnv } from '../app-env.ts';
 import { jsonBodyLimit, readJsonBody } from '../middleware/json-body.ts';
 import { badRequest, notFound } from '../middleware/problem.ts';
 import { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, TOKEN_SCOPES, type TokenClaims, type TokenSigner } from './tokens.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface TokenRoutesDeps {
   /** Undefined when REELAY_TOKEN_SECRET is not set: the route answers 503 saying so. */
@@ -65,3 +66,14 @@ export function tokenRoutes({ signer, store, maxUploadBytes }: TokenRoutesDeps):
   });
   return app;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const TOKEN_OPERATIONS: OperationDocs = {
+  'POST /v1/tokens': {
+    summary: 'Mint a short-lived upload, watch or playback token',
+    tag: 'tokens',
+    success: [201, 'the token'],
+    errors: [400, 401, 403],
+    body: { schema: body },
+  },
+};

@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import { parseChannelId } from './channel-id.ts';
 import { jsonBodyLimit, readJsonBody } from '../middleware/json-body.ts';
 import type { LiveChannels } from './live-channels.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export const startBody = z.strictObject({
   title: clientText(MAX_TITLE_LENGTH).optional(),
@@ -40,3 +41,26 @@ export function channelRoutes(channels: LiveChannels): Hono<AppEnv> {
 
   return app;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const CHANNEL_OPERATIONS: OperationDocs = {
+  'GET /v1/channels/{channelId}/live': {
+    summary: "A channel's live session",
+    tag: 'live',
+    success: [200, 'live or offline'],
+    errors: [400, 401],
+  },
+  'POST /v1/channels/{channelId}/live': {
+    summary: 'Start a live session (publishes live.started)',
+    tag: 'live',
+    success: [201, 'started (200: already live)'],
+    errors: [400, 401, 429],
+    body: { schema: startBody },
+  },
+  'DELETE /v1/channels/{channelId}/live': {
+    summary: 'End the live session (publishes live.ended)',
+    tag: 'live',
+    success: [200, 'ended'],
+    errors: [400, 401],
+  },
+};

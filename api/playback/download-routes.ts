@@ -7,6 +7,7 @@ import type { AppEnv } from '../app-env.ts';
 import { notFound } from '../middleware/problem.ts';
 import { getOwnedVideo } from '../videos/owned-video.ts';
 import { deliverObject } from './object-delivery.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface DownloadRoutesDeps {
   store: StatusStore;
@@ -65,3 +66,19 @@ export function downloadRoutes({ store, s3, rawBucket, mediaBucket, api }: Downl
 
   return app;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const DOWNLOAD_OPERATIONS: OperationDocs = {
+  'GET /v1/videos/{id}/source': {
+    summary: 'The uploaded file (when kept)',
+    tag: 'videos',
+    success: [302, 'redirect to a short-lived URL'],
+    errors: [401, 404],
+  },
+  'GET /v1/videos/{id}/outputs/{name}': {
+    summary: 'A rendition, thumbnail or HLS/storyboard file',
+    tag: 'videos',
+    success: [302, 'redirect to a short-lived URL (or the file, REELAY_OUTPUT_DELIVERY=stream)'],
+    errors: [401, 404],
+  },
+};

@@ -8,6 +8,7 @@ import type { AppEnv } from '../app-env.ts';
 import { getOwnedVideo } from '../videos/owned-video.ts';
 import { notFound } from '../middleware/problem.ts';
 import { deliverObject, isMissing } from './object-delivery.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface PlaybackRoutesDeps {
   store: StatusStore;
@@ -91,3 +92,28 @@ export function appendQueryToVttImages(text: string, query: string): string {
   if (!query) return text;
   return text.replace(/^([A-Za-z0-9_.-]+\.jpg)(#xywh=)/gm, `$1?${query}$2`);
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const PLAYBACK_OPERATIONS: OperationDocs = {
+  'GET /v1/videos/{id}/hls/{file}': {
+    summary: "HLS master playlist (`master.m3u8`); URIs inside carry the request's `token`",
+    tag: 'videos',
+    success: [200, 'the playlist', 'application/vnd.apple.mpegurl'],
+    errors: [401, 403, 404, 409],
+    query: { token: 'a playback token for this video' },
+  },
+  'GET /v1/videos/{id}/hls/{rendition}/{file}': {
+    summary: 'HLS variant playlist, init segment or media segment of one rendition',
+    tag: 'videos',
+    success: [200, 'the playlist or segment (or 302 to it, REELAY_PLAYBACK_DELIVERY=redirect)', 'video/iso.segment'],
+    errors: [401, 403, 404, 409],
+    query: { token: 'a playback token for this video' },
+  },
+  'GET /v1/videos/{id}/storyboard/{file}': {
+    summary: 'Storyboard: `storyboard.vtt` (cues `sprite.jpg#xywh=…`) or `sprite.jpg`',
+    tag: 'videos',
+    success: [200, 'the WebVTT or the sprite', 'text/vtt'],
+    errors: [401, 403, 404, 409],
+    query: { token: 'a playback token for this video' },
+  },
+};

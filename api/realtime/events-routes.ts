@@ -7,6 +7,7 @@ import { tooManyAtOnce, type ConcurrencyLimit } from '../middleware/concurrency-
 import { callerEventFilter, matchesFilter } from './event-filter.ts';
 import type { EventHub } from './event-hub.ts';
 import { EventInbox } from './event-inbox.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface EventsRoutesDeps {
   hub: EventHub;
@@ -80,3 +81,19 @@ export function eventsRoutes({ hub, heartbeatMs, streams }: EventsRoutesDeps): H
 function send(stream: SSEStreamingApi, event: ReelayEvent): Promise<void> {
   return stream.writeSSE({ id: event.id, event: event.type, data: JSON.stringify(event) });
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const EVENTS_OPERATIONS: OperationDocs = {
+  'GET /v1/events': {
+    summary: 'Server-Sent Events of the events this API instance receives',
+    tag: 'events',
+    success: [200, 'text/event-stream: `id`, `event` (the type), `data` (the CloudEvent)', 'text/event-stream'],
+    errors: [400, 401, 429, 503],
+    query: {
+      videoId: 'only this video',
+      channelId: 'only this channel',
+      type: 'comma-separated event types',
+      token: 'a watch token instead of the Authorization header',
+    },
+  },
+};

@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { callerEventFilter, matchesFilter } from './event-filter.ts';
 import { badRequest } from '../middleware/problem.ts';
 import type { EventHub } from './event-hub.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 /**
  * `GET /v1/notifications?limit=&videoId=&channelId=&type=`: the most recent
@@ -28,3 +29,13 @@ export function notificationRoutes(hub: EventHub): Hono<AppEnv> {
   });
   return app;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const NOTIFICATION_OPERATIONS: OperationDocs = {
+  'GET /v1/notifications': {
+    summary: 'The recent events this API instance received',
+    tag: 'events',
+    success: [200, 'recent events'],
+    errors: [401],
+  },
+};

@@ -12,6 +12,7 @@ import { outOfScope } from '../auth/tokens.ts';
 import { videoView } from '../videos/video-view.ts';
 import type { UploadAdmission } from './admission.ts';
 import { parseTitle } from '../videos/video-fields.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface DirectUploadRoutesDeps {
   uploads: DirectUploads;
@@ -100,3 +101,22 @@ async function ownUpload(c: Context<AppEnv>, uploads: DirectUploads, admission: 
   }
   return doc;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const DIRECT_UPLOAD_OPERATIONS: OperationDocs = {
+  'POST /v1/uploads': {
+    summary: 'Start a direct-to-S3 multipart upload (presigned part URLs)',
+    tag: 'uploads',
+    success: [201, 'the upload with its part URLs'],
+    errors: [400, 401, 403, 413, 429],
+    body: { schema: createBody },
+  },
+  'POST /v1/uploads/{id}/complete': {
+    summary: 'Complete a direct upload and queue the video',
+    tag: 'uploads',
+    success: [202, 'queued'],
+    errors: [400, 401, 404, 409],
+    body: { schema: completeBody },
+  },
+  'DELETE /v1/uploads/{id}': { summary: 'Abort a direct upload', tag: 'uploads', success: [204, 'aborted'], errors: [401, 404] },
+};

@@ -9,6 +9,7 @@ import type { Ingest } from './ingest.ts';
 import { isVideoMediaType } from './media-type.ts';
 import { parsePriority, parseTitle } from '../videos/video-fields.ts';
 import { receiveUpload, tooLarge } from './upload-stream.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface StreamedUploadRoutesDeps {
   ingest: Ingest;
@@ -98,3 +99,18 @@ export function streamedUploadRoutes({ ingest, api, admission }: StreamedUploadR
   });
   return app;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const STREAMED_UPLOAD_OPERATIONS: OperationDocs = {
+  'POST /v1/videos': {
+    summary: 'Upload a video (multipart field `file`, or a raw video/* or application/octet-stream body)',
+    tag: 'videos',
+    success: [202, 'stored and queued'],
+    errors: [400, 401, 403, 411, 413, 415, 429, 503],
+    body: {
+      contentType: 'multipart/form-data',
+      description: 'field `file` (and optional `title`, `priority`, `channelId`), or the raw file with ?title=&priority=',
+    },
+    query: { priority: 'high | normal | low', title: 'title of the video', channelId: 'a live channel this is a recording of' },
+  },
+};

@@ -10,6 +10,7 @@ import { parsePriority } from './video-fields.ts';
 import { getOwnedVideo } from './owned-video.ts';
 import type { VideoDeletion } from './video-deletion.ts';
 import { videoView } from './video-view.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface VideoRoutesDeps {
   store: StatusStore;
@@ -106,3 +107,21 @@ export function parseListFilter(query: (name: string) => string | undefined): { 
   }
   return { filter, query: given };
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const VIDEO_OPERATIONS: OperationDocs = {
+  'GET /v1/videos': {
+    summary: 'List videos, newest first',
+    tag: 'videos',
+    success: [200, '{items, nextCursor?}'],
+    errors: [400, 401],
+    query: { limit: '1-100 (default 20)', cursor: 'from a previous page' },
+  },
+  'GET /v1/videos/{id}': { summary: "A video's status and outputs", tag: 'videos', success: [200, 'the video'], errors: [401, 404] },
+  'DELETE /v1/videos/{id}': {
+    summary: 'Delete a video, its upload and outputs',
+    tag: 'videos',
+    success: [204, 'deleted'],
+    errors: [401, 404, 409],
+  },
+};

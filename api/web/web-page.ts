@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 const WEB_DIR = fileURLToPath(new URL('./', import.meta.url));
 
@@ -77,3 +78,21 @@ async function serve(path: string): Promise<Response> {
     },
   });
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const WEB_PAGE_OPERATIONS: OperationDocs = {
+  'GET /': {
+    summary: 'The web page: upload, live states, playback',
+    tag: 'operations',
+    success: [200, 'HTML', 'text/html'],
+    errors: [],
+    public: true,
+  },
+  'GET /assets/{file}': {
+    summary: "The web page's script and stylesheet",
+    tag: 'operations',
+    success: [200, 'JavaScript or CSS', 'text/javascript'],
+    errors: [404],
+    public: true,
+  },
+};

@@ -20,6 +20,7 @@ import type { AppEnv } from '../app-env.ts';
 import { redeliverDeadLetters, type DeliveryQueues } from './webhook-redelivery.ts';
 import { jsonBodyLimit, readJsonBody } from '../middleware/json-body.ts';
 import { badRequest, notFound } from '../middleware/problem.ts';
+import type { OperationDocs } from '../openapi.ts';
 
 export interface WebhookRoutesDeps {
   store: WebhookStore;
@@ -255,3 +256,43 @@ async function getWebhook(store: WebhookStore, id: string, tenant: string): Prom
   if (!webhook) throw noSuchWebhook(id);
   return webhook;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const WEBHOOK_OPERATIONS: OperationDocs = {
+  'POST /v1/webhooks': {
+    summary: 'Register a webhook endpoint',
+    tag: 'webhooks',
+    success: [201, 'the webhook with its signing secret'],
+    errors: [400, 401, 409, 422, 503],
+    body: { schema: createBody },
+  },
+  'GET /v1/webhooks': { summary: 'List webhooks', tag: 'webhooks', success: [200, 'the webhooks'], errors: [401] },
+  'GET /v1/webhooks/{id}': { summary: 'One webhook', tag: 'webhooks', success: [200, 'the webhook'], errors: [401, 404] },
+  'PATCH /v1/webhooks/{id}': {
+    summary: 'Change a webhook (url, events, enabled)',
+    tag: 'webhooks',
+    success: [200, 'the webhook'],
+    errors: [400, 401, 404, 422],
+    body: { schema: patchBody },
+  },
+  'DELETE /v1/webhooks/{id}': { summary: 'Delete a webhook', tag: 'webhooks', success: [204, 'deleted'], errors: [401, 404] },
+  'POST /v1/webhooks/{id}/secret': {
+    summary: 'Rotate the signing secret (the old one signs too for a grace period)',
+    tag: 'webhooks',
+    success: [200, 'the new secret'],
+    errors: [400, 401, 404, 503],
+    body: { schema: rotateBody },
+  },
+  'POST /v1/webhooks/{id}/test': {
+    summary: 'Send a test delivery now',
+    tag: 'webhooks',
+    success: [200, 'the delivery result'],
+    errors: [401, 404, 503],
+  },
+  'POST /v1/webhooks/{id}/redeliver': {
+    summary: 'Redeliver dead-lettered deliveries',
+    tag: 'webhooks',
+    success: [200, 'how many were redelivered'],
+    errors: [401, 404],
+  },
+};

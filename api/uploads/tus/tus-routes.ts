@@ -13,6 +13,7 @@ import { notFound } from '../../middleware/problem.ts';
 import type { Admitted, UploadAdmission, Uploader } from '../admission.ts';
 import { parsePriority, parseTitle } from '../../videos/video-fields.ts';
 import { LedgerS3Store } from './ledger-s3-store.ts';
+import type { OperationDocs } from '../../openapi.ts';
 
 export interface TusRoutesDeps {
   /** How the store's own S3 client reaches the raw bucket (same endpoint and credentials as the API's). */
@@ -176,3 +177,13 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
   app.all('*', handle);
   return app;
 }
+
+/** The OpenAPI description of these routes (see openapi.ts). */
+export const TUS_OPERATIONS: OperationDocs = {
+  'GET /v1/tus/{id}': {
+    summary: 'tus 1.0 resumable uploads: POST /v1/tus/ creates, HEAD/PATCH/DELETE /v1/tus/{id} (see tus.io)',
+    tag: 'uploads',
+    success: [200, 'the upload (tus)'],
+    errors: [401, 404],
+  },
+};
