@@ -42,7 +42,11 @@ describe('linksOf and repoPathsOf', () => {
       'Placeholders are not paths: `bench/results/<date>.json`, `tus/<id>.parts/<n>`.',
     ].join('\n');
     expect(linksOf(md).map((l) => l.target)).toEqual(['docs/http-api.md#errors', 'api/web/x.png', 'a.png']);
-    expect(repoPathsOf(md).map((p) => p.path)).toEqual(['api/main.ts', 'workers/transcode/', 'localstack/docker-compose.yml']);
+    expect(repoPathsOf(md, ['api', 'workers', 'localstack', 'bench']).map((p) => p.path)).toEqual([
+      'api/main.ts',
+      'workers/transcode/',
+      'localstack/docker-compose.yml',
+    ]);
   });
 });
 

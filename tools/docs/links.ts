@@ -20,11 +20,15 @@ export interface DocProblem {
   message: string;
 }
 
-/** Top-level folders of the repository: a code token starting with one of them is a path to check. */
-const REPO_ROOTS = ['.ci', 'api', 'bench', 'bin', 'cli', 'core', 'docs', 'infra', 'localstack', 'samples', 'test', 'tools', 'workers'];
-const REPO_PATH = new RegExp(`^(?:${REPO_ROOTS.map((r) => r.replace('.', '\\.')).join('|')})/[\\w./-]*$`);
 /** Folders never searched for Markdown (dependencies, emulator state, generated results). */
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.reelay', 'results', 'cdk.out']);
+
+/** The repository's top-level folders (`api`, `core`, `.ci`, …): a code token starting with one of them is a path to check. */
+export function repoRoots(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !SKIPPED_DIRS.has(entry.name) && (entry.name === '.ci' || !entry.name.startsWith('.')))
+    .map((entry) => entry.name);
+}
 
 /** GitHub's anchor for a heading's Markdown text. */
 export function slug(heading: string): string {
@@ -85,15 +89,16 @@ export function linksOf(markdown: string): { target: string; line: number }[] {
   return found;
 }
 
-/** Repository paths written as code: tokens of inline code spans and code blocks that start with a top-level folder. */
-export function repoPathsOf(markdown: string): { path: string; line: number }[] {
+/** Repository paths written as code: tokens of inline code spans and code blocks that start with one of `roots`. */
+export function repoPathsOf(markdown: string, roots: string[]): { path: string; line: number }[] {
+  const repoPath = new RegExp(`^(?:${roots.map((r) => r.replace(/[.]/g, '\\.')).join('|')})/[\\w./-]*$`);
   const found: { path: string; line: number }[] = [];
   for (const { number, text, fenced } of lines(markdown)) {
     const code = fenced ? [text] : [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
     for (const span of code) {
       for (const raw of span.split(/[\s()[\],;"'=|]+/)) {
         const token = raw.replace(/[.:]+$/, '');
-        if (REPO_PATH.test(token) && !token.includes('..')) found.push({ path: token, line: number });
+        if (repoPath.test(token) && !token.includes('..')) found.push({ path: token, line: number });
       }
     }
   }
@@ -126,6 +131,7 @@ function generatedPaths(root: string): string[] {
 export function checkDocs(root: string, files: string[] = markdownFiles(root)): DocProblem[] {
   const problems: DocProblem[] = [];
   const generated = generatedPaths(root);
+  const roots = repoRoots(root);
   const anchorCache = new Map<string, Set<string>>();
   const anchors = (file: string) => {
     let set = anchorCache.get(file);
@@ -155,7 +161,7 @@ export function checkDocs(root: string, files: string[] = markdownFiles(root)): 
         }
       }
     }
-    for (const { path: repoPath, line } of repoPathsOf(markdown)) {
+    for (const { path: repoPath, line } of repoPathsOf(markdown, roots)) {
       if (generated.some((dir) => `${repoPath}/`.startsWith(`${dir}/`))) continue;
       if (!existsSync(path.join(root, repoPath))) problems.push({ file, line, message: `path ${repoPath} does not exist` });
     }
