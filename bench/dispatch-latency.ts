@@ -4,7 +4,7 @@ import type { AwsClients } from '../core/aws.ts';
 import { newVideoId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import { resolveResources, type PriorityTier, type ResolvedResources } from '../core/resources.ts';
-import type { TranscodeJob } from '../core/transcode-job.ts';
+import { jobMessage, transcodeJob } from '../core/job-queue.ts';
 import { TierPoller, type ReceivedMessage } from '../workers/transcode/tier-poller.ts';
 import { benchStopping, withCleanup } from './lib/cleanup.ts';
 import { startEmulatorProcess } from './lib/emulator.ts';
@@ -247,8 +247,7 @@ class ReceiveLog {
 /** A well-formed transcode job for a video that does not exist: only the poller sees it. */
 function tinyJob(priority: PriorityTier): string {
   const videoId = newVideoId();
-  const job: TranscodeJob = { videoId, priority, sourceKey: `uploads/${videoId}`, enqueuedAt: new Date().toISOString() };
-  return JSON.stringify(job);
+  return jobMessage(transcodeJob({ videoId, priority, sourceKey: `uploads/${videoId}` })).MessageBody;
 }
 
 async function sendBacklog(clients: AwsClients, resources: ResolvedResources, tier: PriorityTier, count: number): Promise<void> {

@@ -1,16 +1,16 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { jobSchema, sendJob, type Job } from './job-queue.ts';
 import { JsonDocuments } from './json-documents.ts';
 import type { Logger } from './logger.ts';
 import type { PriorityTier } from './resources.ts';
 import type { StatusStore } from './status-store.ts';
-import type { TranscodeJob } from './transcode-job.ts';
 
 /** A queued video older than this whose job may never have been sent is sent its job again. */
 export const PENDING_JOB_MIN_AGE_MS = 2 * 60_000;
 export const PENDING_JOB_SWEEP_EVERY_MS = 60_000;
 
 interface PendingJob {
-  job: TranscodeJob;
+  job: Job;
   markedAt: string;
 }
 
@@ -40,7 +40,7 @@ export class PendingJobs {
     this.docs = new JsonDocuments<PendingJob>(deps.s3, deps.mediaBucket, 'pending-jobs');
   }
 
-  async mark(job: TranscodeJob, now = new Date()): Promise<void> {
+  async mark(job: Job, now = new Date()): Promise<void> {
     await this.docs.put(job.videoId, { job, markedAt: now.toISOString() });
   }
 
@@ -55,17 +55,13 @@ export class PendingJobs {
   async sweep({ minAgeMs = PENDING_JOB_MIN_AGE_MS, now = Date.now() } = {}): Promise<{ requeued: string[]; cleared: string[] }> {
     const requeued: string[] = [];
     const cleared: string[] = [];
-    for (const { job, markedAt } of await this.docs.list()) {
-      if (now - Date.parse(markedAt) < minAgeMs) continue;
+    for (const marker of await this.docs.list()) {
+      if (now - Date.parse(marker.markedAt) < minAgeMs) continue;
+      // Read as a queue message is: a marker written before jobs had a kind holds a transcode job.
+      const job = jobSchema.parse(marker.job);
       const doc = await this.deps.store.get(job.videoId);
       if (doc?.status === 'queued' && doc.attempts === 0) {
-        await this.deps.sqs.send(
-          new SendMessageCommand({
-            QueueUrl: this.deps.queueUrls[job.priority],
-            MessageBody: JSON.stringify(job),
-            MessageAttributes: { videoId: { DataType: 'String', StringValue: job.videoId } },
-          }),
-        );
+        await sendJob(this.deps.sqs, this.deps.queueUrls[job.priority], job);
         requeued.push(job.videoId);
       } else {
         // No video (its recording failed), or a worker has it: the job was on its queue after all.

@@ -1,16 +1,16 @@
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { cleanFilename } from '../../core/client-text.ts';
 import { HttpProblem } from '../../core/errors.ts';
 import { describeS3Failure } from '../../core/s3-multipart.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { newVideoId } from '../../core/ids.ts';
+import { sendJob, transcodeJob } from '../../core/job-queue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PendingJobs } from '../../core/pending-jobs.ts';
 import type { PriorityTier } from '../../core/resources.ts';
 import type { StatusStore } from '../../core/status-store.ts';
-import type { TranscodeJob } from '../../core/transcode-job.ts';
 import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
 import { mediaType } from './media-type.ts';
 import { EVENT_SOURCE } from '../event-source.ts';
@@ -131,7 +131,7 @@ export class Ingest {
     // Every way in (multipart, direct, tus) keeps the name by the client-text rule.
     const filename = source.info.filename ? cleanFilename(source.info.filename) : undefined;
     if (filename) doc.source.filename = filename;
-    const job: TranscodeJob = { videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now };
+    const job = transcodeJob({ videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now });
 
     try {
       // Before the video exists: if sending its job fails unrecorded, the pending-job sweep sends it.
@@ -143,13 +143,7 @@ export class Ingest {
       throw new HttpProblem(503, 'Service Unavailable', `the video could not be recorded: ${(err as Error).message}`, { cause: err });
     }
     try {
-      await this.deps.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: this.deps.queueUrls[priority],
-          MessageBody: JSON.stringify(job),
-          MessageAttributes: { videoId: { DataType: 'String', StringValue: source.id } },
-        }),
-      );
+      await sendJob(this.deps.sqs, this.deps.queueUrls[priority], job);
     } catch (err) {
       // Not queued: say so in the status instead of leaving a "queued" video no worker will see.
       const message = (err as Error).message;

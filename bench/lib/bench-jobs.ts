@@ -7,7 +7,7 @@ import { eventFromSqsBody, type EventType } from '../../core/events.ts';
 import { newVideoId } from '../../core/ids.ts';
 import type { PriorityTier, ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
-import type { TranscodeJob } from '../../core/transcode-job.ts';
+import { jobMessage, transcodeJob } from '../../core/job-queue.ts';
 import { DEFAULT_TENANT } from '../../core/tenants.ts';
 import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
 import { ensureSubscriberQueue } from '../../infra/provision.ts';
@@ -110,17 +110,13 @@ export class BenchJobs {
     await Promise.all(
       batches.map(async (batch) => {
         const Entries = batch.map((j, i) => {
-          const job: TranscodeJob = {
+          const job = transcodeJob({
             videoId: j.videoId,
             priority: j.priority,
             sourceKey: j.sourceKey,
             enqueuedAt: new Date(sentAt).toISOString(),
-          };
-          return {
-            Id: String(i),
-            MessageBody: JSON.stringify(job),
-            MessageAttributes: { videoId: { DataType: 'String', StringValue: j.videoId } },
-          };
+          });
+          return { Id: String(i), ...jobMessage(job) };
         });
         const res = await this.clients.sqs.send(
           new SendMessageBatchCommand({ QueueUrl: this.resources.tierQueueUrl[batch[0]!.priority], Entries }),

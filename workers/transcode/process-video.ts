@@ -11,7 +11,7 @@ import { isVideoId } from '../../core/ids.ts';
 import { announce, EVENT_SOURCE } from './announce.ts';
 import { childLogger, type Logger } from '../../core/logger.ts';
 import { outputKey, type StatusStore } from '../../core/status-store.ts';
-import type { TranscodeJob } from '../../core/transcode-job.ts';
+import type { TranscodeJob } from '../../core/job-queue.ts';
 import type { SourceInfo, VideoStatus } from '../../core/video-status.ts';
 import { FfmpegWatchdog, transcodeTimeLimitMs } from './ffmpeg-watchdog.ts';
 import type { MediaLimits } from './media-limits.ts';

@@ -3,13 +3,12 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  SendMessageCommand,
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../core/logger.ts';
 import type { StatusStore } from '../../core/status-store.ts';
-import { parseTranscodeJob } from '../../core/transcode-job.ts';
+import { parseJob, sendJob } from '../../core/job-queue.ts';
 
 /** The only failure code retrying can cure: every other code comes from a PermanentJobError (bad input). */
 export const TRANSIENT_FAILURE_CODE = 'attempts_exhausted';
@@ -135,7 +134,7 @@ export async function redriveDlq({
   return result;
 
   async function handle(message: Message): Promise<Omit<Skipped, 'messageId'> | undefined> {
-    const job = parseTranscodeJob(message.Body);
+    const job = parseJob(message.Body);
     if (!job) return { reason: 'not_a_job' };
     const { videoId } = job;
     if (videosSeen.has(videoId)) return { videoId, reason: 'duplicate' };
@@ -165,9 +164,7 @@ export async function redriveDlq({
     }));
     if (!redriven) return { videoId, code, reason: 'not_failed' };
     result.moved.push(videoId);
-    await sqs.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ ...job, enqueuedAt: new Date().toISOString() }) }),
-    );
+    await sendJob(sqs, queueUrl, { ...job, enqueuedAt: new Date().toISOString() });
     await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
     logger.info({ videoId, code }, 'job redriven');
     return undefined;

@@ -1,9 +1,9 @@
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { backoffSeconds } from '../../core/backoff.ts';
 import { describeError, PermanentJobError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { redriveMaxReceiveCount, type PriorityTier } from '../../core/resources.ts';
-import { parseTranscodeJob, type TranscodeJob } from '../../core/transcode-job.ts';
+import { parseJob, sendJob, sendUnreadable, type Job } from '../../core/job-queue.ts';
 import { announce } from './announce.ts';
 import { transcodeVideo, type TranscodeDeps } from './process-video.ts';
 import { HAND_BACK_VISIBILITY_SECONDS, TierPoller, type ReceivedMessage } from './tier-poller.ts';
@@ -108,10 +108,10 @@ export class TranscodeWorker {
   }
 
   private async handle(got: ReceivedMessage): Promise<void> {
-    const job = parseTranscodeJob(got.message.Body);
+    const job = parseJob(got.message.Body);
     if (!job) {
       this.opts.logger.error({ tier: got.tier, body: got.message.Body?.slice(0, 200) }, 'malformed job message; dead-lettering it');
-      await this.deadLetter(got, 'malformed_job', 'the job message is not a reelay transcode job');
+      await this.deadLetter(got, undefined, 'malformed_job', 'the job message is not a reelay transcode job');
       return;
     }
     const log = this.opts.logger.child({ videoId: job.videoId, jobId: got.message.MessageId, tier: got.tier });
@@ -140,7 +140,7 @@ export class TranscodeWorker {
     try {
       const status = await this.opts.transcode.store.get(job.videoId);
       if (!status) {
-        await this.unknownVideo(got, log);
+        await this.unknownVideo(got, job, log);
         return;
       }
       const attempt = status.attempts + 1;
@@ -148,7 +148,7 @@ export class TranscodeWorker {
         // Hand-backs count as receives too: before SQS's redrive dead-letters a job that still has
         // attempts left (and leaves its video queued for ever), start it afresh as a new message.
         log.warn({ receiveCount: got.receiveCount }, 'job received many times without an attempt failing; requeueing it fresh');
-        await this.requeueFresh(got);
+        await this.requeueFresh(got, job);
         outcome = 'requeued';
         return;
       }
@@ -160,7 +160,7 @@ export class TranscodeWorker {
       const result = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt, current: status });
       if (result === 'announced-failed') {
         const failed = await this.opts.transcode.store.get(job.videoId);
-        await this.deadLetter(got, failed?.error?.code ?? 'failed', failed?.error?.message ?? 'failed');
+        await this.deadLetter(got, job, failed?.error?.code ?? 'failed', failed?.error?.message ?? 'failed');
         return;
       }
       if (result === 'already-done') this.stats.duplicates++;
@@ -185,7 +185,7 @@ export class TranscodeWorker {
     }
   }
 
-  private async onFailure(got: ReceivedMessage, job: TranscodeJob, err: unknown, log: Logger, interrupted: boolean): Promise<JobOutcome> {
+  private async onFailure(got: ReceivedMessage, job: Job, err: unknown, log: Logger, interrupted: boolean): Promise<JobOutcome> {
     try {
       const status = await this.opts.transcode.store.get(job.videoId);
       const attempts = status?.attempts ?? 1;
@@ -228,7 +228,7 @@ export class TranscodeWorker {
   }
 
   /** Marks the video failed, publishes `video.failed`, moves the job to its tier's DLQ. */
-  private async fail(got: ReceivedMessage, job: TranscodeJob, err: unknown, attempts: number, log: Logger): Promise<void> {
+  private async fail(got: ReceivedMessage, job: Job, err: unknown, attempts: number, log: Logger): Promise<void> {
     const code = err instanceof PermanentJobError ? err.code : 'attempts_exhausted';
     const message = describeError(err);
     log.error({ code, reason: message, attempts }, 'video failed');
@@ -246,7 +246,7 @@ export class TranscodeWorker {
       return;
     }
     await announce(failed, this.opts.transcode);
-    await this.deadLetter(got, code, message);
+    await this.deadLetter(got, job, code, message);
   }
 
   /**
@@ -256,10 +256,9 @@ export class TranscodeWorker {
    * still gets its transcode) and dead-lettered with `unknown_video` after
    * the last one, logged once, then.
    */
-  private async unknownVideo(got: ReceivedMessage, log: Logger): Promise<void> {
+  private async unknownVideo(got: ReceivedMessage, job: Job, log: Logger): Promise<void> {
     // Deleted (DELETE /v1/videos/:id) while its job waited: nothing to do, ever.
-    const videoId = parseTranscodeJob(got.message.Body)?.videoId;
-    if (videoId && (await this.opts.transcode.store.deletedVideo(videoId))) {
+    if (await this.opts.transcode.store.deletedVideo(job.videoId)) {
       log.info('the video was deleted; dropping its job');
       await this.deleteMessage(got);
       return;
@@ -272,26 +271,21 @@ export class TranscodeWorker {
     const reason = `no status document for this video after ${got.receiveCount} attempts`;
     log.error({ code: 'unknown_video', attempts: got.receiveCount }, 'job for an unknown video; dead-lettering it');
     this.stats.failed++;
-    await this.deadLetter(got, 'unknown_video', reason);
+    await this.deadLetter(got, job, 'unknown_video', reason);
   }
 
   /** Sends a copy of the job as a new message (its receive count starts again) and deletes this one. */
-  private async requeueFresh(got: ReceivedMessage): Promise<void> {
-    await this.opts.sqs.send(new SendMessageCommand({ QueueUrl: got.queueUrl, MessageBody: got.message.Body ?? '' }));
+  private async requeueFresh(got: ReceivedMessage, job: Job): Promise<void> {
+    await sendJob(this.opts.sqs, got.queueUrl, job);
     await this.deleteMessage(got);
   }
 
-  private async deadLetter(got: ReceivedMessage, code: string, reason: string): Promise<void> {
-    await this.opts.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.opts.dlqUrls[got.tier],
-        MessageBody: got.message.Body ?? '',
-        MessageAttributes: {
-          code: { DataType: 'String', StringValue: code },
-          reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
-        },
-      }),
-    );
+  /** Moves the message to its tier's DLQ, saying why (`code`, `reason`); one that is no job (`job` undefined) as it came. */
+  private async deadLetter(got: ReceivedMessage, job: Job | undefined, code: string, reason: string): Promise<void> {
+    const why = { code, reason: reason.slice(0, 1000) || 'unknown' };
+    const dlqUrl = this.opts.dlqUrls[got.tier];
+    if (job) await sendJob(this.opts.sqs, dlqUrl, job, why);
+    else await sendUnreadable(this.opts.sqs, dlqUrl, got.message.Body ?? '', why);
     await this.deleteMessage(got);
   }
 
