@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { exited, ownChild } from './child-process.ts';
+import { parseWorkerMessage } from '../../core/worker-ipc.ts';
 import type { Cleanup } from './cleanup.ts';
 import { benchEnv } from './reelay-setup.ts';
 
@@ -78,8 +79,9 @@ export async function startWorkerProcess(
       () => reject(new Error(`the worker process did not report within ${startTimeoutMs / 1000} s`)),
       startTimeoutMs,
     );
-    child.on('message', (message: { type?: unknown; busy?: unknown }) => {
-      if (message.type !== 'reelay.worker.state' || typeof message.busy !== 'number') return;
+    child.on('message', (raw) => {
+      const message = parseWorkerMessage(raw);
+      if (message?.type !== 'reelay.worker.state') return;
       clearTimeout(timer);
       resolve();
       const at = Date.now();

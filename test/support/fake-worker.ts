@@ -1,12 +1,14 @@
+import { STANDBY_ARG, tellSupervisor } from '../../core/worker-ipc.ts';
+
 /**
  * A stand-in for workers/transcode/main.ts that speaks only its IPC protocol with the supervisor, for tests of
  * the supervisor's own process handling (no jobs): an active worker reports itself idle and runs until
- * SIGTERM; a standby (REELAY_WORKER_STANDBY=1) exits with code 3 before it is ready, as one that cannot start.
+ * SIGTERM; a standby (STANDBY_ARG) exits with code 3 before it is ready, as one that cannot start.
  */
-if (process.env.REELAY_WORKER_STANDBY === '1') {
+if (process.argv.includes(STANDBY_ARG)) {
   setTimeout(() => process.exit(3), 50);
 } else {
-  process.send?.({ type: 'reelay.worker.state', busy: 0, concurrency: 1 });
+  tellSupervisor({ type: 'reelay.worker.state', busy: 0, concurrency: 1 });
   process.on('SIGTERM', () => process.exit(0));
   process.on('disconnect', () => process.exit(0));
 }

@@ -1,11 +1,6 @@
 import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Logger } from '../../core/logger.ts';
-
-/** What a worker reports over IPC at start and whenever its number of jobs in hand changes. */
-export interface WorkerState {
-  busy: number;
-  concurrency: number;
-}
+import { GO, parseWorkerMessage, STANDBY_ARG, type WorkerState } from '../../core/worker-ipc.ts';
 
 export interface WorkerProcess {
   readonly pid: number | undefined;
@@ -106,7 +101,7 @@ export class WorkerPool {
 
   private go(worker: WorkerProcess): void {
     // A standby that died meanwhile: its exit is handled as any worker's that never reported.
-    worker.child.send({ type: 'reelay.worker.go' }, (err) => {
+    worker.child.send(GO, (err) => {
       if (err) this.opts.logger.warn({ err, workerPid: worker.pid }, 'could not activate a standby worker');
     });
   }
@@ -115,9 +110,9 @@ export class WorkerPool {
     const { script, execArgv, env, stdio = ['ignore', 'inherit', 'inherit', 'ipc'], logger } = this.opts;
     // A process group of its own: Ctrl-C on a supervisor run in a terminal reaches the supervisor alone, which
     // stops its workers in order; a worker whose supervisor is gone stops itself (IPC disconnect, core/run-role.ts).
-    const child = fork(script, [], {
+    const child = fork(script, standby ? [STANDBY_ARG] : [], {
       execArgv,
-      env: standby ? { ...env, REELAY_WORKER_STANDBY: '1' } : env,
+      env,
       stdio,
       detached: true,
     });
@@ -134,20 +129,19 @@ export class WorkerPool {
     };
     this.workers.add(worker);
 
-    child.on('message', (message) => {
-      if (isStandbyReady(message)) {
+    child.on('message', (raw) => {
+      const message = parseWorkerMessage(raw);
+      if (message?.type === 'reelay.worker.standby') {
         if (this.goWhenReady.delete(worker)) this.go(worker);
         else if (worker.standby === 'starting') {
           worker.standby = 'ready';
           this.opts.onStandbyReady?.(worker);
         }
-        return;
+      } else if (message?.type === 'reelay.worker.state') {
+        const first = worker.state === undefined;
+        worker.state = { busy: message.busy, concurrency: message.concurrency };
+        this.opts.onStateChange?.(worker, first);
       }
-      const state = parseState(message);
-      if (!state) return;
-      const first = worker.state === undefined;
-      worker.state = state;
-      this.opts.onStateChange?.(worker, first);
     });
     child.on('error', (err) => logger.error({ err, workerPid: child.pid }, 'worker process error'));
     child.once('exit', (code, signal) => {
@@ -186,15 +180,4 @@ export class WorkerPool {
       process.off('exit', this.killAllOnExit);
     }
   }
-}
-
-function isStandbyReady(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'reelay.worker.standby';
-}
-
-function parseState(message: unknown): WorkerState | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const { type, busy, concurrency } = message as Record<string, unknown>;
-  if (type !== 'reelay.worker.state' || typeof busy !== 'number' || typeof concurrency !== 'number') return undefined;
-  return { busy, concurrency };
 }

@@ -3,24 +3,25 @@ import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
 import { serveRoleMetrics } from '../../core/metrics.ts';
 import { resolveResources } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
+import { isGo, STANDBY_ARG, tellSupervisor } from '../../core/worker-ipc.ts';
 import { parentDeathLauncher } from './ffmpeg/death-signal.ts';
 import { locateFfmpeg } from './ffmpeg/locate.ts';
 import { createTranscodeWorker } from './create-worker.ts';
 import { WorkerMetrics } from './metrics.ts';
 
 function reportState(busy: number, concurrency: number): void {
-  if (process.send && process.connected) process.send({ type: 'reelay.worker.state', busy, concurrency });
+  tellSupervisor({ type: 'reelay.worker.state', busy, concurrency });
 }
 
 /**
- * A standby worker (REELAY_WORKER_STANDBY=1, forked by the supervisor with IPC) gets everything ready, says so,
- * and takes no job until the supervisor sends `reelay.worker.go`: a scale-up then costs no start-up.
+ * A standby worker (forked by the supervisor with STANDBY_ARG and IPC) gets everything ready, says so,
+ * and takes no job until the supervisor sends GO: a scale-up then costs no start-up.
  */
 function standbyUntilGo(): Promise<void> | undefined {
-  if (process.env.REELAY_WORKER_STANDBY !== '1' || !process.send) return undefined;
+  if (!process.argv.includes(STANDBY_ARG) || !process.send) return undefined;
   return new Promise((resolve) => {
     const onMessage = (message: unknown) => {
-      if ((message as { type?: unknown } | null)?.type !== 'reelay.worker.go') return;
+      if (!isGo(message)) return;
       process.off('message', onMessage);
       resolve();
     };
@@ -63,7 +64,7 @@ await runRole('worker', async ({ config, logger }) => {
     reportState(0, config.worker.concurrency);
   };
   if (goSignal) {
-    if (process.connected) process.send?.({ type: 'reelay.worker.standby' });
+    tellSupervisor({ type: 'reelay.worker.standby' });
     logger.debug('standing by until the supervisor needs this worker');
     void goSignal.then(go);
   } else go();
