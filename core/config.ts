@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.ts';
-import { parseSecretsKey } from './secret-box.ts';
+import { parseSecretsKey } from './webhooks/secret-box.ts';
 import { DEFAULT_TENANT, isTenant } from './tenants.ts';
 
 /**

@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HttpProblem } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { SecretKeyError } from '../../core/secret-box.ts';
+import { SecretKeyError } from '../../core/webhooks/secret-box.ts';
 import type { AppEnv } from '../app-env.ts';
 
 /** RFC 9457 problem details. */

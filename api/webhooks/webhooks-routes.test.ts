@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
-import type { Webhook, WebhookStore } from '../../core/webhook-store.ts';
+import type { Webhook, WebhookStore } from '../../core/webhooks/store.ts';
 import type { AppEnv } from '../app-env.ts';
 import { errorHandler } from '../middleware/problem.ts';
 import { webhookRoutes } from './webhooks-routes.ts';

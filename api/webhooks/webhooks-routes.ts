@@ -3,9 +3,9 @@ import { ulid } from 'ulid';
 import { z } from 'zod';
 import { HttpProblem } from '../../core/errors.ts';
 import { EVENT_TYPES } from '../../core/events.ts';
-import { newWebhookSecret, webhookHeaders } from '../../core/standard-webhooks.ts';
+import { newWebhookSecret, webhookHeaders } from '../../core/webhooks/standard-webhooks.ts';
 import { tenantOf } from '../../core/tenants.ts';
-import { postWebhook } from '../../core/webhook-post.ts';
+import { postWebhook } from '../../core/webhooks/post.ts';
 import {
   isEnabled,
   isWebhookId,
@@ -14,8 +14,8 @@ import {
   type Webhook,
   type WebhookInfo,
   type WebhookStore,
-} from '../../core/webhook-store.ts';
-import { checkWebhookUrl, WebhookUrlError, type ResolveAll } from '../../core/webhook-url.ts';
+} from '../../core/webhooks/store.ts';
+import { checkWebhookUrl, WebhookUrlError, type ResolveAll } from '../../core/webhooks/url.ts';
 import type { AppEnv } from '../app-env.ts';
 import { redeliverDeadLetters, type DeliveryQueues } from './webhook-redelivery.ts';
 import { jsonBodyLimit, readJsonBody } from '../middleware/json-body.ts';

@@ -1,13 +1,13 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { webhookHeaders } from '../../core/standard-webhooks.ts';
+import { webhookHeaders } from '../../core/webhooks/standard-webhooks.ts';
 import { tenantOf } from '../../core/tenants.ts';
-import { isEnabled, signingSecrets, type Webhook, type WebhookInfo, type WebhookStore } from '../../core/webhook-store.ts';
+import { isEnabled, signingSecrets, type Webhook, type WebhookInfo, type WebhookStore } from '../../core/webhooks/store.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { deliveryAttributes, parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
-import { SecretKeyError } from '../../core/secret-box.ts';
-import { postWebhook, type PostOptions, type PostResult } from '../../core/webhook-post.ts';
+import { SecretKeyError } from '../../core/webhooks/secret-box.ts';
+import { postWebhook, type PostOptions, type PostResult } from '../../core/webhooks/post.ts';
 import type { WebhookMetrics } from './metrics.ts';
 import { backoffSeconds } from '../../core/backoff.ts';
 

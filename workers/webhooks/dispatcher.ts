@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventPublisher } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { WebhookStore } from '../../core/webhook-store.ts';
+import type { WebhookStore } from '../../core/webhooks/store.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
 import { WebhookDelivery, type DeliverySettings } from './deliver.ts';
 import { WebhookFanOut } from './fan-out.ts';

@@ -2,7 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { eventFromSqsBody } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
-import { isEnabled, type WebhookStore } from '../../core/webhook-store.ts';
+import { isEnabled, type WebhookStore } from '../../core/webhooks/store.ts';
 import { deliveryAttributes, type DeliveryMessage } from './delivery-message.ts';
 
 /** SQS takes at most 10 messages per batch. */

@@ -3,8 +3,8 @@ import { EventPublisher } from '../../core/events.ts';
 import { serveRoleMetrics } from '../../core/metrics.ts';
 import { queueUrl, resolveResources, resourceNames } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
-import { WebhookStore } from '../../core/webhook-store.ts';
-import { SecretBox } from '../../core/secret-box.ts';
+import { WebhookStore } from '../../core/webhooks/store.ts';
+import { SecretBox } from '../../core/webhooks/secret-box.ts';
 import { WebhookDispatcher } from './dispatcher.ts';
 import { WebhookMetrics } from './metrics.ts';
 

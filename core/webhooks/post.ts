@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { checkDeliveryHost, guardedLookup, WebhookUrlError } from './webhook-url.ts';
+import { checkDeliveryHost, guardedLookup, WebhookUrlError } from './url.ts';
 
 export interface PostResult {
   ok: boolean;

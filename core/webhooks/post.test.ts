@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookReceiver } from '../test/support/webhook-receiver.ts';
-import { postWebhook } from './webhook-post.ts';
+import { WebhookReceiver } from '../../test/support/webhook-receiver.ts';
+import { postWebhook } from './post.ts';
 
 /** Against a real HTTP server on 127.0.0.1. */
 let receiver: WebhookReceiver;

@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { checkDeliveryHost, checkWebhookUrl, isPublicAddress, WebhookUrlError } from './webhook-url.ts';
+import { checkDeliveryHost, checkWebhookUrl, isPublicAddress, WebhookUrlError } from './url.ts';
 
 /** A resolver that answers from a table instead of DNS. */
 const resolver =

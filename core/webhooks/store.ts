@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
-import type { EventType } from './events.ts';
-import { JsonDocuments } from './json-documents.ts';
+import type { EventType } from '../events.ts';
+import { JsonDocuments } from '../json-documents.ts';
 import { SecretBox } from './secret-box.ts';
-import { tenantOf } from './tenants.ts';
+import { tenantOf } from '../tenants.ts';
 
 /** One registered endpoint, `webhooks/<id>.json` in the media bucket (private: it holds the signing secret). */
 export interface Webhook {
