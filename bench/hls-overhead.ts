@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { TranscodePlan } from '../core/renditions.ts';
+import type { TranscodePlan } from '../workers/transcode/renditions.ts';
 import { buildTranscodeCommand, commandArgv, outputDirs } from '../workers/transcode/ffmpeg/command.ts';
 import { runFfmpegArgv } from './lib/ffmpeg.ts';
 import { measure, round, type Timing } from './lib/measure.ts';

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.ts';
-import { RENDITION_LADDER } from '../core/renditions.ts';
+import { RENDITION_LADDER } from '../workers/transcode/renditions.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
 import { withCleanup } from './lib/cleanup.ts';
 import { runFfmpegArgv } from './lib/ffmpeg.ts';

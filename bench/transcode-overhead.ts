@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { planTranscode, type TranscodePlan } from '../core/renditions.ts';
+import { planTranscode, type TranscodePlan } from '../workers/transcode/renditions.ts';
 import { buildTranscodeCommand, commandArgv, outputDirs, type FfmpegCommand } from '../workers/transcode/ffmpeg/command.ts';
 import type { FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
 import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';

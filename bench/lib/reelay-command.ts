@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { TranscodePlan } from '../../core/renditions.ts';
+import type { TranscodePlan } from '../../workers/transcode/renditions.ts';
 import { buildTranscodeCommand, commandArgv, outputDirs } from '../../workers/transcode/ffmpeg/command.ts';
 import { probeMedia, type ProbeResult } from '../../workers/transcode/ffmpeg/probe.ts';
 import { filterSupport, sourceChain } from '../../workers/transcode/ffmpeg/source-filters.ts';

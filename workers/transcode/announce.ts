@@ -1,5 +1,5 @@
 import { makeEvent, type EventPublisher, type ReelayEvent } from '../../core/events.ts';
-import { displaySize } from '../../core/renditions.ts';
+import { displaySize } from './renditions.ts';
 import type { StatusStore } from '../../core/status-store.ts';
 import { tenantOf } from '../../core/tenants.ts';
 import type { VideoStatus } from '../../core/video-status.ts';

@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TransientJobError } from '../../core/errors.ts';
 import { AAC_LC_CODEC, avcCodecFromInit, parseMediaPlaylist, variantBitrates, writeMasterPlaylist } from '../../core/hls-playlist.ts';
-import type { TranscodePlan } from '../../core/renditions.ts';
+import type { TranscodePlan } from './renditions.ts';
 import { outputKey } from '../../core/status-store.ts';
 import { storyboardVtt } from '../../core/storyboard.ts';
 import type { HlsInfo, HlsVariantInfo, StoryboardInfo } from '../../core/video-status.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { planTranscode, type TranscodePlan } from '../../core/renditions.ts';
+import { planTranscode, type TranscodePlan } from './renditions.ts';
 import type { OutputInfo } from '../../core/video-status.ts';
 import { buildTranscodeCommand, outputDirs, type FfmpegCommand } from './ffmpeg/command.ts';
 import type { FfmpegBinaries } from './ffmpeg/locate.ts';

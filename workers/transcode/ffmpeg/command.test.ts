@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planTranscode } from '../../../core/renditions.ts';
+import { planTranscode } from '../renditions.ts';
 import { buildTranscodeCommand, commandArgv } from './command.ts';
 
 const plan = (hasAudio: boolean, height = 1080) =>

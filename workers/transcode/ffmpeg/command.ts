@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { TranscodePlan } from '../../../core/renditions.ts';
+import type { TranscodePlan } from '../renditions.ts';
 import { fileInput, INPUT_HARDENING } from './hardening.ts';
 import { alignedKeyframeOptions, HLS_DIR, storyboardFilter, storyboardOutput, STORYBOARD_DIR, teeMp4AndHls } from './playback-outputs.ts';
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { TranscodePlan } from '../../../core/renditions.ts';
+import type { TranscodePlan } from '../renditions.ts';
 import type { ProbeResult } from './probe.ts';
 
 /** The filters of one ffmpeg build that the source chain may use. */

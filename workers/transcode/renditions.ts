@@ -4,7 +4,7 @@
  * applied); a rendition is named by its short side, so a portrait 1080×1920
  * phone video gets a 360×640 "360p" and a 720×1280 "720p".
  */
-import { planStoryboard, type StoryboardPlan } from './storyboard.ts';
+import { planStoryboard, type StoryboardPlan } from '../../core/storyboard.ts';
 
 export interface RenditionSpec {
   name: '360p' | '720p';
