@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../core/config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { StatusStore } from '../core/status-store.ts';
 import type { AppEnv } from './app-env.ts';

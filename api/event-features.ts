@@ -1,5 +1,5 @@
 import type { AwsClients } from '../core/aws.ts';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../core/config/index.ts';
 import type { EventPublisher } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { queueUrl, type ResolvedResources } from '../core/resources.ts';

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startApi } from '../api/start-api.ts';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../core/config/index.ts';
 import { EventPublisher, eventFromSqsBody, makeEvent } from '../core/events.ts';
 import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';

@@ -12,7 +12,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../core/config/index.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
 import { withCleanup } from './lib/cleanup.ts';
 import { generateClip, runFfmpegArgv } from './lib/ffmpeg.ts';

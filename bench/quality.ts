@@ -16,7 +16,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../core/config/index.ts';
 import { RENDITION_LADDER } from '../workers/transcode/renditions.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
 import { withCleanup } from './lib/cleanup.ts';

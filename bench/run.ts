@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig } from '../core/config/index.ts';
 import { ConfigError, describeError } from '../core/errors.ts';
 import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
 import { runDispatchLatency } from './dispatch-latency.ts';

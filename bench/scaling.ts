@@ -1,11 +1,11 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { pino } from 'pino';
 import type { AwsClients } from '../core/aws.ts';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../core/config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import { resolveResources, type ResolvedResources } from '../core/resources.ts';
 import { sqsDepthSource } from '../workers/supervisor/queue-depth.ts';
-import { loadConfig, workerStopTimeoutMs, type SupervisorSettings } from '../core/config.ts';
+import { loadConfig, workerStopTimeoutMs, type SupervisorSettings } from '../core/config/index.ts';
 import { Supervisor } from '../workers/supervisor/supervisor.ts';
 import { BenchJobs, SHORT_SAMPLE } from './lib/bench-jobs.ts';
 import { withCleanup, type Cleanup } from './lib/cleanup.ts';

@@ -1,7 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Config } from './config.ts';
+import type { Config } from './config/index.ts';
 import type { Logger } from './logger.ts';
 
 export interface AwsClients {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
+import { loadConfig } from './config/index.ts';
 import { childLogger, createLogger } from './logger.ts';
 import { describeEndpoint } from './run-role.ts';
 

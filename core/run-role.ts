@@ -1,4 +1,4 @@
-import { loadConfigOrExit, type Config } from './config.ts';
+import { loadConfigOrExit, type Config } from './config/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ResourcesMissingError } from './resources.ts';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
-import { loadConfig, loadConfigOrExit, workerStopTimeoutMs } from '../core/config.ts';
+import { loadConfig, loadConfigOrExit, workerStopTimeoutMs } from '../core/config/index.ts';
 import { createLogger } from '../core/logger.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
 import { provision, provisionSettings } from './provision.ts';

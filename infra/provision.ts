@@ -21,7 +21,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../core/config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import { resourceNames, topicArn } from '../core/resources.ts';
 import { snsToSqsPolicy } from '../core/sns-sqs-policy.ts';

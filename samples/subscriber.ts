@@ -13,7 +13,7 @@
  */
 import { pino } from 'pino';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
-import { loadConfigOrExit } from '../core/config.ts';
+import { loadConfigOrExit } from '../core/config/index.ts';
 import { EVENT_TYPES, eventFromSqsBody } from '../core/events.ts';
 import { serializeError } from '../core/logger.ts';
 import { resourceNames, topicArn } from '../core/resources.ts';

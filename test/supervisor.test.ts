@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../core/aws.ts';
-import { loadConfig, type SupervisorSettings } from '../core/config.ts';
+import { loadConfig, type SupervisorSettings } from '../core/config/index.ts';
 import { newVideoId } from '../core/ids.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { resolveResources, type ResolvedResources } from '../core/resources.ts';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
-import type { ApiKey } from '../../core/config.ts';
+import type { ApiKey } from '../../core/config/index.ts';
 import type { AppEnv } from '../app-env.ts';
 import { apiKeyAuth, keyId, sameSecret } from './auth.ts';
 import { errorHandler } from '../middleware/problem.ts';

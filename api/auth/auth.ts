@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { HttpProblem } from '../../core/errors.ts';
-import type { ApiKey } from '../../core/config.ts';
+import type { ApiKey } from '../../core/config/index.ts';
 import { DEFAULT_TENANT } from '../../core/tenants.ts';
 import type { AppEnv } from '../app-env.ts';
 import { looksLikeToken, outOfScope, type TokenScope, type TokenSigner } from './tokens.ts';

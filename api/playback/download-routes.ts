@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Hono } from 'hono';
-import type { Config } from '../../core/config.ts';
+import type { Config } from '../../core/config/index.ts';
 import { HttpProblem } from '../../core/errors.ts';
 import type { StatusStore } from '../../core/status-store.ts';
 import type { AppEnv } from '../app-env.ts';

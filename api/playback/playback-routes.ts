@@ -1,6 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Hono, type Context } from 'hono';
-import type { Config } from '../../core/config.ts';
+import type { Config } from '../../core/config/index.ts';
 import { HttpProblem } from '../../core/errors.ts';
 import { appendQueryToUris } from '../../core/hls-playlist.ts';
 import type { StatusStore } from '../../core/status-store.ts';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Config } from '../../core/config.ts';
+import type { Config } from '../../core/config/index.ts';
 import { HttpProblem } from '../../core/errors.ts';
 import type { AppEnv } from '../app-env.ts';
 import { badRequest } from '../middleware/problem.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../core/aws.ts';
-import { loadConfig, type Config } from '../../core/config.ts';
+import { loadConfig, type Config } from '../../core/config/index.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { provision } from '../../infra/provision.ts';
 import type { Cleanup } from './cleanup.ts';

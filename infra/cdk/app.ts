@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { loadConfig } from '../../core/config.ts';
+import { loadConfig } from '../../core/config/index.ts';
 import { cloudScaling } from '../cloud/generate.ts';
 import { ReelayStack } from './reelay-stack.ts';
 

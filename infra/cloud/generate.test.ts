@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PRIORITY_TIERS, resourceNames } from '../../core/resources.ts';
-import { loadConfig } from '../../core/config.ts';
+import { loadConfig } from '../../core/config/index.ts';
 import { cloudScaling, ecsScalingTemplate, kedaManifests } from './generate.ts';
 
 const { supervisor: settings } = loadConfig({

@@ -1,5 +1,5 @@
 import { PRIORITY_TIERS, resourceNames, type PriorityTier } from '../../core/resources.ts';
-import type { SupervisorSettings } from '../../core/config.ts';
+import type { SupervisorSettings } from '../../core/config/index.ts';
 
 /**
  * The cloud equivalents of the local supervisor, generated from the same

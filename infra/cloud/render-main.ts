@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../../core/config.ts';
+import { loadConfigOrExit } from '../../core/config/index.ts';
 import { cloudScaling, ecsScalingTemplate, kedaManifests } from './generate.ts';
 
 const USAGE = `usage: npm run cloud:render -- keda --account <12-digit id> [--namespace reelay] [--deployment reelay-worker] [--role-arn <arn>]

@@ -1,7 +1,7 @@
 import { startApi, type RunningApi } from '../../api/start-api.ts';
 import type { EventFeatures } from '../../api/event-features.ts';
 import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
-import type { Config } from '../../core/config.ts';
+import type { Config } from '../../core/config/index.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { ResolvedResources } from '../../core/resources.ts';
 

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients, type AwsClients } from '../../core/aws.ts';
-import type { Config } from '../../core/config.ts';
+import type { Config } from '../../core/config/index.ts';
 
 export interface FaultCounter {
   remaining: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApi } from '../../api/start-api.ts';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../core/aws.ts';
-import { loadConfig, type Config } from '../../core/config.ts';
+import { loadConfig, type Config } from '../../core/config/index.ts';
 import { createLogger, silentLogger, type Logger } from '../../core/logger.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';

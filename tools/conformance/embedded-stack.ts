@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApi } from '../../api/start-api.ts';
 import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
-import { loadConfig } from '../../core/config.ts';
+import { loadConfig } from '../../core/config/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import { resolveResources } from '../../core/resources.ts';
 import { startEmulator } from '../../infra/emulator.ts';

@@ -1,4 +1,4 @@
-import type { SupervisorSettings } from '../../core/config.ts';
+import type { SupervisorSettings } from '../../core/config/index.ts';
 
 export interface ScaleInput {
   /** Jobs on the tier queues, visible + in flight; undefined when the depth could not be read. */

@@ -3,7 +3,7 @@ import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
 import { resolveResources } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { sqsDepthSource } from './queue-depth.ts';
-import { workerStopTimeoutMs } from '../../core/config.ts';
+import { workerStopTimeoutMs } from '../../core/config/index.ts';
 import { Supervisor } from './supervisor.ts';
 
 /** `npm run supervisor`: scales transcode worker processes with the tier queues' depth (what `npm start` runs). */

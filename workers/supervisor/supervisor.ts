@@ -4,7 +4,7 @@ import { decideScale, plural, type ScaleDecision } from './decide-scale.ts';
 import { startMetricsServer, type MetricsServer } from '../../core/metrics.ts';
 import { SupervisorMetrics } from './metrics.ts';
 import { totalDepth, type DepthSource, type TierDepth } from './queue-depth.ts';
-import type { SupervisorSettings } from '../../core/config.ts';
+import type { SupervisorSettings } from '../../core/config/index.ts';
 import { WorkerPool, type WorkerExit, type WorkerProcess } from './worker-pool.ts';
 
 export interface SupervisorOptions {

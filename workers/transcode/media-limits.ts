@@ -1,4 +1,4 @@
-import type { Config } from '../../core/config.ts';
+import type { Config } from '../../core/config/index.ts';
 import { PermanentJobError } from '../../core/errors.ts';
 import { ALLOWED_DEMUXERS } from './ffmpeg/hardening.ts';
 import type { ProbeResult } from './ffmpeg/probe.ts';

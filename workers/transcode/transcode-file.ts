@@ -14,7 +14,7 @@ import { FfmpegInputError, runFfmpeg, type RunOptions } from './ffmpeg/transcode
 import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.ts';
 import { measureOutputFile } from './measure-outputs.ts';
 import { contentTypeOf } from './upload-outputs.ts';
-import { DEFAULT_MEDIA_LIMITS } from '../../core/config.ts';
+import { DEFAULT_MEDIA_LIMITS } from '../../core/config/index.ts';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseBytes } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { loadConfig, parseBytes } from './index.ts';
+import { ConfigError } from '../errors.ts';
 
 describe('loadConfig', () => {
   it('has a sane default for every knob', () => {

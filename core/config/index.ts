@@ -1,0 +1,11 @@
+/**
+ * The configuration: the one place that reads the environment. Everything else receives a typed
+ * `Config`, parsed once at start by `loadConfig` (a bad value stops start-up naming the variable).
+ * - schema.ts: what the settings are (types, defaults that others share, derived values);
+ * - load.ts: the environment → `Config` (every variable, its default and its bounds);
+ * - access.ts: API keys, token and encryption secrets, CORS origins;
+ * - reader.ts: how one variable is read (whole numbers, sizes, URLs, one of a list).
+ */
+export { loadConfig, loadConfigOrExit } from './load.ts';
+export { parseBytes, type Env } from './reader.ts';
+export { DEFAULT_MEDIA_LIMITS, workerStopTimeoutMs, type ApiKey, type Config, type SupervisorSettings } from './schema.ts';
