@@ -36,7 +36,7 @@ function topLevelKeys(line: string): string[] {
 describe('log lines', () => {
   it('a child logger adds only keys its parent does not have', () => {
     const { sink, lines } = capture();
-    const worker = createLogger('worker', 'info', sink).child({ videoId: 'V1', jobId: 'J1' });
+    const worker = createLogger('worker', { destination: sink }).child({ videoId: 'V1', jobId: 'J1' });
     childLogger(worker, { videoId: 'V1', attempt: 2 }).info('transcoding');
     const keys = topLevelKeys(lines[0]!);
     expect(keys.filter((k) => k === 'videoId')).toHaveLength(1);
@@ -48,13 +48,13 @@ describe('log lines', () => {
     const { sink, lines } = capture();
     const cause = new Error('The specified queue does not exist.');
     const err = new Error(`reelay resources are missing: ${cause.message}`, { cause });
-    createLogger('api', 'info', sink).error({ err }, 'failed to start');
+    createLogger('api', { destination: sink }).error({ err }, 'failed to start');
     const logged = JSON.parse(lines[0]!) as { err: { message: string; stack: string } };
     expect(logged.err.message).toBe('reelay resources are missing: The specified queue does not exist.');
     expect(logged.err.stack).toContain('caused by');
     // A cause that is not quoted is still named.
     const { sink: sink2, lines: lines2 } = capture();
-    createLogger('api', 'info', sink2).error({ err: new Error('upload failed', { cause: new Error('socket hang up') }) }, 'x');
+    createLogger('api', { destination: sink2 }).error({ err: new Error('upload failed', { cause: new Error('socket hang up') }) }, 'x');
     expect((JSON.parse(lines2[0]!) as { err: { message: string } }).err.message).toBe('upload failed: socket hang up');
   });
 

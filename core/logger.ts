@@ -1,8 +1,18 @@
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import type { LogFormat } from './config/index.ts';
 
 export type { Logger };
+
+export interface LoggerOptions {
+  /** pino's level name (default `info`); a role takes `config.log.level`. */
+  level?: string;
+  /** Default `auto` (see LogFormat); a role takes `config.log.format`. Ignored with a `destination`. */
+  format?: LogFormat;
+  /** Where JSON lines go instead of stdout (tests). */
+  destination?: DestinationStream;
+}
 
 /**
  * Structured logs, every line naming the role (api, worker, notifier, …).
@@ -11,7 +21,7 @@ export type { Logger };
  * thread, so nothing is lost on exit); otherwise, or with
  * REELAY_LOG_FORMAT=json, one JSON object a line on stdout, for log shippers.
  */
-export function createLogger(role: string, level: string = 'info', destination?: DestinationStream): Logger {
+export function createLogger(role: string, { level = 'info', format = 'auto', destination }: LoggerOptions = {}): Logger {
   const options = {
     level,
     base: { role, pid: process.pid },
@@ -21,7 +31,7 @@ export function createLogger(role: string, level: string = 'info', destination?:
   };
   // A given destination (tests) gets JSON lines.
   if (destination) return pino(options, destination);
-  if (logFormat() === 'json') return pino(options);
+  if (format === 'json' || (format === 'auto' && !process.stdout.isTTY)) return pino(options);
   // Loaded only for a terminal: JSON logging (services, tests) does not pay for it.
   const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pino(
@@ -39,13 +49,6 @@ export function createLogger(role: string, level: string = 'info', destination?:
       sync: true,
     }),
   );
-}
-
-/** `pretty` on a terminal unless REELAY_LOG_FORMAT=json; `json` otherwise (REELAY_LOG_FORMAT=pretty forces colour). */
-export function logFormat(env: Record<string, string | undefined> = process.env, isTTY = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
-  const wanted = env.REELAY_LOG_FORMAT?.trim().toLowerCase();
-  if (wanted === 'json' || wanted === 'pretty') return wanted;
-  return isTTY ? 'pretty' : 'json';
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { ConfigError } from './errors.ts';
+import { METRICS_PORTS, type Config, type MetricsRole } from './config/index.ts';
 
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -31,21 +31,6 @@ export function createMetricsRegistry(role: string): Registry {
 
 /** Seconds buckets for jobs and requests that last from milliseconds to an hour. */
 export const DURATION_BUCKETS = [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
-
-/**
- * `<VARIABLE>`: the port a role's `/metrics` listens on (`0` any free port,
- * `off` none). Read by each role's entry point next to its other settings.
- */
-export function metricsPort(env: Record<string, string | undefined>, variable: string, fallback: number): number | 'off' {
-  const text = env[variable]?.trim();
-  if (!text) return fallback;
-  if (text === 'off') return 'off';
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError([`${variable} must be a port number (0 picks a free one) or "off", not "${text}"`]);
-  }
-  return port;
-}
 
 export interface MetricsServer {
   port: number;
@@ -111,27 +96,23 @@ export function startMetricsServer({
 }
 
 /**
- * A role's `/metrics` as its entry point starts it: port from `variable`
- * (default `fallback`; `0` any free port; `off` none), bound to
- * REELAY_METRICS_HOST (default 127.0.0.1; 0.0.0.0 in a container that
- * Prometheus scrapes from outside). The URL is logged.
+ * A role's `/metrics` as its entry point starts it, on its port from the configuration
+ * (`metrics.ports`: 0 any free port, `off` none) and `metrics.host`. The URL is logged.
  */
 export async function serveRoleMetrics({
   registry,
-  variable,
-  fallback,
+  role,
+  settings,
   logger,
-  env = process.env,
 }: {
   registry: Registry;
-  variable: string;
-  fallback: number;
+  role: MetricsRole;
+  settings: Config['metrics'];
   logger: { info(obj: object, msg: string): void };
-  env?: Record<string, string | undefined>;
 }): Promise<MetricsServer | undefined> {
-  const port = metricsPort(env, variable, fallback);
+  const port = settings.ports[role];
   if (port === 'off') return undefined;
-  const server = await startMetricsServer({ registry, host: env.REELAY_METRICS_HOST || '127.0.0.1', port, variable });
+  const server = await startMetricsServer({ registry, host: settings.host, port, variable: METRICS_PORTS[role].variable });
   logger.info({ metrics: server.url }, 'serving Prometheus metrics');
   return server;
 }

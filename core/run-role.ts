@@ -28,7 +28,7 @@ export async function runRole(
   { shutdownTimeoutMs = 60_000 }: { shutdownTimeoutMs?: number } = {},
 ): Promise<void> {
   const config = loadConfigOrExit(`reelay ${role}`);
-  const logger = createLogger(role, config.logLevel);
+  const logger = createLogger(role, config.log);
   // Say where the AWS calls go: a command run without AWS_ENDPOINT_URL talks to real AWS.
   logger.info({ endpoint: describeEndpoint(config), region: config.aws.region, prefix: config.prefix }, 'aws endpoint');
 

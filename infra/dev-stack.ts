@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
-import { loadConfig, loadConfigOrExit, workerStopTimeoutMs } from '../core/config/index.ts';
+import { childEnvironment, loadConfig, loadConfigOrExit, workerStopTimeoutMs } from '../core/config/index.ts';
 import { createLogger } from '../core/logger.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
 import { provision, provisionSettings } from './provision.ts';
@@ -25,13 +25,13 @@ const ROLES = [
 // Every role's variables are checked here, so a bad value stops `npm start` at once (all of them named)
 // instead of one role restarting in a loop.
 const config = loadConfigOrExit('reelay');
-const logger = createLogger('dev-stack', config.logLevel);
+const logger = createLogger('dev-stack', config.log);
 // The supervisor bounds its own stop; killing it earlier would orphan its workers.
 const supervisorStopMs = workerStopTimeoutMs(config.worker) + 10_000;
 
 let emulator: RunningEmulator | undefined;
 // The roles inherit this process's environment, plus what the stack decides below.
-const env: NodeJS.ProcessEnv = { ...process.env };
+const env = childEnvironment();
 if (config.api.auth.mode === 'unconfigured') {
   // The all-in-one dev stack may run open, but then only on this machine.
   if (!isLoopback(config.api.host)) {

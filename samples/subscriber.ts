@@ -42,7 +42,7 @@ const config = loadConfigOrExit('subscriber');
 
 // Logs go to stderr so that stdout carries nothing but events.
 const logger = pino(
-  { base: { role: `subscriber:${name}` }, level: config.logLevel, serializers: { err: serializeError } },
+  { base: { role: `subscriber:${name}` }, level: config.log.level, serializers: { err: serializeError } },
   pino.destination(2),
 );
 const clients = createAwsClients(config.aws);

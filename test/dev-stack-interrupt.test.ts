@@ -37,7 +37,7 @@ describe('Ctrl-C on npm start', () => {
   it('during a transcode: the stack stops in order and the video ends ready with attempts 1 after a restart', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'reelay-interrupt-'));
     const clip = path.join(dir, 'twenty-seconds-720p.mp4');
-    const { ffmpeg } = locateFfmpeg({});
+    const { ffmpeg } = locateFfmpeg({ searchPath: process.env.PATH });
     await promisify(execFile)(ffmpeg.path, [
       ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=20'],
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip],

@@ -21,7 +21,7 @@ import { patchMp4Durations } from './support/hostile-corpus.ts';
  * constant ≤ 60 fps, BT.709 tags, AAC stereo at 44.1/48 kHz, faststart, duration, real thumbnail.
  */
 const run = promisify(execFile);
-const binaries = locateFfmpeg({});
+const binaries = locateFfmpeg({ searchPath: process.env.PATH });
 let dir: string;
 
 beforeAll(async () => {

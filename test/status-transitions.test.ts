@@ -40,7 +40,7 @@ function capturingLogger(): { logger: Logger; lines: () => Record<string, unknow
     },
   });
   return {
-    logger: createLogger('worker', 'debug', sink),
+    logger: createLogger('worker', { level: 'debug', destination: sink }),
     lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>),
     raw: () => out,
   };

@@ -175,7 +175,10 @@ describe('the webhooks dispatcher without REELAY_SECRETS_KEY', () => {
     const { id, secret } = (await created.json()) as { id: string; secret: string };
 
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger('webhooks', 'debug', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const logger = createLogger('webhooks', {
+      level: 'debug',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    });
     const held = () => lines.filter((l) => l.webhookId === id && /cannot be (signed|opened)/.test(String(l.msg)));
     const keyless = await startDispatcher(undefined, logger);
     let keyedDispatcher: WebhookDispatcher | undefined;

@@ -56,7 +56,7 @@ export async function startPipelineStack(
 
   const workDir = await makeTempDir(cleanup, 'worker');
   // As workers/transcode/main.ts: ffmpeg through the launcher that makes the kernel kill it with its parent.
-  const launcher = await parentDeathLauncher(binaries.ffmpeg.path, workDir);
+  const launcher = await parentDeathLauncher(binaries.ffmpeg.path, workDir, config.ffmpeg.searchPath);
   const runBinaries = launcher ? { ...binaries, ffmpeg: { ...binaries.ffmpeg, path: launcher.path } } : binaries;
   const worker = createTranscodeWorker({
     config: { ...config, worker: { ...config.worker, tmpDir: workDir }, ffmpeg: { ...config.ffmpeg, niceness } },

@@ -94,6 +94,32 @@ describe('loadConfig: the supervisor', () => {
   });
 });
 
+describe('loadConfig: what roles used to read from the environment themselves', () => {
+  it('log format: auto by default, json or pretty in any case, anything else an error', () => {
+    expect(loadConfig({}).log).toEqual({ level: 'info', format: 'auto' });
+    expect(loadConfig({ REELAY_LOG_FORMAT: 'JSON', REELAY_LOG_LEVEL: 'warn' }).log).toEqual({ level: 'warn', format: 'json' });
+    expect(() => loadConfig({ REELAY_LOG_FORMAT: 'xml' })).toThrow(
+      'REELAY_LOG_FORMAT="xml" is invalid: expected one of auto, json, pretty',
+    );
+  });
+
+  it("each role's metrics port: its default, 0, off, or an error naming the variable", () => {
+    expect(loadConfig({}).metrics).toEqual({ host: '127.0.0.1', ports: { worker: 9465, webhooks: 9466, notifier: 9467 } });
+    const set = loadConfig({ REELAY_METRICS_HOST: '0.0.0.0', REELAY_WORKER_METRICS_PORT: '0', REELAY_NOTIFIER_METRICS_PORT: 'off' });
+    expect(set.metrics).toEqual({ host: '0.0.0.0', ports: { worker: 0, webhooks: 9466, notifier: 'off' } });
+    expect(() => loadConfig({ REELAY_WEBHOOKS_METRICS_PORT: '65536' })).toThrow(
+      'REELAY_WEBHOOKS_METRICS_PORT="65536" is invalid: expected a port number (0 picks a free one) or off',
+    );
+  });
+
+  it('where ffmpeg is looked for, and what the CDK app deploys', () => {
+    expect(loadConfig({ PATH: '/opt/ffmpeg/bin:/usr/bin' }).ffmpeg.searchPath).toBe('/opt/ffmpeg/bin:/usr/bin');
+    expect(loadConfig({ AWS_REGION: 'eu-west-1' }).cdk).toEqual({ image: 'reelay:latest', account: undefined, region: 'eu-west-1' });
+    const cdk = loadConfig({ REELAY_IMAGE: 'registry/reelay:1', CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'us-west-2' }).cdk;
+    expect(cdk).toEqual({ image: 'registry/reelay:1', account: '123456789012', region: 'us-west-2' });
+  });
+});
+
 describe('parseBytes', () => {
   it.each([
     ['1048576', 1048576],

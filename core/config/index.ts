@@ -6,6 +6,15 @@
  * - access.ts: API keys, token and encryption secrets, CORS origins;
  * - reader.ts: how one variable is read (whole numbers, sizes, URLs, one of a list).
  */
-export { loadConfig, loadConfigOrExit } from './load.ts';
+export { childEnvironment, loadConfig, loadConfigOrExit } from './load.ts';
 export { parseBytes, type Env } from './reader.ts';
-export { DEFAULT_MEDIA_LIMITS, workerStopTimeoutMs, type ApiKey, type Config, type SupervisorSettings } from './schema.ts';
+export {
+  DEFAULT_MEDIA_LIMITS,
+  METRICS_PORTS,
+  workerStopTimeoutMs,
+  type ApiKey,
+  type Config,
+  type LogFormat,
+  type MetricsRole,
+  type SupervisorSettings,
+} from './schema.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { readAuth, readCorsOrigins, readSecretsKey, readTokenSecret } from './access.ts';
 import { Reader, type Env } from './reader.ts';
-import { DEFAULT_MEDIA_LIMITS, type Config } from './schema.ts';
+import { DEFAULT_MEDIA_LIMITS, METRICS_PORTS, type Config } from './schema.ts';
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 
@@ -22,14 +22,19 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  const region = r.str('AWS_REGION', env.AWS_DEFAULT_REGION || 'us-east-1', /^[a-z]{2}(-[a-z]+)+-\d+$/);
+
   const config: Config = {
     aws: {
       endpoint,
-      region: r.str('AWS_REGION', env.AWS_DEFAULT_REGION || 'us-east-1', /^[a-z]{2}(-[a-z]+)+-\d+$/),
+      region,
       localCredentials: endpoint && !hasCreds ? { accessKeyId: 'test', secretAccessKey: 'test' } : undefined,
     },
     prefix: r.str('REELAY_PREFIX', 'reelay', /^[a-z0-9][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, at most 40 characters'),
-    logLevel: r.oneOf('REELAY_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    log: {
+      level: r.oneOf('REELAY_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+      format: r.oneOf('REELAY_LOG_FORMAT', 'auto', ['auto', 'json', 'pretty'] as const, { caseless: true }),
+    },
     dataDir: path.resolve(r.str('REELAY_DATA_DIR', '.reelay')),
     emulatorPort: r.int('REELAY_EMULATOR_PORT', 4566, 1, 65_535),
     api: {
@@ -76,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
     ffmpeg: {
       ffmpegPath: r.optional('FFMPEG_PATH'),
       ffprobePath: r.optional('FFPROBE_PATH'),
+      searchPath: env.PATH,
       preset: r.oneOf('REELAY_X264_PRESET', 'veryfast', X264_PRESETS),
       threads: r.int('REELAY_FFMPEG_THREADS', 0, 0, 64),
       niceness: r.int('REELAY_FFMPEG_NICENESS', 0, 0, 19),
@@ -103,6 +109,19 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: Math.round(r.decimal('REELAY_SUPERVISOR_POLL_SECONDS', 5, 0.1, 3600) * 1000),
       scaleDownCooldownMs: Math.round(r.decimal('REELAY_SCALE_DOWN_COOLDOWN_SECONDS', 60, 0, 86_400) * 1000),
       port: r.int('REELAY_SUPERVISOR_PORT', 9464, 0, 65_535),
+    },
+    metrics: {
+      host: r.str('REELAY_METRICS_HOST', '127.0.0.1'),
+      ports: {
+        worker: r.portOrOff(METRICS_PORTS.worker.variable, METRICS_PORTS.worker.fallback),
+        webhooks: r.portOrOff(METRICS_PORTS.webhooks.variable, METRICS_PORTS.webhooks.fallback),
+        notifier: r.portOrOff(METRICS_PORTS.notifier.variable, METRICS_PORTS.notifier.fallback),
+      },
+    },
+    cdk: {
+      image: r.str('REELAY_IMAGE', 'reelay:latest'),
+      account: r.optional('CDK_DEFAULT_ACCOUNT'),
+      region: r.optional('CDK_DEFAULT_REGION') ?? region,
     },
   };
 
@@ -135,4 +154,12 @@ export function loadConfigOrExit(program: string, env: Env = process.env): Confi
     process.stderr.write(`${program}: ${err.message}\n`);
     process.exit(2);
   }
+}
+
+/**
+ * The environment for a process this one starts (a role, a worker): this process's own, which the
+ * roles read their configuration from, over `defaults` for what it does not set.
+ */
+export function childEnvironment(defaults: Env = {}): NodeJS.ProcessEnv {
+  return { ...defaults, ...process.env };
 }

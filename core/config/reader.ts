@@ -53,14 +53,28 @@ export class Reader {
     return n;
   }
 
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const value = this.raw(name);
+  /** One of `allowed`; `caseless`: in any case (`JSON` for `json`). */
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[], { caseless = false } = {}): T {
+    const raw = this.raw(name);
+    const value = caseless ? raw?.toLowerCase() : raw;
     if (value === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(value)) {
-      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected one of ${allowed.join(', ')}`);
+      this.problems.push(`${name}=${JSON.stringify(raw)} is invalid: expected one of ${allowed.join(', ')}`);
       return fallback;
     }
     return value as T;
+  }
+
+  /** A port to listen on: 0 picks a free one, `off` listens on none. */
+  portOrOff(name: string, fallback: number): number | 'off' {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value === 'off') return 'off';
+    if (!/^\d+$/.test(value) || Number(value) > 65_535) {
+      this.problems.push(`${name}=${JSON.stringify(value)} is invalid: expected a port number (0 picks a free one) or off`);
+      return fallback;
+    }
+    return Number(value);
   }
 
   url(name: string): string | undefined {

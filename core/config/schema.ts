@@ -12,7 +12,8 @@ export interface Config {
   };
   /** `REELAY_PREFIX`: prefix of every bucket, queue and topic name. */
   prefix: string;
-  logLevel: string;
+  /** Log lines: `REELAY_LOG_LEVEL` (default info) and `REELAY_LOG_FORMAT` (default auto: pretty on a terminal, else JSON). */
+  log: { level: string; format: LogFormat };
   /** `REELAY_DATA_DIR`: where the embedded emulator keeps its state. */
   dataDir: string;
   emulatorPort: number;
@@ -87,8 +88,11 @@ export interface Config {
     keepSource: boolean;
   };
   ffmpeg: {
+    /** `FFMPEG_PATH`/`FFPROBE_PATH`: these binaries; unset: the first on `searchPath`, else the npm packages' static builds. */
     ffmpegPath: string | undefined;
     ffprobePath: string | undefined;
+    /** `PATH`: where ffmpeg, ffprobe and the parent-death launcher's setpriv/setsid are looked for. */
+    searchPath: string | undefined;
     /** x264 preset for every rendition. */
     preset: string;
     /** ffmpeg `-threads`; 0 lets ffmpeg decide. */
@@ -128,7 +132,39 @@ export interface Config {
    * (infra/cloud/generate.ts), so local and cloud scaling agree.
    */
   supervisor: SupervisorSettings;
+  /**
+   * `/metrics` and `/healthz` of the roles that serve no HTTP of their own (the API serves them on PORT,
+   * the supervisor on `supervisor.port`, which does not follow `host`).
+   */
+  metrics: {
+    /** `REELAY_METRICS_HOST` (default 127.0.0.1; 0.0.0.0 in a container that Prometheus scrapes from outside). */
+    host: string;
+    /** Each role's port (see METRICS_PORTS): 0 picks a free one, `off` serves none. */
+    ports: Record<MetricsRole, number | 'off'>;
+  };
+  /** The CDK app (infra/cdk): the image its tasks run, and the account and region the CDK CLI sets for it. */
+  cdk: {
+    /** `REELAY_IMAGE` (default `reelay:latest`). */
+    image: string;
+    /** `CDK_DEFAULT_ACCOUNT`: unset, the stack is environment-agnostic. */
+    account: string | undefined;
+    /** `CDK_DEFAULT_REGION` (default: the AWS region). */
+    region: string;
+  };
 }
+
+/** `auto`: pretty one-liners on a terminal, JSON lines otherwise (services, log shippers). */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** The roles whose `/metrics` port is set in `metrics.ports`. */
+export type MetricsRole = 'worker' | 'webhooks' | 'notifier';
+
+/** The variable that sets each role's metrics port, and its default (one port per role, so they share a host). */
+export const METRICS_PORTS: Record<MetricsRole, { variable: string; fallback: number }> = {
+  worker: { variable: 'REELAY_WORKER_METRICS_PORT', fallback: 9465 },
+  webhooks: { variable: 'REELAY_WEBHOOKS_METRICS_PORT', fallback: 9466 },
+  notifier: { variable: 'REELAY_NOTIFIER_METRICS_PORT', fallback: 9467 },
+};
 
 export interface SupervisorSettings {
   /** `REELAY_WORKERS_MIN` (default 1): worker processes kept running even with an empty queue. */

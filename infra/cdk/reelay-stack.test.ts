@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config/index.ts';
 import { PRIORITY_TIERS, redriveMaxReceiveCount, resourceNames } from '../../core/resources.ts';
 import { cloudScaling, ecsScalingTemplate } from '../cloud/generate.ts';
 import { resourceSpec } from '../resource-spec.ts';
@@ -25,7 +26,7 @@ let template: Template;
 let resources: Record<string, { Type: string; Properties: Record<string, any> }>;
 
 beforeAll(() => {
-  const { stack } = buildApp(env);
+  const { stack } = buildApp(loadConfig(env));
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 }, 180_000);

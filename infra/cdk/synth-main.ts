@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadConfigOrExit } from '../../core/config/index.ts';
 import { buildApp } from './app.ts';
 
 /**
@@ -7,7 +8,7 @@ import { buildApp } from './app.ts';
  * CDK CLI: `npx aws-cdk deploy --app infra/cdk/cdk.out`.
  */
 const outdir = path.resolve(import.meta.dirname, 'cdk.out');
-const { app, stack } = buildApp(process.env, outdir);
+const { app, stack } = buildApp(loadConfigOrExit('reelay cdk:synth'), outdir);
 const assembly = app.synth();
 const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string }> };
 const counts = new Map<string, number>();

@@ -74,10 +74,12 @@ export async function startTestStack({
     PORT: '0',
     // Scoped tokens on, as in any deployment with keys.
     REELAY_TOKEN_SECRET: 'test-token-secret-0123456789abcdef0123456789',
+    // Where ffmpeg is looked for (config.ffmpeg.searchPath): the system's, as the roles find it.
+    PATH: process.env.PATH,
     ...env,
   });
   // REELAY_TEST_LOG=debug shows every role's log lines while a test runs.
-  const logger = process.env.REELAY_TEST_LOG ? createLogger('test', process.env.REELAY_TEST_LOG) : silentLogger();
+  const logger = process.env.REELAY_TEST_LOG ? createLogger('test', { level: process.env.REELAY_TEST_LOG }) : silentLogger();
   const clients = createAwsClients(config.aws, logger);
   await provision(clients, provisionSettings(config), logger);
   const resources = await resolveResources(clients, prefix);

@@ -49,10 +49,12 @@ if (!existsSync(dir)) {
 }
 
 // The worker's own log lines (failures included) would drown the table: LOG_LEVEL=info shows them.
-const logger = createLogger('conformance', process.env.LOG_LEVEL ?? 'fatal');
+const logger = createLogger('conformance', { level: process.env.LOG_LEVEL ?? 'fatal' });
 const stack = values.api ? undefined : await startEmbeddedStack(logger);
 const baseUrl = values.api ?? stack!.baseUrl;
-const binaries = stack?.binaries ?? locateFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, ffprobePath: process.env.FFPROBE_PATH });
+const binaries =
+  stack?.binaries ??
+  locateFfmpeg({ ffmpegPath: process.env.FFMPEG_PATH, ffprobePath: process.env.FFPROBE_PATH, searchPath: process.env.PATH });
 const headers: Record<string, string> = values.key ? { authorization: `Bearer ${values.key}` } : {};
 const work = await mkdtemp(path.join(tmpdir(), 'reelay-conformance-out-'));
 const dirs = [dir];

@@ -13,7 +13,7 @@ await runRole('notifier', async ({ config, logger }) => {
     labelNames: ['type', 'duplicate'],
     registers: [registry],
   });
-  const metrics = await serveRoleMetrics({ registry, variable: 'REELAY_NOTIFIER_METRICS_PORT', fallback: 9467, logger });
+  const metrics = await serveRoleMetrics({ registry, role: 'notifier', settings: config.metrics, logger });
   const clients = createAwsClients(config.aws, logger);
   const url = await queueUrl(clients.sqs, resourceNames(config.prefix).notifierQueue);
   const notifier = new Notifier({

@@ -3,7 +3,7 @@ import { createAwsClients, destroyAwsClients } from '../../core/aws.ts';
 import { resolveResources } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { sqsDepthSource } from './queue-depth.ts';
-import { workerStopTimeoutMs } from '../../core/config/index.ts';
+import { childEnvironment, METRICS_PORTS, workerStopTimeoutMs } from '../../core/config/index.ts';
 import { Supervisor } from './supervisor.ts';
 
 /** `npm run supervisor`: scales transcode worker processes with the tier queues' depth (what `npm start` runs). */
@@ -20,7 +20,7 @@ await runRole(
         script: fileURLToPath(new URL('../transcode/main.ts', import.meta.url)),
         execArgv: ['--disable-warning=ExperimentalWarning'],
         // Many workers on one host: each serves /metrics on a free port (logged) unless REELAY_WORKER_METRICS_PORT says otherwise.
-        env: { REELAY_WORKER_METRICS_PORT: '0', ...process.env },
+        env: childEnvironment({ [METRICS_PORTS.worker.variable]: '0' }),
       },
       workerStopTimeoutMs: workerStopTimeoutMs(config.worker),
       logger,

@@ -33,16 +33,11 @@ const goSignal = standbyUntilGo();
 await runRole('worker', async ({ config, logger }) => {
   const metrics = new WorkerMetrics();
   // Several workers share a host under the supervisor, which starts them with port 0 unless told otherwise.
-  const metricsServer = await serveRoleMetrics({
-    registry: metrics.registry,
-    variable: 'REELAY_WORKER_METRICS_PORT',
-    fallback: 9465,
-    logger,
-  });
+  const metricsServer = await serveRoleMetrics({ registry: metrics.registry, role: 'worker', settings: config.metrics, logger });
   const binaries = locateFfmpeg(config.ffmpeg);
   logger.info({ ffmpeg: binaries.ffmpeg, ffprobe: binaries.ffprobe }, 'using ffmpeg');
   // ffmpeg dies with this process, even on SIGKILL, where the OS allows it.
-  const launcher = await parentDeathLauncher(binaries.ffmpeg.path, config.worker.tmpDir);
+  const launcher = await parentDeathLauncher(binaries.ffmpeg.path, config.worker.tmpDir, config.ffmpeg.searchPath);
   const runBinaries = launcher ? { ...binaries, ffmpeg: { ...binaries.ffmpeg, path: launcher.path } } : binaries;
   const clients = createAwsClients(config.aws, logger);
   const resources = await resolveResources(clients, config.prefix);

@@ -9,7 +9,7 @@ import { probeMedia } from './ffmpeg/probe.ts';
 import { readInProcess } from './measure-outputs.ts';
 
 const samples = fileURLToPath(new URL('../../samples/', import.meta.url));
-const { ffmpeg, ffprobe } = locateFfmpeg({ ffmpegPath: undefined, ffprobePath: undefined });
+const { ffmpeg, ffprobe } = locateFfmpeg({ searchPath: process.env.PATH });
 const dir = mkdtempSync(path.join(tmpdir(), 'reelay-measure-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -11,12 +11,7 @@ import { WebhookMetrics } from './metrics.ts';
 /** `npm run webhooks`: delivers events to the registered webhook endpoints. */
 await runRole('webhooks', async ({ config, logger }) => {
   const metrics = new WebhookMetrics();
-  const metricsServer = await serveRoleMetrics({
-    registry: metrics.registry,
-    variable: 'REELAY_WEBHOOKS_METRICS_PORT',
-    fallback: 9466,
-    logger,
-  });
+  const metricsServer = await serveRoleMetrics({ registry: metrics.registry, role: 'webhooks', settings: config.metrics, logger });
   const clients = createAwsClients(config.aws, logger);
   const names = resourceNames(config.prefix);
   const [events, deliveries, deliveriesDlq] = await Promise.all(

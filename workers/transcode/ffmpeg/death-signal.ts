@@ -17,7 +17,8 @@ import { findOnPath } from './locate.ts';
 export async function parentDeathLauncher(
   ffmpegPath: string,
   dir: string,
-  searchPath: string | undefined = process.env.PATH,
+  /** `config.ffmpeg.searchPath` (PATH). */
+  searchPath: string | undefined,
 ): Promise<{ path: string; remove(): Promise<void> } | undefined> {
   const setpriv = process.platform === 'linux' ? findOnPath('setpriv', searchPath) : undefined;
   if (!setpriv) return undefined;

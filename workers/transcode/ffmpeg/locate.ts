@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { Config } from '../../../core/config/index.ts';
 
 export type BinaryOrigin = 'env' | 'path' | 'npm';
 export interface LocatedBinary {
@@ -50,14 +51,12 @@ function fromNpm(pkg: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe')
 export function locateFfmpeg({
   ffmpegPath,
   ffprobePath,
-  searchPath = process.env.PATH,
+  searchPath,
   npm = fromNpm,
-}: {
-  ffmpegPath?: string | undefined;
-  ffprobePath?: string | undefined;
-  searchPath?: string | undefined;
-  npm?: (pkg: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe') => string | undefined;
-}): FfmpegBinaries {
+}: Partial<Pick<Config['ffmpeg'], 'ffmpegPath' | 'ffprobePath'>> &
+  Pick<Config['ffmpeg'], 'searchPath'> & {
+    npm?: (pkg: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe') => string | undefined;
+  }): FfmpegBinaries {
   const pick = (
     name: string,
     explicit: string | undefined,
