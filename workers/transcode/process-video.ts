@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '../../core/config/index.ts';
 import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { tenantOf } from '../../core/tenants.ts';
@@ -23,26 +24,22 @@ import type { WorkerMetrics } from './metrics.ts';
 import { uploadOutputs } from './upload-outputs.ts';
 import { preparePlayback } from './playback-files.ts';
 
-export interface TranscodeDeps {
+/** The settings a transcode runs by, as the configuration defines them (units and defaults there). */
+export type TranscodeSettings = Pick<Config['ffmpeg'], 'preset' | 'threads' | 'niceness'> &
+  Pick<Config['worker'], 'tmpDir' | 'stallTimeoutMs' | 'jobTimeoutFactor' | 'jobTimeoutMinMs'> &
+  Partial<Pick<Config['worker'], 'keepSource'>> & {
+    /** What an upload may be (duration, pixels, frame rate); defaults to DEFAULT_MEDIA_LIMITS. */
+    limits?: MediaLimits;
+  };
+
+export interface TranscodeDeps extends TranscodeSettings {
   s3: S3Client;
   store: StatusStore;
   events: EventPublisher;
   rawBucket: string;
   mediaBucket: string;
   binaries: FfmpegBinaries;
-  preset: string;
-  threads: number;
-  niceness: number;
-  tmpDir: string;
-  /** What an upload may be (duration, pixels, frame rate); defaults to DEFAULT_MEDIA_LIMITS. */
-  limits?: MediaLimits;
-  /** Stuck-ffmpeg rules: see FfmpegWatchdog. */
-  stallTimeoutMs: number;
-  jobTimeoutFactor: number;
-  jobTimeoutMinMs: number;
   workerId: string;
-  /** False: delete the raw upload once the video is ready (REELAY_KEEP_SOURCE=false). Default: keep it. */
-  keepSource?: boolean;
   /** ffmpeg seconds and bytes in/out for Prometheus; none when absent. */
   metrics?: WorkerMetrics;
   logger: Logger;

@@ -14,7 +14,7 @@ import { FfmpegInputError, runFfmpeg, type RunOptions } from './ffmpeg/transcode
 import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.ts';
 import { measureOutputFile } from './measure-outputs.ts';
 import { contentTypeOf } from './upload-outputs.ts';
-import { DEFAULT_MEDIA_LIMITS } from '../../core/config/index.ts';
+import { DEFAULT_MEDIA_LIMITS, type Config } from '../../core/config/index.ts';
 
 const run = promisify(execFile);
 
@@ -28,10 +28,8 @@ export function planFromProbe(probe: ProbeResult): TranscodePlan {
   });
 }
 
-export interface TranscodeFileOptions {
+export interface TranscodeFileOptions extends Pick<Config['ffmpeg'], 'preset' | 'threads'> {
   binaries: FfmpegBinaries;
-  preset: string;
-  threads: number;
   limits?: MediaLimits;
   logger: Logger;
   signal?: AbortSignal;

@@ -1,6 +1,7 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { backoffSeconds } from '../../core/backoff.ts';
 import { describeError, PermanentJobError } from '../../core/errors.ts';
+import type { Config } from '../../core/config/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import { redriveMaxReceiveCount, type PriorityTier } from '../../core/resources.ts';
 import { parseJob, sendJob, sendUnreadable, type Job } from '../../core/job-queue.ts';
@@ -10,18 +11,16 @@ import { HAND_BACK_VISIBILITY_SECONDS, TierPoller, type ReceivedMessage } from '
 import type { JobOutcome, WorkerMetrics } from './metrics.ts';
 import { VisibilityHeartbeat } from './visibility-heartbeat.ts';
 
-export interface WorkerOptions {
+/** The worker settings it runs by, as the configuration defines them (units and defaults there). */
+export type WorkerSettings = Pick<
+  Config['worker'],
+  'concurrency' | 'visibilityTimeoutMs' | 'heartbeatMs' | 'maxAttempts' | 'pollWaitSeconds' | 'fairnessEvery' | 'retryBaseDelayMs'
+>;
+
+export interface WorkerOptions extends WorkerSettings {
   sqs: SQSClient;
   queueUrls: Record<PriorityTier, string>;
   dlqUrls: Record<PriorityTier, string>;
-  /** Jobs run at once by this process. */
-  concurrency: number;
-  visibilityTimeoutMs: number;
-  heartbeatMs: number;
-  maxAttempts: number;
-  pollWaitSeconds: number;
-  fairnessEvery: number;
-  retryBaseDelayMs: number;
   transcode: TranscodeDeps;
   /** Called whenever the number of jobs in hand changes (the supervisor learns which workers are idle). */
   onBusyChange?: (busy: number) => void;

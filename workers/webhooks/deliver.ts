@@ -1,4 +1,5 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from '../../core/config/index.ts';
 import { describeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { webhookHeaders } from '../../core/webhooks/standard-webhooks.ts';
@@ -11,16 +12,9 @@ import { postWebhook, type PostOptions, type PostResult } from '../../core/webho
 import type { WebhookMetrics } from './metrics.ts';
 import { backoffSeconds } from '../../core/backoff.ts';
 
-export interface DeliverySettings {
-  /** Attempts (the first one included) before a delivery is dead-lettered. */
-  maxAttempts: number;
-  /** Wait before the first retry, ms; doubles each attempt. */
-  retryBaseDelayMs: number;
-  timeoutMs: number;
-  allowPrivate: boolean;
-  /** A webhook whose every delivery failed for this long is disabled (`webhook.disabled`), ms; 0 or unset: never. */
-  disableAfterMs?: number;
-}
+/** The delivery settings, as the configuration defines them (units and defaults there); no `disableAfterMs`: never disable. */
+export type DeliverySettings = Pick<Config['webhooks'], 'maxAttempts' | 'retryBaseDelayMs' | 'timeoutMs' | 'allowPrivate'> &
+  Partial<Pick<Config['webhooks'], 'disableAfterMs'>>;
 
 /**
  * Longest retry wait, seconds. SQS allows a message's visibility to be set at

@@ -1,4 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from '../../core/config/index.ts';
 import type { EventPublisher } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { WebhookStore } from '../../core/webhooks/store.ts';
@@ -13,8 +14,8 @@ export interface WebhookDispatcherOptions {
   /** The subscriber queue (`<prefix>-webhooks`), the deliveries queue and its DLQ. */
   queueUrls: { events: string; deliveries: string; deliveriesDlq: string };
   settings: DeliverySettings;
-  /** SQS long-poll wait, seconds. */
-  pollWaitSeconds: number;
+  /** SQS long-poll wait, seconds (the workers' setting). */
+  pollWaitSeconds: Config['worker']['pollWaitSeconds'];
   metrics?: WebhookMetrics;
   logger: Logger;
   /** Where `webhook.disabled` is published (unset: it is only logged). */
