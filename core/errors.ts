@@ -1,3 +1,5 @@
+import type { JobErrorCode } from './job-errors.ts';
+
 /**
  * The error hierarchy. Every error has a fixed `name` and may carry a `cause`.
  * Workers split failures into permanent (bad input: fail now, never retry) and
@@ -18,14 +20,23 @@ export class ConfigError extends ReelayError {
   }
 }
 
-/** The job can never succeed as given (unreadable or hostile input). Not retried. */
+/**
+ * The job can never succeed as given (unreadable or hostile input). Not retried. Made by name from the
+ * table of job errors (`jobError` in core/job-errors.ts), not with free text.
+ */
 export class PermanentJobError extends ReelayError {
   override name = 'PermanentJobError';
   /** Machine-readable reason, e.g. `unreadable_input`, `unsupported_format`. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: JobErrorCode;
+  constructor(code: JobErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+  }
+
+  /** Keeps what went wrong underneath (ffprobe's failure, S3's answer) for the logs. */
+  causedBy(cause: unknown): this {
+    this.cause = cause;
+    return this;
   }
 }
 

@@ -6,6 +6,7 @@ import { HttpProblem } from '../../core/errors.ts';
 import { describeS3Failure } from '../../core/s3-multipart.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { newVideoId } from '../../core/ids.ts';
+import { jobFailure } from '../../core/job-errors.ts';
 import { sendJob, transcodeJob } from '../../core/job-queue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PendingJobs } from './pending-jobs.ts';
@@ -148,7 +149,7 @@ export class Ingest {
       // Not queued: say so in the status instead of leaving a "queued" video no worker will see.
       const message = (err as Error).message;
       const failed = await this.deps.store
-        .transition(doc.id, 'fail', () => ({ error: { code: 'enqueue_failed', message } }))
+        .transition(doc.id, 'fail', () => ({ error: jobFailure('ENQUEUE_FAILED', message) }))
         .catch((writeErr: unknown) => {
           // Neither queued nor marked failed: the video stays queued with its pending-job marker, and the
           // sweep sends the job a few minutes from now. The upload is kept: accepted, a little late.

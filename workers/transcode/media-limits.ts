@@ -1,5 +1,5 @@
 import type { Config } from '../../core/config/index.ts';
-import { PermanentJobError } from '../../core/errors.ts';
+import { jobError } from '../../core/job-errors.ts';
 import { ALLOWED_DEMUXERS } from './ffmpeg/hardening.ts';
 import type { ProbeResult } from './ffmpeg/probe.ts';
 
@@ -12,24 +12,9 @@ export type MediaLimits = Config['limits'];
  */
 export function checkMediaLimits(probe: ProbeResult, limits: MediaLimits): void {
   const { width, height, frameRate } = probe.video;
-  if (width * height > limits.maxPixels) {
-    throw new PermanentJobError(
-      'too_large',
-      `the video is ${width}x${height} (${width * height} pixels); the limit is ${limits.maxPixels} pixels (REELAY_MAX_PIXELS)`,
-    );
-  }
-  if (probe.duration > limits.maxDurationSeconds) {
-    throw new PermanentJobError(
-      'too_long',
-      `the video lasts ${Math.round(probe.duration)}s; the limit is ${limits.maxDurationSeconds}s (REELAY_MAX_DURATION_SECONDS)`,
-    );
-  }
-  if (frameRate > limits.maxFrameRate) {
-    throw new PermanentJobError(
-      'frame_rate_too_high',
-      `the video runs at ${Math.round(frameRate)} frames per second; the limit is ${limits.maxFrameRate} (REELAY_MAX_FRAME_RATE)`,
-    );
-  }
+  if (width * height > limits.maxPixels) throw jobError('TOO_LARGE', { width, height, limit: limits.maxPixels });
+  if (probe.duration > limits.maxDurationSeconds) throw jobError('TOO_LONG', { seconds: probe.duration, limit: limits.maxDurationSeconds });
+  if (frameRate > limits.maxFrameRate) throw jobError('FRAME_RATE_TOO_HIGH', { frameRate, limit: limits.maxFrameRate });
 }
 
 /**
@@ -40,6 +25,6 @@ export function checkMediaLimits(probe: ProbeResult, limits: MediaLimits): void 
 export function demuxerFor(formatName: string): string {
   const names = formatName.split(',');
   const allowed = (ALLOWED_DEMUXERS as readonly string[]).find((d) => names.includes(d));
-  if (!allowed) throw new PermanentJobError('unsupported_format', `the container format ${formatName} is not accepted`);
+  if (!allowed) throw jobError('FORMAT_NOT_ACCEPTED', formatName);
   return allowed;
 }

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../core/config/index.ts';
-import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
+import { TransientJobError } from '../../core/errors.ts';
+import { jobError } from '../../core/job-errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { tenantOf } from '../../core/tenants.ts';
 import { isVideoId } from '../../core/ids.ts';
@@ -75,10 +76,10 @@ export async function transcodeVideo(
   },
 ): Promise<TranscodeOutcome> {
   // Defence in depth: the id becomes part of a temp path and of S3 keys.
-  if (!isVideoId(job.videoId)) throw new PermanentJobError('malformed_job', 'the job names a video id that is not a ULID');
+  if (!isVideoId(job.videoId)) throw jobError('BAD_VIDEO_ID');
   const log = childLogger(deps.logger, { videoId: job.videoId, attempt });
   const current = known ?? (await deps.store.get(job.videoId));
-  if (!current) throw new PermanentJobError('unknown_video', `no status document for video ${job.videoId}`);
+  if (!current) throw jobError('NO_STATUS', job.videoId);
   if (current.status === 'ready' || current.status === 'failed') {
     if (current.announced === false) {
       log.info({ status: current.status }, 'finished earlier but not announced: publishing the event now');
@@ -221,7 +222,7 @@ async function download(s3: S3Client, bucket: string, key: string, file: string,
     await pipeline(res.Body as Readable, createWriteStream(file), { signal });
   } catch (err) {
     if ((err as { name?: string }).name === 'NoSuchKey') {
-      throw new PermanentJobError('source_missing', `the uploaded file s3://${bucket}/${key} no longer exists`, { cause: err });
+      throw jobError('SOURCE_MISSING', { bucket, key }).causedBy(err);
     }
     throw new TransientJobError(`could not download the upload: ${(err as Error).message}`, { cause: err });
   }

@@ -6,12 +6,13 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { JOB_ERRORS } from '../../core/job-errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { StatusStore } from '../../core/status-store.ts';
 import { parseJob, sendJob } from '../../core/job-queue.ts';
 
 /** The only failure code retrying can cure: every other code comes from a PermanentJobError (bad input). */
-export const TRANSIENT_FAILURE_CODE = 'attempts_exhausted';
+export const TRANSIENT_FAILURE_CODE = JOB_ERRORS.ATTEMPTS_EXHAUSTED.code;
 
 export interface RedriveFilter {
   /** Only videos that failed with one of these codes. */

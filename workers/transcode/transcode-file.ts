@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PermanentJobError, TransientJobError } from '../../core/errors.ts';
+import { TransientJobError } from '../../core/errors.ts';
+import { jobError } from '../../core/job-errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { planTranscode, type TranscodePlan } from './renditions.ts';
 import type { OutputInfo } from '../../core/video-status.ts';
@@ -173,7 +174,7 @@ async function measureOutputs(
         () => 0,
       );
       // ffmpeg exited cleanly and still wrote nothing: no frame of this input could be decoded.
-      if (size === 0) throw new PermanentJobError('undecodable_video', 'no frame of the video could be decoded');
+      if (size === 0) throw jobError('NOTHING_DECODED');
       const m = await measureOutputFile(full, ffprobePath).catch((err: unknown) => {
         throw new TransientJobError(`could not measure ${file}`, { cause: err });
       });

@@ -1,6 +1,7 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { backoffSeconds } from '../../core/backoff.ts';
 import { describeError, PermanentJobError } from '../../core/errors.ts';
+import { jobError, jobFailure } from '../../core/job-errors.ts';
 import type { Config } from '../../core/config/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import { redriveMaxReceiveCount, type PriorityTier } from '../../core/resources.ts';
@@ -110,7 +111,7 @@ export class TranscodeWorker {
     const job = parseJob(got.message.Body);
     if (!job) {
       this.opts.logger.error({ tier: got.tier, body: got.message.Body?.slice(0, 200) }, 'malformed job message; dead-lettering it');
-      await this.deadLetter(got, undefined, 'malformed_job', 'the job message is not a reelay transcode job');
+      await this.deadLetter(got, undefined, jobFailure('MALFORMED_JOB'));
       return;
     }
     const log = this.opts.logger.child({ videoId: job.videoId, jobId: got.message.MessageId, tier: got.tier });
@@ -153,13 +154,13 @@ export class TranscodeWorker {
       }
       if (attempt > this.opts.maxAttempts && status.status !== 'ready' && status.status !== 'failed') {
         // Earlier attempts died without reporting (e.g. the worker was killed): stop here.
-        await this.fail(got, job, new PermanentJobError('attempts_exhausted', `gave up after ${attempt - 1} attempts`), attempt - 1, log);
+        await this.fail(got, job, jobError('GAVE_UP', attempt - 1), attempt - 1, log);
         return;
       }
       const result = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt, current: status });
       if (result === 'announced-failed') {
         const failed = await this.opts.transcode.store.get(job.videoId);
-        await this.deadLetter(got, job, failed?.error?.code ?? 'failed', failed?.error?.message ?? 'failed');
+        await this.deadLetter(got, job, failed?.error ?? { code: 'failed', message: 'failed' });
         return;
       }
       if (result === 'already-done') this.stats.duplicates++;
@@ -213,7 +214,7 @@ export class TranscodeWorker {
       this.stats.retried++;
       const requeued = await this.opts.transcode.store.transition(job.videoId, 'requeue', () => ({
         progress: undefined,
-        lastError: { code: 'transient', message: describeError(err) },
+        lastError: jobFailure('RETRYING', describeError(err)),
       }));
       // Finished by another worker meanwhile: the next delivery of this message finds it done.
       if (!requeued) log.info('the video finished elsewhere meanwhile; not requeueing it');
@@ -228,8 +229,8 @@ export class TranscodeWorker {
 
   /** Marks the video failed, publishes `video.failed`, moves the job to its tier's DLQ. */
   private async fail(got: ReceivedMessage, job: Job, err: unknown, attempts: number, log: Logger): Promise<void> {
-    const code = err instanceof PermanentJobError ? err.code : 'attempts_exhausted';
-    const message = describeError(err);
+    const { code, message } =
+      err instanceof PermanentJobError ? { code: err.code, message: err.message } : jobFailure('ATTEMPTS_EXHAUSTED', describeError(err));
     log.error({ code, reason: message, attempts }, 'video failed');
     this.stats.failed++;
     const failed = await this.opts.transcode.store.transition(job.videoId, 'fail', () => ({
@@ -245,7 +246,7 @@ export class TranscodeWorker {
       return;
     }
     await announce(failed, this.opts.transcode);
-    await this.deadLetter(got, job, code, message);
+    await this.deadLetter(got, job, { code, message });
   }
 
   /**
@@ -267,10 +268,10 @@ export class TranscodeWorker {
       await this.changeVisibility(got, backoffSeconds(got.receiveCount, this.opts.retryBaseDelayMs, MAX_RETRY_DELAY_SECONDS));
       return;
     }
-    const reason = `no status document for this video after ${got.receiveCount} attempts`;
-    log.error({ code: 'unknown_video', attempts: got.receiveCount }, 'job for an unknown video; dead-lettering it');
+    const failure = jobFailure('NO_STATUS_AFTER_ATTEMPTS', got.receiveCount);
+    log.error({ code: failure.code, attempts: got.receiveCount }, 'job for an unknown video; dead-lettering it');
     this.stats.failed++;
-    await this.deadLetter(got, job, 'unknown_video', reason);
+    await this.deadLetter(got, job, failure);
   }
 
   /** Sends a copy of the job as a new message (its receive count starts again) and deletes this one. */
@@ -280,8 +281,12 @@ export class TranscodeWorker {
   }
 
   /** Moves the message to its tier's DLQ, saying why (`code`, `reason`); one that is no job (`job` undefined) as it came. */
-  private async deadLetter(got: ReceivedMessage, job: Job | undefined, code: string, reason: string): Promise<void> {
-    const why = { code, reason: reason.slice(0, 1000) || 'unknown' };
+  private async deadLetter(
+    got: ReceivedMessage,
+    job: Job | undefined,
+    { code, message }: { code: string; message: string },
+  ): Promise<void> {
+    const why = { code, reason: message.slice(0, 1000) || 'unknown' };
     const dlqUrl = this.opts.dlqUrls[got.tier];
     if (job) await sendJob(this.opts.sqs, dlqUrl, job, why);
     else await sendUnreadable(this.opts.sqs, dlqUrl, got.message.Body ?? '', why);

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { PermanentJobError, TransientJobError } from '../../../core/errors.ts';
+import { TransientJobError } from '../../../core/errors.ts';
+import { jobError } from '../../../core/job-errors.ts';
 import { AUDIO_DEMUXERS, fileInput, INPUT_HARDENING } from './hardening.ts';
 
 export interface ProbeResult {
@@ -170,28 +171,16 @@ function runProbe(ffprobePath: string, args: string[], { signal, timeoutMs }: { 
 /** The permanent (or, when aborted, transient) error for an ffprobe that did not succeed; stderr stays in `cause`. */
 async function explainProbeFailure(file: string, err: ProbeFailure): Promise<Error> {
   if (err.aborted) return new TransientJobError('probe aborted', { cause: err });
-  if (err.timedOut)
-    return new PermanentJobError('probe_timeout', 'the file could not be read in time; it is probably damaged', { cause: err });
+  if (err.timedOut) return jobError('PROBE_TIMEOUT').causedBy(err);
   const stderr = err.stderr ?? '';
   const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
   if (refused) return refusedFormat(refused[1]!, err);
   const codec = /Codec \((\w+)\) not on whitelist/.exec(stderr);
-  if (codec)
-    return new PermanentJobError('unsupported_codec', `the file uses the ${codec[1]} codec, which this server does not accept`, {
-      cause: err,
-    });
+  if (codec) return jobError('CODEC_REFUSED', codec[1]!).causedBy(err);
   if (/moov atom not found/.test(stderr)) {
-    if (await isHeifImage(file))
-      return new PermanentJobError('not_a_video', 'the upload is a HEIF/HEIC photo, not a video', { cause: err });
-    return new PermanentJobError(
-      'truncated_input',
-      'the file is incomplete: its index (the MP4 moov box) is missing, as when an upload or a recording is cut off',
-      { cause: err },
-    );
+    return (await isHeifImage(file)) ? jobError('HEIF_PHOTO').causedBy(err) : jobError('MOOV_MISSING').causedBy(err);
   }
-  return new PermanentJobError('unreadable_input', 'the file could not be read as a video: it is damaged or not a media file', {
-    cause: err,
-  });
+  return jobError('UNREADABLE').causedBy(err);
 }
 
 /** Major brands of HEIF/AVIF still images: an MP4-like box layout, but a photo. */
@@ -208,26 +197,10 @@ async function isHeifImage(file: string): Promise<boolean> {
   }
 }
 
-function refusedFormat(demuxer: string, cause: Error): PermanentJobError {
-  if (demuxer === 'image2' || demuxer.endsWith('_pipe')) {
-    return new PermanentJobError(
-      'not_a_video',
-      `the upload is a still image (${demuxer.replace(/_pipe$/, '')}), not a video; it was not opened`,
-      { cause },
-    );
-  }
-  if (AUDIO_DEMUXERS.has(demuxer)) {
-    return new PermanentJobError(
-      'no_video_stream',
-      `the upload is an audio file (${demuxer}) with no video; reelay makes video renditions only`,
-      { cause },
-    );
-  }
-  return new PermanentJobError(
-    'unsupported_format',
-    `the upload is ${describeFormat(demuxer)}, not a video file reelay accepts (one self-contained media file); it was not opened`,
-    { cause },
-  );
+function refusedFormat(demuxer: string, cause: Error): Error {
+  if (demuxer === 'image2' || demuxer.endsWith('_pipe')) return jobError('STILL_IMAGE', demuxer.replace(/_pipe$/, '')).causedBy(cause);
+  if (AUDIO_DEMUXERS.has(demuxer)) return jobError('AUDIO_FILE', demuxer).causedBy(cause);
+  return jobError('FORMAT_REFUSED', describeFormat(demuxer)).causedBy(cause);
 }
 
 /**
@@ -304,30 +277,21 @@ const IMAGE_CODECS = new Set(['gif', 'png', 'apng', 'mjpeg', 'webp', 'bmp', 'tif
 
 export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
   const streams = raw.streams ?? [];
-  if (!raw.format?.format_name)
-    throw new PermanentJobError('unreadable_input', 'the file could not be read as a video: no container format was found');
+  if (!raw.format?.format_name) throw jobError('NO_CONTAINER');
   const packetsOf = (s: RawStream) => (scan && s.index !== undefined ? (scan.streams.get(s.index)?.packets ?? 0) : undefined);
   const videos = streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   // A declared video track without samples (an editor's leftover) is not the video.
   const video = videos.find((s) => packetsOf(s) !== 0) ?? videos[0];
   if (!video) {
-    const what = streams.some((st) => st.codec_type === 'audio') ? 'only audio' : 'no video stream';
-    throw new PermanentJobError(
-      'no_video_stream',
-      `the upload (${raw.format.format_name}) has ${what}; reelay makes video renditions only`,
-    );
+    throw jobError('NO_VIDEO_STREAM', { format: raw.format.format_name, onlyAudio: streams.some((st) => st.codec_type === 'audio') });
   }
   if (!video.codec_name || video.codec_name === 'unknown') {
     const tag = video.codec_tag_string && !video.codec_tag_string.includes('[') ? video.codec_tag_string : 'unknown';
-    throw new PermanentJobError('unsupported_codec', `the video is ${describeCodec(tag)}, which this server cannot decode`);
+    throw jobError('CODEC_UNKNOWN', describeCodec(tag));
   }
-  if (!video.width || !video.height) {
-    throw new PermanentJobError('invalid_video', `the ${video.codec_name} video stream has no valid picture size`);
-  }
-  if (packetsOf(video) === 0) throw new PermanentJobError('no_video_stream', `the ${video.codec_name} video stream holds no frames`);
-  if (IMAGE_CODECS.has(video.codec_name) && (packetsOf(video) ?? 2) <= 1) {
-    throw new PermanentJobError('not_a_video', `the upload is a single ${video.codec_name} picture, not a video`);
-  }
+  if (!video.width || !video.height) throw jobError('NO_PICTURE_SIZE', video.codec_name);
+  if (packetsOf(video) === 0) throw jobError('NO_FRAMES', video.codec_name);
+  if (IMAGE_CODECS.has(video.codec_name) && (packetsOf(video) ?? 2) <= 1) throw jobError('SINGLE_PICTURE', video.codec_name);
 
   const notes: string[] = [];
   const audios = streams.filter((s) => s.codec_type === 'audio');
@@ -384,10 +348,7 @@ export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
     };
   }
   if (scan?.endedEarly && headerDuration > duration * 1.5 + 1) {
-    throw new PermanentJobError(
-      'truncated_input',
-      `the file ends after ${duration.toFixed(1)} s of the ${Math.round(headerDuration)} s its header announces: the upload was cut off`,
-    );
+    throw jobError('CUT_OFF', { seconds: duration, headerSeconds: headerDuration });
   }
   return result;
 }

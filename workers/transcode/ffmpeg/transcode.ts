@@ -1,5 +1,6 @@
 import ffmpeg from 'fluent-ffmpeg';
 import { PermanentJobError, TransientJobError } from '../../../core/errors.ts';
+import { jobFailure, type JobFailure } from '../../../core/job-errors.ts';
 import { commandArgv, type FfmpegCommand } from './command.ts';
 import { stderrTail } from './probe.ts';
 
@@ -37,7 +38,7 @@ export class FfmpegInputError extends PermanentJobError {
   override name = 'FfmpegInputError';
   readonly stderr: string;
   readonly argv: string[];
-  constructor(code: string, message: string, stderr: string, argv: string[], options?: { cause?: unknown }) {
+  constructor({ code, message }: JobFailure, stderr: string, argv: string[], options?: { cause?: unknown }) {
     super(code, message, options);
     this.stderr = stderr;
     this.argv = argv;
@@ -58,34 +59,16 @@ export function classifyFfmpegFailure(message: string, stderr: string, argv: str
   if (ENVIRONMENT_FAILURE.test(`${message}\n${stderr}`)) return new FfmpegError(`ffmpeg failed: ${tail || message}`, tail, argv, { cause });
   const notAllowed = /Codec \((\w+)\) not on whitelist/.exec(stderr);
   if (notAllowed) {
-    return new FfmpegInputError(
-      'unsupported_codec',
-      `the file uses the ${notAllowed[1]} codec, which this server does not accept`,
-      tail,
-      argv,
-      { cause },
-    );
+    return new FfmpegInputError(jobFailure('CODEC_REFUSED', notAllowed[1]!), tail, argv, { cause });
   }
   const noDecoder = /Decoder \(codec (\w+)\) not found|Unsupported codec with id \d+ for input stream/.exec(stderr);
   if (noDecoder) {
-    return new FfmpegInputError(
-      'unsupported_codec',
-      `the video is ${noDecoder[1] ?? 'in a codec'} which this server cannot decode`,
-      tail,
-      argv,
-      { cause },
-    );
+    return new FfmpegInputError(jobFailure('NO_DECODER', noDecoder[1] ?? 'in a codec'), tail, argv, { cause });
   }
   if (/File ended prematurely|Truncat|partial file|EOF inside/i.test(stderr) && /Conversion failed|Error while decoding/.test(stderr)) {
-    return new FfmpegInputError('truncated_input', 'the file is cut off before its video can be decoded', tail, argv, { cause });
+    return new FfmpegInputError(jobFailure('CUT_OFF_WHILE_DECODING'), tail, argv, { cause });
   }
-  return new FfmpegInputError(
-    'undecodable_video',
-    'the video could not be decoded: its data is damaged or encoded in a way this server cannot read',
-    tail,
-    argv,
-    { cause },
-  );
+  return new FfmpegInputError(jobFailure('UNDECODABLE'), tail, argv, { cause });
 }
 
 /**
