@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { planTranscode, type TranscodePlan } from '../workers/transcode/renditions.ts';
 import { buildTranscodeCommand, commandArgv, outputDirs, type FfmpegCommand } from '../workers/transcode/ffmpeg/command.ts';
 import type { FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
-import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
+import { probeMedia } from '../workers/transcode/ffmpeg/probe/index.ts';
 import { runHlsOverhead, type HlsOverheadResult } from './hls-overhead.ts';
 import { benchStopping, withCleanup } from './lib/cleanup.ts';
 import { generateClip, runFfmpegArgv } from './lib/ffmpeg.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
-import { probeMedia } from '../workers/transcode/ffmpeg/probe.ts';
+import { probeMedia } from '../workers/transcode/ffmpeg/probe/index.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 
 /**

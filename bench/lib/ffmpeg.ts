@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { stderrTail } from '../../workers/transcode/ffmpeg/probe.ts';
+import { stderrTail } from '../../workers/transcode/ffmpeg/stderr-tail.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { TranscodePlan } from '../../workers/transcode/renditions.ts';
 import { buildTranscodeCommand, commandArgv, outputDirs } from '../../workers/transcode/ffmpeg/command.ts';
-import { probeMedia, type ProbeResult } from '../../workers/transcode/ffmpeg/probe.ts';
+import { probeMedia, type ProbeResult } from '../../workers/transcode/ffmpeg/probe/index.ts';
 import { filterSupport, sourceChain } from '../../workers/transcode/ffmpeg/source-filters.ts';
 import type { FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
 import { demuxerFor } from '../../workers/transcode/media-limits.ts';

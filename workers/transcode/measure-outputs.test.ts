@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from './ffmpeg/locate.ts';
-import { probeMedia } from './ffmpeg/probe.ts';
+import { probeMedia } from './ffmpeg/probe/index.ts';
 import { readInProcess } from './measure-outputs.ts';
 
 const samples = fileURLToPath(new URL('../../samples/', import.meta.url));

@@ -1,7 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { imageSize } from 'image-size';
 import { createFile, MP4BoxBuffer, type Movie } from 'mp4box';
-import { probeMedia } from './ffmpeg/probe.ts';
+import { probeMedia } from './ffmpeg/probe/index.ts';
 
 /** What was measured of one output file. */
 export interface Measured {

@@ -1,7 +1,7 @@
 import type { Config } from '../../core/config/index.ts';
 import { jobError } from '../../core/job-errors.ts';
 import { ALLOWED_DEMUXERS } from './ffmpeg/hardening.ts';
-import type { ProbeResult } from './ffmpeg/probe.ts';
+import type { ProbeResult } from './ffmpeg/probe/index.ts';
 
 export type MediaLimits = Config['limits'];
 

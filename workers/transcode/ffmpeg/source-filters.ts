@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { TranscodePlan } from '../renditions.ts';
-import type { ProbeResult } from './probe.ts';
+import type { ProbeResult } from './probe/index.ts';
 
 /** The filters of one ffmpeg build that the source chain may use. */
 export interface FilterSupport {

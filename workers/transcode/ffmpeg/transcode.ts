@@ -2,7 +2,7 @@ import ffmpeg from 'fluent-ffmpeg';
 import { PermanentJobError, TransientJobError } from '../../../core/errors.ts';
 import { jobFailure, type JobFailure } from '../../../core/job-errors.ts';
 import { commandArgv, type FfmpegCommand } from './command.ts';
-import { stderrTail } from './probe.ts';
+import { stderrTail } from './stderr-tail.ts';
 
 export interface RunOptions {
   ffmpegPath: string;

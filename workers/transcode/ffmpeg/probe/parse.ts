@@ -1,8 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
-import { TransientJobError } from '../../../core/errors.ts';
-import { jobError } from '../../../core/job-errors.ts';
-import { AUDIO_DEMUXERS, fileInput, INPUT_HARDENING } from './hardening.ts';
+import { jobError } from '../../../../core/job-errors.ts';
+import type { PacketScan } from './run.ts';
 
 export interface ProbeResult {
   format: string;
@@ -37,7 +34,8 @@ export interface ProbeResult {
   notes: string[];
 }
 
-interface RawStream {
+/** One stream as ffprobe's JSON describes it (only what reelay reads). */
+export interface RawStream {
   index?: number;
   codec_type?: string;
   codec_name?: string;
@@ -62,25 +60,10 @@ interface RawStream {
   side_data_list?: { rotation?: number }[];
 }
 
-/** What a scan of every packet found, per stream index. */
-export interface PacketScan {
-  streams: Map<number, { packets: number; first: number; end: number }>;
-  /** The demuxer hit the end of the file before the container said it would. */
-  endedEarly: boolean;
-}
-
-interface RawProbe {
+/** ffprobe's `-show_format -show_streams` JSON. */
+export interface RawProbe {
   streams?: RawStream[];
   format?: { format_name?: string; duration?: string; start_time?: string; bit_rate?: string };
-}
-
-/** Keeps the last `max` characters of ffmpeg's stderr, on a line boundary. */
-export function stderrTail(stderr: string, max = 600): string {
-  const text = stderr.trim();
-  if (text.length <= max) return text;
-  const cut = text.slice(-max);
-  const nl = cut.indexOf('\n');
-  return nl >= 0 ? cut.slice(nl + 1) : cut;
 }
 
 function ratio(text: string | undefined): number {
@@ -91,185 +74,6 @@ function ratio(text: string | undefined): number {
 function finite(text: string | undefined): number {
   const n = Number(text);
   return Number.isFinite(n) ? n : 0;
-}
-
-/**
- * Probes an uploaded file with ffprobe (JSON output) under the input hardening
- * rules, then (`scan`, the default for uploads) reads every packet's timestamp
- * without decoding, so the duration, the frame rate and empty streams are
- * judged on what the file holds rather than on what its header claims. A file
- * ffprobe cannot read, or without a video stream, is a PermanentJobError.
- */
-export async function probeMedia(
-  file: string,
-  {
-    ffprobePath,
-    signal,
-    timeoutMs = 60_000,
-    untrusted = true,
-    scan = untrusted,
-  }: {
-    ffprobePath: string;
-    signal?: AbortSignal;
-    timeoutMs?: number;
-    /** False only for files reelay wrote itself. */
-    untrusted?: boolean;
-    /** Read every packet's timestamps (no decoding); defaults to `untrusted`. */
-    scan?: boolean;
-  },
-): Promise<ProbeResult> {
-  const hardening = untrusted ? INPUT_HARDENING : ['-protocol_whitelist', 'file'];
-  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...hardening, '-i', fileInput(file)];
-  // The packet scan runs beside the header probe (each is mostly ffprobe starting up and reading the file),
-  // and is stopped if the header probe refuses the file.
-  const stopScan = new AbortController();
-  const scanning = scan
-    ? scanPackets(file, {
-        ffprobePath,
-        signal: signal ? AbortSignal.any([signal, stopScan.signal]) : stopScan.signal,
-        timeoutMs: timeoutMs * 4,
-      })
-    : undefined;
-  try {
-    const { stdout } = await runProbe(ffprobePath, args, { signal, timeoutMs }).catch(async (err: ProbeFailure) => {
-      throw await explainProbeFailure(file, err);
-    });
-    const raw = JSON.parse(stdout) as RawProbe;
-    return parseProbe(raw, await scanning);
-  } finally {
-    stopScan.abort();
-    await scanning;
-  }
-}
-
-interface ProbeFailure extends Error {
-  stderr: string;
-  timedOut: boolean;
-  aborted: boolean;
-}
-
-function runProbe(ffprobePath: string, args: string[], { signal, timeoutMs }: { signal?: AbortSignal | undefined; timeoutMs: number }) {
-  return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(
-      ffprobePath,
-      args,
-      { signal, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ stdout, stderr });
-        reject(
-          Object.assign(err, {
-            stderr,
-            timedOut: (err as { killed?: boolean }).killed === true && !signal?.aborted,
-            aborted: signal?.aborted === true,
-          }),
-        );
-      },
-    );
-  });
-}
-
-/** The permanent (or, when aborted, transient) error for an ffprobe that did not succeed; stderr stays in `cause`. */
-async function explainProbeFailure(file: string, err: ProbeFailure): Promise<Error> {
-  if (err.aborted) return new TransientJobError('probe aborted', { cause: err });
-  if (err.timedOut) return jobError('PROBE_TIMEOUT').causedBy(err);
-  const stderr = err.stderr ?? '';
-  const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(stderr);
-  if (refused) return refusedFormat(refused[1]!, err);
-  const codec = /Codec \((\w+)\) not on whitelist/.exec(stderr);
-  if (codec) return jobError('CODEC_REFUSED', codec[1]!).causedBy(err);
-  if (/moov atom not found/.test(stderr)) {
-    return (await isHeifImage(file)) ? jobError('HEIF_PHOTO').causedBy(err) : jobError('MOOV_MISSING').causedBy(err);
-  }
-  return jobError('UNREADABLE').causedBy(err);
-}
-
-/** Major brands of HEIF/AVIF still images: an MP4-like box layout, but a photo. */
-const HEIF_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'mif1', 'msf1', 'avif', 'avis']);
-
-async function isHeifImage(file: string): Promise<boolean> {
-  const handle = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(12);
-    await handle.read(head, 0, 12, 0);
-    return head.toString('latin1', 4, 8) === 'ftyp' && HEIF_BRANDS.has(head.toString('latin1', 8, 12));
-  } finally {
-    await handle.close();
-  }
-}
-
-function refusedFormat(demuxer: string, cause: Error): Error {
-  if (demuxer === 'image2' || demuxer.endsWith('_pipe')) return jobError('STILL_IMAGE', demuxer.replace(/_pipe$/, '')).causedBy(cause);
-  if (AUDIO_DEMUXERS.has(demuxer)) return jobError('AUDIO_FILE', demuxer).causedBy(cause);
-  return jobError('FORMAT_REFUSED', describeFormat(demuxer)).causedBy(cause);
-}
-
-/**
- * Reads every packet's stream, timestamp and duration (demuxing only, no decoding), streamed
- * line by line so a long file costs no memory. Fails soft: a scan that cannot run leaves the
- * header's word standing.
- */
-export function scanPackets(
-  file: string,
-  { ffprobePath, signal, timeoutMs }: { ffprobePath: string; signal?: AbortSignal | undefined; timeoutMs: number },
-): Promise<PacketScan | undefined> {
-  const args = [
-    '-v',
-    'warning',
-    '-of',
-    'csv=p=0',
-    '-show_entries',
-    'packet=stream_index,pts_time,dts_time,duration_time,flags',
-    ...INPUT_HARDENING,
-    '-i',
-    fileInput(file),
-  ];
-  return new Promise((resolve) => {
-    const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: timeoutMs, killSignal: 'SIGKILL' });
-    const streams: PacketScan['streams'] = new Map();
-    let stderr = '';
-    let pending = '';
-    const take = (line: string) => {
-      const [index, pts, dts, dur, flags] = line.split(',');
-      // `D`: dropped by an edit list (a frame before the start); it is never shown.
-      if (!index || flags?.includes('D')) return;
-      const i = Number(index);
-      if (!Number.isInteger(i)) return;
-      const s = streams.get(i) ?? { packets: 0, first: Number.POSITIVE_INFINITY, end: 0 };
-      s.packets++;
-      streams.set(i, s);
-      // Elementary streams (raw .h264, .m2v) have packets without timestamps: counted, not timed.
-      const t = Number(pts !== 'N/A' && pts ? pts : dts);
-      if (!Number.isFinite(t)) return;
-      const d = Number(dur);
-      s.first = Math.min(s.first, t);
-      s.end = Math.max(s.end, t + (Number.isFinite(d) && d > 0 ? d : 0));
-    };
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop() ?? '';
-      lines.forEach(take);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stderr.length < 64 * 1024) stderr += chunk;
-    });
-    child.on('error', () => resolve(undefined));
-    child.on('close', (code) => {
-      if (pending) take(pending);
-      if (code !== 0 && streams.size === 0) return resolve(undefined);
-      resolve({ streams, endedEarly: /File ended prematurely|truncat|Truncat|partial file|EOF inside/i.test(stderr) });
-    });
-  });
-}
-
-/** Names the demuxers an attacker would use, so the reason reads as what happened. */
-function describeFormat(demuxer: string): string {
-  const known: Record<string, string> = {
-    hls: 'an HLS playlist (hls)',
-    concat: 'a concat list (concat)',
-    dash: 'a DASH manifest (dash)',
-  };
-  if (known[demuxer]) return known[demuxer];
-  return `in the ${demuxer} format`;
 }
 
 /** Still-image codecs: one frame of one of these is a photo, not a video. */

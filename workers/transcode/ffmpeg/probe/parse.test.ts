@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PermanentJobError } from '../../../core/errors.ts';
-import { parseProbe, stderrTail, type PacketScan } from './probe.ts';
+import { PermanentJobError } from '../../../../core/errors.ts';
+import { parseProbe } from './parse.ts';
+import type { PacketScan } from './run.ts';
 
 describe('parseProbe', () => {
   const format = { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', duration: '4.000', start_time: '0.000' };
@@ -142,15 +143,5 @@ describe('parseProbe: what real uploads declare', () => {
       range: 'tv',
     });
     expect(parseProbe({ format, streams: [{ ...h264, color_transfer: 'unknown' }] }).video.colour.transfer).toBe('');
-  });
-});
-
-describe('stderrTail', () => {
-  it('keeps the end, on a line boundary', () => {
-    const lines = Array.from({ length: 200 }, (_, i) => `line ${i}`).join('\n');
-    const tail = stderrTail(lines, 50);
-    expect(tail.length).toBeLessThanOrEqual(50);
-    expect(tail.endsWith('line 199')).toBe(true);
-    expect(tail.startsWith('line ')).toBe(true);
   });
 });
