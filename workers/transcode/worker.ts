@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.ts';
 import { redriveMaxReceiveCount, type PriorityTier } from '../../core/resources.ts';
 import { parseJob, sendJob, sendUnreadable, type Job } from '../../core/job-queue.ts';
 import { announce } from './announce.ts';
-import { transcodeVideo, type TranscodeDeps } from './process-video.ts';
+import { transcodeVideo, type TranscodeDeps } from './transcode-video.ts';
 import { HAND_BACK_VISIBILITY_SECONDS, TierPoller, type ReceivedMessage } from './tier-poller.ts';
 import type { JobOutcome, WorkerMetrics } from './metrics.ts';
 import { VisibilityHeartbeat } from './visibility-heartbeat.ts';
