@@ -33,7 +33,10 @@ export function describeS3Failure(err: unknown): string {
   if (status === undefined) return e.message ?? String(err);
   const reason = e.$response?.reason ? ` ${e.$response.reason}` : '';
   const text = answerText(e);
-  const said = text ?? (e.name && e.name !== 'Error' ? e.name : e.message);
+  // S3's own XML error (or no body): the SDK has parsed its code into `name` and its words into `message`.
+  const code = e.name && e.name !== 'Error' ? e.name : undefined;
+  const words = e.message && e.message !== code ? e.message : undefined;
+  const said = text ?? [code, words].filter(Boolean).join(': ');
   return `the store answered HTTP ${status}${reason}${said ? `: ${said}` : ''}`;
 }
 
