@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, destroyAwsClients } from '../core/aws.ts';
-import { childEnvironment, loadConfig, loadConfigOrExit, workerStopTimeoutMs } from '../core/config/index.ts';
+import { childEnvironment, loadConfig, loadConfigOrExit, METRICS_PORTS, workerStopTimeoutMs } from '../core/config/index.ts';
 import { createLogger } from '../core/logger.ts';
 import { startEmulator, type RunningEmulator } from './emulator.ts';
 import { provision, provisionSettings } from './provision.ts';
+import { describeTakenPorts, takenPorts, type StackPort } from './port-check.ts';
 import { nextRestart } from './restart-policy.ts';
 
 /**
@@ -56,6 +57,22 @@ if (!config.api.tokenSecret) {
 // abort it (an aborted poll can still take a message server-side and hide it for its visibility timeout), so
 // an idle stack stops in about 2 s (#23 item 15). A few more requests a second to the local emulator.
 if (env.REELAY_POLL_WAIT_SECONDS === undefined) env.REELAY_POLL_WAIT_SECONDS = '2';
+// Every port the stack listens on, checked before anything starts: one message, then exit, instead of roles
+// restarting in a loop behind a green API (#23 item 16).
+const stackPorts: StackPort[] = [
+  { port: config.api.port, host: config.api.host, variable: 'PORT', what: 'the API' },
+  { port: config.supervisor.port, host: '127.0.0.1', variable: 'REELAY_SUPERVISOR_PORT', what: 'the supervisor' },
+  ...(['notifier', 'webhooks'] as const).flatMap((role) => {
+    const port = config.metrics.ports[role];
+    return port === 'off' ? [] : [{ port, host: config.metrics.host, variable: METRICS_PORTS[role].variable, what: `the ${role} metrics` }];
+  }),
+  ...(config.aws.endpoint ? [] : [{ port: config.emulatorPort, host: '0.0.0.0', variable: 'REELAY_EMULATOR_PORT', what: 'the emulator' }]),
+];
+const taken = await takenPorts(stackPorts);
+if (taken.length > 0) {
+  logger.fatal({ ports: taken.map((p) => p.port) }, describeTakenPorts(taken));
+  process.exit(2);
+}
 try {
   if (!config.aws.endpoint) {
     emulator = await startEmulator({ port: config.emulatorPort, dataDir: config.dataDir });

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, isAlive, npmStart, pathWithoutModernNode } from './support/npm-start.ts';
 import { waitFor, waitForFinalStatus } from './support/stack.ts';
@@ -78,4 +79,31 @@ describe('npm start (dev stack)', () => {
     const pids = new Set([...stack.output().matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1])));
     await waitFor('every process of the stack to exit', () => [...pids].every((pid) => !isAlive(pid)) || undefined, 10_000);
   }, 150_000);
+
+  it('with a port of the stack taken (a second stack), says so once and starts nothing (#23 item 16)', async () => {
+    // The supervisor's port held by "another stack": before, the API came up green while the supervisor,
+    // notifier and webhooks crash-looped, and uploads would have queued with no worker.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const [apiPort, emulatorPort] = [await freePort(), await freePort()];
+      const stack = npmStart({
+        PORT: String(apiPort),
+        REELAY_EMULATOR_PORT: String(emulatorPort),
+        REELAY_DATA_DIR: path.join(tmpdir(), `reelay-ports-${apiPort}`),
+        REELAY_SUPERVISOR_PORT: String(taken),
+        REELAY_LOG_FORMAT: 'json',
+      });
+      const { code } = await stack.exited;
+      expect(code).toBe(2);
+      const out = stack.output();
+      expect(out).toContain(`${taken} (the supervisor, REELAY_SUPERVISOR_PORT)`);
+      expect(out.match(/is in use/g)).toHaveLength(1);
+      expect(out).not.toMatch(/api listening|exited; restarting/);
+      expect(await fetch(`http://127.0.0.1:${apiPort}/healthz`).catch(() => undefined)).toBeUndefined();
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  }, 60_000);
 });
