@@ -27,6 +27,12 @@ export const JOB_ERRORS = {
   RETRYING: { code: 'transient', message: (lastError: string) => lastError },
   ATTEMPTS_EXHAUSTED: { code: 'attempts_exhausted', message: (lastError: string) => lastError },
   GAVE_UP: { code: 'attempts_exhausted', message: (attempts: number) => `gave up after ${attempts} attempts` },
+  /** Its worker process died this many times while on the job (no failure reported): past REELAY_MAX_STALLS. */
+  STALLED: {
+    code: 'interrupted',
+    message: (stalls: number) =>
+      `processing stopped ${stalls} times without finishing because the worker process ended each time; the file may be too large or too demanding for this server`,
+  },
 
   // What the probe finds in the file.
   PROBE_TIMEOUT: { code: 'probe_timeout', message: 'the file could not be read in time; it is probably damaged' },

@@ -104,6 +104,8 @@ export interface VideoStatus {
   /** Why the last attempt did not finish, while a retry is pending. */
   lastError?: { code: string; message: string };
   attempts: number;
+  /** Attempts interrupted by their worker process dying (not counted in `attempts`; see REELAY_MAX_STALLS). */
+  stalls?: number;
   /** Transcode progress, 0–100, while `processing`. */
   progress?: number;
   worker?: string;

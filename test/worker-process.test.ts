@@ -86,7 +86,8 @@ describe('worker processes', () => {
 
     const b = worker('b', FAST);
     const video = await waitForFinalStatus(stack.baseUrl, id, 60_000);
-    expect(video).toMatchObject({ status: 'ready', attempts: 2 });
+    // An interruption is not a failed attempt (#23 item 13): the job reran as attempt 1, with one stall.
+    expect(video).toMatchObject({ status: 'ready', attempts: 1, stalls: 1 });
     await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
     // No publisher left (a was killed, b has exited) and the notifier's queue empty: a second video.ready
     // would be in notifier.recent by now.
@@ -94,6 +95,31 @@ describe('worker processes', () => {
     await b.exited;
     await stack.notifierDrained();
     expect(eventsFor(id, 'video.ready')).toHaveLength(1);
+  });
+
+  it('a file whose worker dies every time ends failed with a plain reason once the stall budget is spent, attempts untouched', async () => {
+    // REELAY_MAX_STALLS=1: the second interruption fails the video (a poison file that kills its worker).
+    const id = await upload();
+    for (const [round, name] of ['p1', 'p2'].entries()) {
+      const w = worker(name, { ...SLOW, REELAY_MAX_STALLS: '1' });
+      // This worker's run: the start of a rerun records the stall and resets the progress.
+      await waitFor(
+        `${name} to be transcoding`,
+        async () => {
+          const doc = await stack.store.get(id);
+          return doc?.status === 'processing' && (doc.stalls ?? 0) === round && (doc.progress ?? 0) > 0 ? doc : undefined;
+        },
+        30_000,
+      );
+      w.child.kill('SIGKILL');
+      await w.exited;
+    }
+    worker('p3', { ...FAST, REELAY_MAX_STALLS: '1' });
+    const video = await waitForFinalStatus(stack.baseUrl, id, 60_000);
+    expect(video.status).toBe('failed');
+    expect(video.error.code).toBe('interrupted');
+    expect(video.error.message).toMatch(/^processing stopped 2 times without finishing because the worker process ended each time/);
+    expect(video.attempts).toBe(1);
   });
 
   it('SIGTERM mid-job: ffmpeg is stopped, the job handed back, the worker exits 0 and temp files are gone', async () => {

@@ -69,6 +69,7 @@ export function loadConfig(env: Env = process.env): Config {
       visibilityTimeoutMs: visibilityTimeoutSeconds * 1000,
       heartbeatMs: heartbeatSeconds * 1000,
       maxAttempts: r.int('REELAY_MAX_ATTEMPTS', 3, 1, 100),
+      maxStalls: r.int('REELAY_MAX_STALLS', 5, 1, 100),
       pollWaitSeconds: r.int('REELAY_POLL_WAIT_SECONDS', 10, 0, 20),
       fairnessEvery: r.int('REELAY_FAIRNESS_EVERY', 10, 2, 1000),
       retryBaseDelayMs: r.int('REELAY_RETRY_BASE_SECONDS', 5, 0, 3600) * 1000,

@@ -72,6 +72,12 @@ export interface Config {
     heartbeatMs: number;
     /** Attempts before a job is dead-lettered and the video marked failed. */
     maxAttempts: number;
+    /**
+     * Interruptions a job may have on top of its attempts: an attempt whose worker process died without
+     * reporting (killed, crashed, host lost) is not a failed attempt, but a file that kills its worker every
+     * time must still end `failed` (REELAY_MAX_STALLS, default 5).
+     */
+    maxStalls: number;
     /** SQS long-poll wait, seconds (0–20). */
     pollWaitSeconds: number;
     /** One poll cycle in N starts from the lowest tier, so low tiers are never starved. */

@@ -37,6 +37,7 @@ export function createTranscodeWorker({
     visibilityTimeoutMs: worker.visibilityTimeoutMs,
     heartbeatMs: worker.heartbeatMs,
     maxAttempts: worker.maxAttempts,
+    maxStalls: worker.maxStalls,
     pollWaitSeconds: worker.pollWaitSeconds,
     fairnessEvery: worker.fairnessEvery,
     retryBaseDelayMs: worker.retryBaseDelayMs,

@@ -68,10 +68,13 @@ export async function transcodeVideo(
   {
     signal,
     attempt,
+    stalls = 0,
     current: known,
   }: {
     signal: AbortSignal;
     attempt: number;
+    /** Earlier runs of this attempt that were interrupted (their worker died): recorded, and part of event ids. */
+    stalls?: number;
     /** The status the caller just read, so it is not read twice. */ current?: VideoStatus | undefined;
   },
 ): Promise<TranscodeOutcome> {
@@ -90,9 +93,12 @@ export async function transcodeVideo(
     return 'already-done';
   }
 
+  // A rerun of an interrupted attempt publishes its events again under ids of their own.
+  const run = stalls > 0 ? `${attempt}.${stalls}` : String(attempt);
   const startedAt = new Date().toISOString();
   const started = await deps.store.transition(job.videoId, 'start', () => ({
     attempts: attempt,
+    ...(stalls > 0 ? { stalls } : {}),
     progress: 0,
     startedAt,
     worker: deps.workerId,
@@ -103,7 +109,7 @@ export async function transcodeVideo(
     makeEvent(
       'video.processing',
       { videoId: job.videoId, priority: job.priority, attempt, ...(started.channelId ? { channelId: started.channelId } : {}) },
-      { id: `video.processing:${job.videoId}:${attempt}`, source: EVENT_SOURCE, subject: job.videoId, tenant: tenantOf(started) },
+      { id: `video.processing:${job.videoId}:${run}`, source: EVENT_SOURCE, subject: job.videoId, tenant: tenantOf(started) },
     ),
   );
   processing.catch(() => undefined);
@@ -129,7 +135,7 @@ export async function transcodeVideo(
             ...(started.channelId ? { channelId: started.channelId } : {}),
           },
           {
-            id: `video.progress:${job.videoId}:${attempt}:${percent}`,
+            id: `video.progress:${job.videoId}:${run}:${percent}`,
             source: EVENT_SOURCE,
             subject: job.videoId,
             tenant: tenantOf(started),

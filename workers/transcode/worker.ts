@@ -15,7 +15,14 @@ import { VisibilityHeartbeat } from './visibility-heartbeat.ts';
 /** The worker settings it runs by, as the configuration defines them (units and defaults there). */
 export type WorkerSettings = Pick<
   Config['worker'],
-  'concurrency' | 'visibilityTimeoutMs' | 'heartbeatMs' | 'maxAttempts' | 'pollWaitSeconds' | 'fairnessEvery' | 'retryBaseDelayMs'
+  | 'concurrency'
+  | 'visibilityTimeoutMs'
+  | 'heartbeatMs'
+  | 'maxAttempts'
+  | 'maxStalls'
+  | 'pollWaitSeconds'
+  | 'fairnessEvery'
+  | 'retryBaseDelayMs'
 >;
 
 export interface WorkerOptions extends WorkerSettings {
@@ -143,7 +150,18 @@ export class TranscodeWorker {
         await this.unknownVideo(got, job, log);
         return;
       }
-      const attempt = status.attempts + 1;
+      // Still `processing`: the last attempt started and never reported, so its worker process died (killed,
+      // crashed, host lost). That is an interruption, not a failed attempt (#23 item 13): it reruns under the
+      // same attempt number and counts against its own, larger budget, so infrastructure churn cannot fail a
+      // good video while a file that kills its worker every time still ends `failed`.
+      const interrupted = status.status === 'processing' && status.attempts > 0;
+      const stalls = (status.stalls ?? 0) + (interrupted ? 1 : 0);
+      const attempt = interrupted ? status.attempts : status.attempts + 1;
+      if (interrupted) log.warn({ attempt, stalls }, 'the last run of this attempt was interrupted (its worker stopped without reporting)');
+      if (stalls > this.opts.maxStalls) {
+        await this.fail(got, job, jobError('STALLED', stalls), attempt, log);
+        return;
+      }
       if (got.receiveCount >= redriveMaxReceiveCount(this.opts.maxAttempts) - 1 && attempt <= this.opts.maxAttempts) {
         // Hand-backs count as receives too: before SQS's redrive dead-letters a job that still has
         // attempts left (and leaves its video queued for ever), start it afresh as a new message.
@@ -157,7 +175,11 @@ export class TranscodeWorker {
         await this.fail(got, job, jobError('GAVE_UP', attempt - 1), attempt - 1, log);
         return;
       }
-      const result = await transcodeVideo(job, { ...this.opts.transcode, logger: log }, { signal: abort.signal, attempt, current: status });
+      const result = await transcodeVideo(
+        job,
+        { ...this.opts.transcode, logger: log },
+        { signal: abort.signal, attempt, stalls, current: status },
+      );
       if (result === 'announced-failed') {
         const failed = await this.opts.transcode.store.get(job.videoId);
         await this.deadLetter(got, job, failed?.error ?? { code: 'failed', message: 'failed' });
