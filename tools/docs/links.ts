@@ -161,6 +161,8 @@ export function checkDocs(root: string, files: string[] = markdownFiles(root)): 
         }
       }
     }
+    // A design (docs/design/) names files still to be written and files as they were when it was measured.
+    if (file.split(path.sep).join('/').startsWith('docs/design/')) continue;
     for (const { path: repoPath, line } of repoPathsOf(markdown, roots)) {
       if (generated.some((dir) => `${repoPath}/`.startsWith(`${dir}/`))) continue;
       if (!existsSync(path.join(root, repoPath))) problems.push({ file, line, message: `path ${repoPath} does not exist` });
