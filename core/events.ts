@@ -61,6 +61,8 @@ export const eventDataSchemas = {
     source: z.object({ duration: z.number().nonnegative(), width: z.number().int(), height: z.number().int() }),
     outputs: z.record(z.string(), outputSchema),
     skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+    /** What the user should know about the outputs (audio dropped, HDR kept as is …): the status's `notes`. */
+    notes: z.array(z.string()).optional(),
   }),
   'video.failed': z.object({
     videoId: z.string(),

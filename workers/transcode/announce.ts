@@ -38,6 +38,7 @@ export function finalEvent(doc: VideoStatus): ReelayEvent {
       source: { duration: doc.source.duration ?? 0, width: display.width, height: display.height },
       outputs: doc.outputs,
       skipped: doc.skipped,
+      ...(doc.notes?.length ? { notes: doc.notes } : {}),
     },
     { id: `video.ready:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant: tenantOf(doc) },
   );
