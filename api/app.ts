@@ -66,9 +66,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Load balancers probe /healthz without credentials; the docs and the web page need none.
   const publicPaths = new Set(['/healthz', '/openapi.json', '/docs', ...WEB_PAGE_PATHS]);
   app.use(apiKeyAuth({ keys: deps.api.auth.keys, tokens: deps.signer, publicPaths }));
-  // One budget per caller for every way of starting an upload (only POSTs count).
+  // One budget per caller for every way of starting an upload (only POSTs count). tus creates on any path
+  // below /v1/tus (and PATCH, not POST, continues an upload), so every POST there counts, once
+  // (`/v1/tus/*` matches `/v1/tus` itself too: mounting both counted a POST /v1/tus twice).
   const uploadLimit = uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst });
-  for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus', '/v1/tus/']) app.use(path, uploadLimit);
+  for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus/*']) app.use(path, uploadLimit);
   // One count per caller of request bodies in flight: streamed uploads and tus PATCHes alike.
   const uploadsAtOnce = concurrentUploadLimit(deps.api.maxConcurrentUploads);
   for (const path of ['/v1/videos', '/v1/tus/*']) app.use(path, uploadsAtOnce);

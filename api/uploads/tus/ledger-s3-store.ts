@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Part } from '@aws-sdk/client-s3';
-import { S3Store, type MetadataValue } from '@tus/s3-store';
+import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
+import { BoundedKvStore } from './bounded-kv-store.ts';
 
 /**
  * `@tus/s3-store` with its part list kept in S3 objects of our own instead of
@@ -23,6 +24,11 @@ import { S3Store, type MetadataValue } from '@tus/s3-store';
  * next to the store's own `<id>.info` and `<id>.part` objects.
  */
 export class LedgerS3Store extends S3Store {
+  /** The `.info` cache is bounded (see BoundedKvStore) unless one is given. */
+  constructor(options: Options) {
+    super({ cache: new BoundedKvStore<MetadataValue>(), ...options });
+  }
+
   private ledgerKey(id: string, partNumber?: number): string {
     return `${id}.parts/${partNumber === undefined ? '' : String(partNumber).padStart(5, '0')}`;
   }
