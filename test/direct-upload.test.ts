@@ -24,7 +24,7 @@ interface Started {
   id: string;
   uploadId: string;
   partSize: number;
-  parts: { partNumber: number; url: string }[];
+  parts: { partNumber: number; url: string; bytes: number }[];
   expiresAt: string;
 }
 
@@ -132,6 +132,33 @@ describe('POST /v1/uploads (direct to S3)', () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { detail: string }).detail).toMatch(/not the 6291456 announced/);
     expect((await fetch(`${stack.baseUrl}/v1/videos/${liar.id}`, { headers: auth() })).status).toBe(404);
+  }, 60_000);
+
+  it('each part URL signs its exact size: 10 MiB PUT to a 1,000-byte upload never becomes a video (issue #23)', async () => {
+    const started = (await (await start({ size: 6 * 1024 * 1024 + 1000, contentType: 'video/mp4' })).json()) as Started;
+    // The last part is 1,000 bytes; the others the part size.
+    expect(started.parts.map((p) => p.bytes)).toEqual([started.partSize, 6 * 1024 * 1024 + 1000 - started.partSize]);
+    for (const { url, bytes } of started.parts) {
+      const signed = new URL(url);
+      expect(signed.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
+      expect(bytes).toBeGreaterThan(0);
+    }
+    const small = (await (await start({ size: 1000, contentType: 'video/mp4' })).json()) as Started;
+    expect(small.parts).toHaveLength(1);
+    const put = await fetch(small.parts[0]!.url, { method: 'PUT', body: new Uint8Array(10 * 1024 * 1024) });
+    // AWS refuses a body whose length is not the signed one (403 SignatureDoesNotMatch). The embedded
+    // emulator does not check presigned signatures: there the PUT is stored, and completion is what refuses it.
+    const putStatus = put.status;
+    await put.body?.cancel();
+    if (putStatus === 200) {
+      const res = await complete(small.id, [{ partNumber: 1, etag: put.headers.get('etag') }]);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/10485760 bytes, not the 1000 announced/);
+    } else {
+      expect(putStatus).toBe(403);
+    }
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${small.id}`, { headers: auth() })).status).toBe(404);
+    console.info(`[direct-upload] a 10 MiB PUT to a 1,000-byte part URL on the emulator answered ${putStatus}`);
   }, 60_000);
 
   it('refuses what is too large or not a video, hides uploads from other tenants, and aborts', async () => {

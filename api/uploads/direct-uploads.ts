@@ -110,13 +110,14 @@ export class DirectUploads {
     };
     await this.docs.create(id, doc);
     const count = Math.max(1, Math.ceil(upload.size / partSize));
+    // Each URL signs its part's exact size (`Content-Length` is a signed header): S3 refuses a PUT of any other
+    // size, so the parts add up to the declared size, which the admission held to the token's maxBytes.
     const parts = await Promise.all(
-      Array.from({ length: count }, async (_, i) => ({
-        partNumber: i + 1,
-        url: await getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.rawBucket, Key: key, UploadId, PartNumber: i + 1 }), {
-          expiresIn: DIRECT_UPLOAD_TTL_SECONDS,
-        }),
-      })),
+      Array.from({ length: count }, async (_, i) => {
+        const bytes = Math.min(partSize, upload.size - i * partSize);
+        const command = new UploadPartCommand({ Bucket: this.rawBucket, Key: key, UploadId, PartNumber: i + 1, ContentLength: bytes });
+        return { partNumber: i + 1, bytes, url: await getSignedUrl(this.s3, command, { expiresIn: DIRECT_UPLOAD_TTL_SECONDS }) };
+      }),
     );
     return { doc, parts };
   }
