@@ -111,6 +111,24 @@ describe('scoped tokens', () => {
     expect(foreign.status).toBe(404);
   });
 
+  it('a playback token does not download the original upload (issue #23: GET …/source?token= was a 302)', async () => {
+    const { id } = (await (await uploadWith(keyHeader())).json()) as { id: string };
+    const { token } = await issue({ scope: 'playback', videoId: id });
+    for (const path of [`/v1/videos/${id}/source?token=${token}`, `/v1/videos/${id}/source/?token=${token}`]) {
+      const res = await fetch(`${stack.baseUrl}${path}`, { redirect: 'manual' });
+      expect(res.status, path).toBe(403);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    const bearer = await fetch(`${stack.baseUrl}/v1/videos/${id}/source`, {
+      redirect: 'manual',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(bearer.status).toBe(403);
+    // The key still reaches it; the token still reaches the status.
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${id}/source`, { redirect: 'manual', headers: keyHeader() })).status).toBe(302);
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${id}?token=${token}`)).status).toBe(200);
+  });
+
   it("a watch token for one channel streams that channel's events only; asking for another is a 403", async () => {
     const live = (method: string) => fetch(`${stack.baseUrl}/v1/channels/cam-1/live`, { method, headers: keyHeader() });
     expect((await live('POST')).status).toBe(201);

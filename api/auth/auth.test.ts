@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
 import type { ApiKey } from '../../core/config/index.ts';
 import type { AppEnv } from '../app-env.ts';
-import { apiKeyAuth, keyId, sameSecret } from './auth.ts';
+import { apiKeyAuth, keyId, sameSecret, tokenScopeForRoute } from './auth.ts';
 import { errorHandler } from '../middleware/problem.ts';
 import { TokenBuckets, uploadRateLimit } from '../middleware/rate-limit.ts';
 
@@ -90,5 +90,17 @@ describe('upload rate limit', () => {
     expect(buckets.take('k')).toBe(1000);
     now += 1000;
     expect(buckets.take('k')).toBe(0);
+  });
+});
+
+describe('tokenScopeForRoute', () => {
+  it("a playback token reaches a video's status, HLS, storyboard and outputs, never its original upload (issue #23)", () => {
+    const id = '01JAAAAAAAAAAAAAAAAAAAAAAA';
+    for (const path of [`/v1/videos/${id}`, `/v1/videos/${id}/hls/master.m3u8`, `/v1/videos/${id}/outputs/720p`])
+      expect(tokenScopeForRoute('GET', path), path).toBe('playback');
+    for (const path of [`/v1/videos/${id}/source`, `/v1/videos/${id}/source/`]) {
+      expect(tokenScopeForRoute('GET', path), path).toBeUndefined();
+      expect(tokenScopeForRoute('HEAD', path), path).toBeUndefined();
+    }
   });
 });

@@ -23,8 +23,8 @@ const unauthorized = (detail: string) =>
 
 /**
  * Where a scoped token may stand in for an API key, and the scope it needs
- * there (issue #10): the event streams, the upload routes, a video's status
- * and outputs. Everything else (tokens, webhooks, channels, lists) takes an
+ * there (issue #10): the event streams, the upload routes, a video's status,
+ * playback files and outputs (not its original upload, `/source`: issue #23). Everything else (tokens, webhooks, channels, lists) takes an
  * API key only.
  */
 export function tokenScopeForRoute(method: string, path: string): TokenScope | undefined {
@@ -32,6 +32,8 @@ export function tokenScopeForRoute(method: string, path: string): TokenScope | u
   if (read && (path === '/v1/events' || path === '/v1/ws')) return 'watch';
   if (method === 'POST' && (path === '/v1/videos' || path === '/v1/videos/')) return 'upload';
   if (/^\/v1\/(uploads|tus)(\/|$)/.test(path)) return 'upload';
+  // Playback covers what a player fetches (status, HLS, storyboard, outputs), never the original upload.
+  if (read && /^\/v1\/videos\/[^/]+\/source\/?$/.test(path)) return undefined;
   if (read && /^\/v1\/videos\/[^/]+(\/|$)/.test(path)) return 'playback';
   return undefined;
 }
