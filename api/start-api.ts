@@ -12,6 +12,7 @@ import { OrphanUploadSweeper } from './uploads/orphan-uploads.ts';
 import { ApiMetrics } from './middleware/metrics.ts';
 import { startApiServer } from './server.ts';
 import { TokenUses } from './uploads/token-uses.ts';
+import { UploadTraces } from './uploads/upload-traces.ts';
 import { UploadAdmission } from './uploads/admission.ts';
 import { VideoDeletion } from './videos/video-deletion.ts';
 import { DirectUploads } from './uploads/direct-uploads.ts';
@@ -72,9 +73,10 @@ export async function startApi({
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {
     const signer = config.api.tokenSecret ? new TokenSigner(config.api.tokenSecret) : undefined;
+    const tokenUses = new TokenUses(clients.s3, resources.names.mediaBucket);
     const admission = new UploadAdmission({
       maxUploadBytes: config.api.maxUploadBytes,
-      tokenUses: new TokenUses(clients.s3, resources.names.mediaBucket),
+      tokenUses,
       channels: features.deps.channels,
     });
     const directUploads = new DirectUploads({
@@ -87,7 +89,15 @@ export async function startApi({
     const app = createApp({
       ingest,
       store,
-      deletion: new VideoDeletion({ s3: clients.s3, rawBucket: resources.names.rawBucket, store, events }),
+      deletion: new VideoDeletion({
+        s3: clients.s3,
+        rawBucket: resources.names.rawBucket,
+        store,
+        events,
+        traces: [
+          new UploadTraces({ s3: clients.s3, rawBucket: resources.names.rawBucket, mediaBucket: resources.names.mediaBucket, tokenUses }),
+        ],
+      }),
       s3: clients.s3,
       rawBucket: resources.names.rawBucket,
       mediaBucket: resources.names.mediaBucket,

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -222,6 +222,91 @@ describe('DELETE /v1/videos/:id', () => {
     expect(list.items.map((v) => v.id)).not.toContain(id);
     const deleted = await waitFor('video.deleted', () => stack.notifier.recent.find((e) => e.type === 'video.deleted' && e.subject === id));
     expect(deleted).toMatchObject({ id: `video.deleted:${id}`, data: { videoId: id, priority: 'normal' } });
+  });
+
+  it("leaves no byte of a tus or direct upload's bookkeeping, only a marker without user text; the token stays spent (issue #23)", async () => {
+    const { rawBucket, mediaBucket } = stack.resources.names;
+    const clip = await readFile(path.join(samples, 'small-480p.mkv'));
+    const secret = { title: 'Secret Title 7f3a', filename: 'secret-name-7f3a.mkv' };
+    const token = async () => {
+      const res = await fetch(`${stack.baseUrl}/v1/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ scope: 'upload' }),
+      });
+      return ((await res.json()) as { token: string }).token;
+    };
+    const tusToken = await token();
+    const tus = await fetch(`${stack.baseUrl}/v1/tus/`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tusToken}`,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(clip.length),
+        'upload-metadata': Object.entries({ filetype: 'video/x-matroska', ...secret })
+          .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+          .join(','),
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: new Uint8Array(clip),
+    });
+    expect(tus.status).toBe(201);
+    const tusId = tus.headers.get('location')!.split('/').pop()!;
+    const directToken = await token();
+    const started = await fetch(`${stack.baseUrl}/v1/uploads?token=${directToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...secret, size: clip.length, contentType: 'video/x-matroska' }),
+    });
+    expect(started.status).toBe(201);
+    const { id: directId, parts } = (await started.json()) as { id: string; parts: { url: string }[] };
+    const put = await fetch(parts[0]!.url, { method: 'PUT', body: new Uint8Array(clip) });
+    expect(put.status).toBe(200);
+    const done = await fetch(`${stack.baseUrl}/v1/uploads/${directId}/complete?token=${directToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ parts: [{ partNumber: 1, etag: put.headers.get('etag') }] }),
+    });
+    expect(done.status).toBe(202);
+    expect(await objectsOf(rawBucket, `tus/${tusId}.`)).not.toEqual([]);
+    expect(await objectsOf(mediaBucket, `direct-uploads/${directId}`)).not.toEqual([]);
+
+    // A video being processed cannot be deleted (409): wait until both are done.
+    for (const id of [tusId, directId]) expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
+    for (const id of [tusId, directId]) expect((await fetch(`${stack.baseUrl}/v1/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
+
+    // Every object of both buckets: the ids name only the deletion markers, and no object holds the title or file name.
+    const everything = async (bucket: string) => {
+      const keys: string[] = [];
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken }));
+        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+      return keys;
+    };
+    for (const bucket of [rawBucket, mediaBucket]) {
+      const keys = await everything(bucket);
+      for (const id of [tusId, directId]) {
+        expect(keys.filter((k) => k.includes(id))).toEqual(bucket === mediaBucket ? [`deleted/${id}.json`] : []);
+      }
+      for (const key of keys.filter((k) => k.startsWith('token-uses/') || k.startsWith('deleted/'))) {
+        const body = await (await stack.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+        for (const text of [tusId, directId, secret.title, secret.filename]) {
+          if (key !== `deleted/${tusId}.json` && key !== `deleted/${directId}.json`) expect(body, key).not.toContain(text);
+        }
+        expect(body, key).not.toContain(secret.title);
+        expect(body, key).not.toContain('secret-name');
+      }
+    }
+    // The tokens stay spent.
+    const again = await fetch(`${stack.baseUrl}/v1/videos?token=${tusToken}`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: new Uint8Array(clip),
+    });
+    expect(again.status).toBe(403);
   });
 
   it('a job still queued for a deleted video is dropped by the worker that meets it, not retried or dead-lettered', async () => {

@@ -22,8 +22,23 @@ interface TokenUse {
  */
 export class TokenUses {
   private readonly docs: JsonDocuments<TokenUse>;
+  /** `token-uses/videos/<videoId>.json`: which token a video was made with, so its deletion finds the record. */
+  private readonly byVideo: JsonDocuments<{ tokenId: string }>;
   constructor(s3: S3Client, mediaBucket: string) {
     this.docs = new JsonDocuments(s3, mediaBucket, 'token-uses');
+    this.byVideo = new JsonDocuments(s3, mediaBucket, 'token-uses/videos');
+  }
+
+  /**
+   * A deleted video: its token stays spent (the record remains until the token expires) but no longer names
+   * the video, and the pointer from the video goes.
+   */
+  async forgetVideo(videoId: string): Promise<void> {
+    const pointer = await this.byVideo.get(videoId);
+    if (!pointer) return;
+    const use = await this.docs.get(pointer.tokenId);
+    if (use?.resource === resourceOf(videoId)) await this.docs.put(pointer.tokenId, { ...use, resource: 'deleted' });
+    await this.byVideo.delete(videoId);
   }
 
   /** Spends the token on the video `videoId`; 403 when it was already spent on another. */
@@ -44,6 +59,7 @@ export class TokenUses {
       if (isWriteConflict(err)) throw spentToken();
       throw err;
     }
+    await this.byVideo.put(videoId, { tokenId: token.id });
   }
 
   /** Whether the token was spent at all (a new upload with it would be refused). */
