@@ -1,4 +1,4 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrphanUploadSweeper } from '../api/uploads/orphan-uploads.ts';
 import { silentLogger } from '../core/logger.ts';
@@ -6,9 +6,10 @@ import { startTestStack, type TestStack } from './support/stack.ts';
 
 /**
  * tus (`/v1/tus/`) against hostile clients, through the real routes and the
- * real emulator (issue #23 item 3): the upload rate limit covers every path
- * tus creates on; abandoned uploads expire (their `.info`, parts and ledger
- * are deleted).
+ * real emulator (issue #23 items 3 and 9): the upload rate limit covers every
+ * path tus creates on; abandoned uploads expire (their `.info`, parts and
+ * ledger are deleted); client metadata never becomes an S3 header; a PATCH
+ * that cannot be served is a 4xx with a sentence, not a 500.
  */
 const KEY = 'tus-hostile-key-0123456789';
 const LIMITED_KEY = 'limited:tus-limited-key-0123456789';
@@ -103,5 +104,41 @@ describe('tus: abandoned uploads expire', () => {
     expect(await rawKeys(`tus/${abandoned.id}`)).toEqual([]);
     expect(await rawKeys(`tus/${finished.id}`)).toEqual([`tus/${finished.id}`]);
     expect((await stack.store.get(finished.id))?.source.key).toBe(`tus/${finished.id}`);
+  });
+});
+
+describe('tus: client metadata and errors', () => {
+  it('metadata with CR/LF (cacheControl, contentType, anything) never reaches an S3 header: 201, not 500', async () => {
+    const { res, id } = await create(1000, Buffer.alloc(1000, 3), {
+      cacheControl: 'no-cache\r\nX-Injected: 1',
+      contentType: 'video/mp4\r\nX-Injected: 1',
+      whatever: 'a\r\nb',
+    });
+    expect(res.status, await res.text()).toBe(201);
+    const head = await stack.clients.s3.send(new HeadObjectCommand({ Bucket: stack.resources.names.rawBucket, Key: `tus/${id}` }));
+    expect(head.CacheControl).toBeUndefined();
+    expect(head.ContentType).not.toMatch(/X-Injected/);
+    // Plain ones do not reach S3 either: the stored object's headers are the API's.
+    const plain = await create(1000, Buffer.alloc(1000, 3), { cacheControl: 'public, max-age=31536000' });
+    expect(plain.res.status).toBe(201);
+    const plainHead = await stack.clients.s3.send(
+      new HeadObjectCommand({ Bucket: stack.resources.names.rawBucket, Key: `tus/${plain.id}` }),
+    );
+    expect(plainHead.CacheControl).toBeUndefined();
+  });
+
+  it("a zero-length PATCH after the upload finished is a 4xx with a sentence, not S3's raw NoSuchUpload in a 500", async () => {
+    const { res, id } = await create(1000, Buffer.alloc(1000, 4));
+    expect(res.status).toBe(201);
+    const patch = await fetch(`${stack.baseUrl}/v1/tus/${id}`, {
+      method: 'PATCH',
+      headers: { ...auth(), 'tus-resumable': '1.0.0', 'upload-offset': '1000', 'content-type': 'application/offset+octet-stream' },
+      body: new Uint8Array(0),
+    });
+    const text = await patch.text();
+    expect(patch.status, text).toBeGreaterThanOrEqual(400);
+    expect(patch.status, text).toBeLessThan(500);
+    expect(text).not.toMatch(/NoSuchUpload|specified upload does not exist/i);
+    expect(text).toMatch(/finished/);
   });
 });

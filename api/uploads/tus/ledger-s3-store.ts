@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Part } from '@aws-sdk/client-s3';
+import type { Upload } from '@tus/server';
 import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
 import { BoundedKvStore } from './bounded-kv-store.ts';
 
@@ -31,6 +32,15 @@ export class LedgerS3Store extends S3Store {
 
   private ledgerKey(id: string, partNumber?: number): string {
     return `${id}.parts/${partNumber === undefined ? '' : String(partNumber).padStart(5, '0')}`;
+  }
+
+  /** Client metadata never becomes an S3 header (the store turns `contentType` and `cacheControl` into two). */
+  override async create(upload: Upload): Promise<Upload> {
+    if (upload.metadata) {
+      const { contentType: _contentType, cacheControl: _cacheControl, ...rest } = upload.metadata;
+      upload.metadata = rest;
+    }
+    return super.create(upload);
   }
 
   protected override async uploadPart(metadata: MetadataValue, readStream: Readable | Buffer, partNumber: number): Promise<string> {

@@ -101,11 +101,17 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
         throw err;
       }
       const { priority, title, channelId } = admitted;
-      // The tenant comes from the credentials, never from the client's metadata.
-      const metadata: Record<string, string | null> = { ...upload.metadata, tenant: caller.tenant, priority, filetype };
-      if (title) metadata.title = title;
-      else delete metadata.title;
-      if (channelId) metadata.channelId = channelId;
+      // Only the fields reelay reads are kept: other client metadata (`cacheControl`, `contentType`, …) would
+      // reach S3 as headers. The tenant comes from the credentials, never from the client's metadata.
+      const filename = meta(upload, 'filename');
+      const metadata: Record<string, string> = {
+        tenant: caller.tenant,
+        priority,
+        filetype,
+        ...(filename ? { filename } : {}),
+        ...(title ? { title } : {}),
+        ...(channelId ? { channelId } : {}),
+      };
       return { metadata };
     },
 
@@ -122,6 +128,18 @@ export function tusRoutes(deps: TusRoutesDeps): Hono<AppEnv> {
       if (tenant !== caller.tenant) throw tusError(404, 'no such upload');
       if (!(await deps.admission.mayContinue(caller, videoIdOf(uploadId))))
         throw tusError(403, 'this upload token did not create this upload');
+    },
+
+    // An error of ours carries its status and sentence. Anything else is logged, and the client gets a
+    // sentence, never the store's own text (S3's NoSuchUpload and the like).
+    onResponseError(req, err) {
+      const status = (err as { status_code?: number }).status_code;
+      if (status !== undefined && status < 500) return undefined;
+      const name = (err as { name?: string }).name ?? '';
+      if (name === 'NoSuchUpload')
+        return tusError(409, 'this upload is finished (or was abandoned): nothing more can be sent to it; HEAD gives its offset');
+      deps.logger.error({ err, method: req.method, url: req.url }, 'tus request failed');
+      return tusError(status ?? 500, 'the upload could not be stored; try again');
     },
 
     async onUploadFinish(_req, upload) {
