@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TransientJobError } from '../../core/errors.ts';
 import { AAC_LC_CODEC, avcCodecFromInit, parseMediaPlaylist, variantBitrates, writeMasterPlaylist } from '../../core/hls-playlist.ts';
@@ -13,12 +13,13 @@ import { HLS_DIR, HLS_SEGMENT_SECONDS, STORYBOARD_DIR } from './ffmpeg/playback-
  * its segments (peak and average bit rate), reads the codec profile and level
  * from its init segment, and writes `hls/master.m3u8` and
  * `storyboard/storyboard.vtt` beside them in `outDir` (stored with every other
- * file there). Throws TransientJobError if ffmpeg left anything out.
+ * file there). Throws TransientJobError if ffmpeg left out any part of HLS; a
+ * missing storyboard sprite is a note instead.
  */
 export async function preparePlayback(
   plan: TranscodePlan,
   { outDir, videoId, duration }: { outDir: string; videoId: string; duration: number },
-): Promise<{ hls: HlsInfo; storyboard: StoryboardInfo }> {
+): Promise<{ hls: HlsInfo; storyboard?: StoryboardInfo; notes: string[] }> {
   const hlsDir = path.join(outDir, HLS_DIR);
   const frameRate = rational(plan.frameRate);
   const variants: HlsVariantInfo[] = [];
@@ -52,14 +53,29 @@ export async function preparePlayback(
   }
   await writeFile(path.join(hlsDir, 'master.m3u8'), writeMasterPlaylist(variants.map((v) => ({ ...v, uri: v.playlist }))));
 
-  const sb = plan.storyboard;
-  const spriteBytes = await size(path.join(outDir, STORYBOARD_DIR, sb.sprite));
-  await writeFile(path.join(outDir, STORYBOARD_DIR, sb.vtt), storyboardVtt(sb, duration));
-
-  return {
-    hls: { prefix: outputKey(videoId, `${HLS_DIR}/`), master: 'master.m3u8', segmentSeconds: HLS_SEGMENT_SECONDS, variants, files, bytes },
-    storyboard: { ...sb, prefix: outputKey(videoId, `${STORYBOARD_DIR}/`), spriteBytes },
+  const hls: HlsInfo = {
+    prefix: outputKey(videoId, `${HLS_DIR}/`),
+    master: 'master.m3u8',
+    segmentSeconds: HLS_SEGMENT_SECONDS,
+    variants,
+    files,
+    bytes,
   };
+
+  // The storyboard is a preview aid: without its sprite the video is still ready, with a note (#23 item 12:
+  // a missing sprite failed the whole video after three attempts).
+  const sb = plan.storyboard;
+  const sprite = path.join(outDir, STORYBOARD_DIR, sb.sprite);
+  const spriteBytes = await stat(sprite).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (spriteBytes === 0) {
+    await rm(path.join(outDir, STORYBOARD_DIR), { recursive: true, force: true });
+    return { hls, notes: ['the timeline preview (storyboard) could not be made; the video plays without it'] };
+  }
+  await writeFile(path.join(outDir, STORYBOARD_DIR, sb.vtt), storyboardVtt(sb, duration));
+  return { hls, storyboard: { ...sb, prefix: outputKey(videoId, `${STORYBOARD_DIR}/`), spriteBytes }, notes: [] };
 }
 
 /** `30000/1001` → 29.97…; `25` → 25. */
