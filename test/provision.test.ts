@@ -1,11 +1,18 @@
 import { GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import { topicArn } from '../core/resources.ts';
 import { ensureSubscriberQueue, provision, REDRIVE_SLACK } from '../infra/provision.ts';
+import { resourceSpec } from '../infra/resource-spec.ts';
+import { describeAccount, describeSpec } from './support/provisioned-resources.ts';
 import { startTestStack, uniquePrefix, type TestStack } from './support/stack.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -48,6 +55,27 @@ describe('provisioning (real emulator)', () => {
     expect(Number(JSON.parse(Attributes!.RedrivePolicy!).maxReceiveCount)).toBe(4 + REDRIVE_SLACK);
     const lifecycle = await stack.clients.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: `${prefix}-raw` }));
     expect(lifecycle.Rules?.[0]).toMatchObject({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
+  });
+
+  // The LocalStack path (localstack/README.md) is this command against LocalStack's endpoint; under
+  // `npm run test:parity` the stack's endpoint is a LocalStack started from its Python package.
+  it('`npm run provision` against an endpoint creates exactly what infra/resource-spec.ts describes', async () => {
+    const prefix = uniquePrefix('cli');
+    await promisify(execFile)('npm', ['run', '--silent', 'provision'], {
+      cwd: root,
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AWS_ENDPOINT_URL: stack.config.aws.endpoint,
+        AWS_REGION: stack.config.aws.region,
+        REELAY_PREFIX: prefix,
+        REELAY_MAX_ATTEMPTS: '4',
+        REELAY_VISIBILITY_TIMEOUT_SECONDS: '45',
+      },
+    });
+    const spec = resourceSpec({ prefix, visibilityTimeoutSeconds: 45, maxAttempts: 4 });
+    expect(await describeAccount(stack.clients, spec)).toEqual(describeSpec(spec));
   });
 
   it('a subscriber queue gets its filter policy, and a changed one is applied', async () => {
