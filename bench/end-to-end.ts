@@ -13,7 +13,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/index.ts';
 import type { VideoStatus } from '../core/video-status.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
-import { SseClient } from '../test/support/sse-client.ts';
+import { freePort } from '../testkit/free-port.ts';
+import { SseClient } from '../testkit/sse-client.ts';
 import { exited, ownChild } from './lib/child-process.ts';
 import { benchStopping, withCleanup } from './lib/cleanup.ts';
 import { generateClip, runFfmpegArgv } from './lib/ffmpeg.ts';
@@ -308,17 +308,6 @@ function treeCpuSeconds(root: number): number {
     pending.push(...childPids(pid));
   }
   return total;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function waitForHealthy(apiUrl: string, timeoutMs = 180_000): Promise<void> {

@@ -27,7 +27,7 @@ import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { resolveResources } from '../core/resources.ts';
 import { ensureSubscriberQueue } from '../infra/provision.ts';
-import { SseClient } from '../test/support/sse-client.ts';
+import { SseClient } from '../testkit/sse-client.ts';
 import { QueueConsumer } from '../core/queue-consumer.ts';
 import { withCleanup } from './lib/cleanup.ts';
 import { startEmulatorProcess } from './lib/emulator.ts';

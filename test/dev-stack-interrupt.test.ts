@@ -5,7 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
-import { freePort, isAlive, npmStart, type NpmStart } from './support/npm-start.ts';
+import { freePort } from '../testkit/free-port.ts';
+import { isAlive, npmStart, type NpmStart } from './support/npm-start.ts';
 import { waitFor, waitForFinalStatus } from './support/stack.ts';
 
 /**

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, isAlive, npmStart, pathWithoutModernNode } from './support/npm-start.ts';
+import { freePort } from '../testkit/free-port.ts';
+import { isAlive, npmStart, pathWithoutModernNode } from './support/npm-start.ts';
 import { waitFor, waitForFinalStatus } from './support/stack.ts';
 
 /**

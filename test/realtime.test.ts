@@ -10,7 +10,7 @@ import { newVideoId } from '../core/ids.ts';
 import { silentLogger } from '../core/logger.ts';
 import { startApiInstance, type ApiInstance } from './support/api-instance.ts';
 import { typesInPublishOrder } from './support/event-order.ts';
-import { SseClient, type SseEvent } from './support/sse-client.ts';
+import { SseClient, type SseEvent } from '../testkit/sse-client.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 import { timeScale } from './support/test-emulator.ts';
 

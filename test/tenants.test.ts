@@ -8,7 +8,7 @@ import { queueUrl } from '../core/resources.ts';
 import { WebhookStore } from '../core/webhooks/store.ts';
 import { SecretBox } from '../core/webhooks/secret-box.ts';
 import { WebhookDispatcher } from '../workers/webhooks/dispatcher.ts';
-import { SseClient } from './support/sse-client.ts';
+import { SseClient } from '../testkit/sse-client.ts';
 import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
 import { WebhookReceiver } from './support/webhook-receiver.ts';
 

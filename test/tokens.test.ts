@@ -4,7 +4,7 @@ import { ensureUploadCors } from '../infra/provision.ts';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReelayEvent } from '../core/events.ts';
-import { SseClient } from './support/sse-client.ts';
+import { SseClient } from '../testkit/sse-client.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 /**

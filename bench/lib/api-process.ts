@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../testkit/free-port.ts';
 import { ownChild } from './child-process.ts';
 import type { Cleanup } from './cleanup.ts';
 
@@ -9,18 +9,6 @@ const API_MAIN = fileURLToPath(new URL('../../api/main.ts', import.meta.url));
 export interface ApiProcess {
   url: string;
   pid: number;
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**

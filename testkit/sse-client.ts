@@ -1,3 +1,5 @@
+import { createParser } from 'eventsource-parser';
+
 /** One dispatched Server-Sent Event. */
 export interface SseEvent {
   id?: string;
@@ -6,8 +8,9 @@ export interface SseEvent {
 }
 
 /**
- * A minimal EventSource over fetch, for tests and the bench: keeps every
- * event and comment line it reads, and lets a test wait for one.
+ * A minimal EventSource over fetch (parsed by eventsource-parser, as the CLI
+ * does), for the tests and the bench: keeps every event and comment it reads,
+ * and lets a caller wait for one.
  */
 export class SseClient {
   readonly events: SseEvent[] = [];
@@ -30,46 +33,26 @@ export class SseClient {
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = createParser({
+      onEvent: ({ id, event = 'message', data }) => {
+        const parsed: SseEvent = { ...(id !== undefined ? { id } : {}), event, data };
+        this.events.push(parsed);
+        this.onEvent?.(parsed);
+        this.changed?.();
+      },
+      onComment: (comment) => {
+        this.comments.push(comment.trim());
+        this.changed?.();
+      },
+    });
     try {
-      for await (const chunk of body) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          this.dispatch(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      }
+      for await (const chunk of body.pipeThrough(new TextDecoderStream())) parser.feed(chunk);
     } catch {
       // aborted by close()
     } finally {
       this.ended = true;
       this.changed?.();
     }
-  }
-
-  private dispatch(block: string): void {
-    const event: SseEvent = { event: 'message', data: '' };
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) {
-        this.comments.push(line.slice(1).trim());
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'data') data.push(value);
-      else if (field === 'event') event.event = value;
-      else if (field === 'id') event.id = value;
-    }
-    if (data.length > 0) {
-      event.data = data.join('\n');
-      this.events.push(event);
-      this.onEvent?.(event);
-    }
-    this.changed?.();
   }
 
   /** Resolves with the first event (already read or to come) that matches; rejects after `timeoutMs`. */
