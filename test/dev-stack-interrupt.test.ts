@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,7 @@ import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
 import { freePort } from '../testkit/free-port.ts';
 import { isAlive, npmStart, type NpmStart } from './support/npm-start.ts';
 import { waitFor, waitForFinalStatus } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * Ctrl-C on `npm start` in the middle of a transcode, as a terminal sends it:
@@ -61,13 +62,7 @@ describe('Ctrl-C on npm start', () => {
     const first = npmStart(env);
     stacks.push(first);
     await healthy();
-    const res = await fetch(`${base}/v1/videos?priority=high`, {
-      method: 'POST',
-      headers: { 'content-type': 'video/mp4' },
-      body: await readFile(clip),
-    });
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const id = await upload(base, clip, { params: { priority: 'high' } });
     // ffmpeg is running: the worker has reported progress.
     await waitFor(
       'the transcode to be under way',

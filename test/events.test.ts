@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../core/events.ts';
 import { EventTap } from './support/event-tap.ts';
 import { startTestStack, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * What subscribers actually receive through SNS → SQS, with the real API and
@@ -30,19 +30,15 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function upload(bytes: Uint8Array, name: string): Promise<string> {
-  const form = new FormData();
-  form.set('file', new Blob([bytes], { type: 'video/mp4' }), name);
-  form.set('priority', 'high');
-  const res = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', body: form });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
-
 describe('published events (real emulator, real worker)', () => {
   it('every type arrives as a valid CloudEvent with a matching SNS type attribute; a video.failed-only subscriber gets only that', async () => {
-    const good = await upload(await readFile(path.join(samples, 'landscape-720p-audio.mp4')), 'good.mp4');
-    const bad = await upload(new TextEncoder().encode('this is not a video at all, just text pretending to be one'), 'bad.mp4');
+    const high = { params: { priority: 'high' } };
+    const good = await upload(stack.baseUrl, path.join(samples, 'landscape-720p-audio.mp4'), {
+      ...high,
+      multipart: { filename: 'good.mp4' },
+    });
+    const text = new TextEncoder().encode('this is not a video at all, just text pretending to be one');
+    const bad = await upload(stack.baseUrl, text, { ...high, multipart: { filename: 'bad.mp4' } });
     await fetch(`${stack.baseUrl}/v1/channels/events-test/live`, { method: 'POST' });
     await fetch(`${stack.baseUrl}/v1/channels/events-test/live`, { method: 'DELETE' });
     expect((await waitForFinalStatus(stack.baseUrl, good)).status).toBe('ready');

@@ -1,10 +1,10 @@
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../core/aws.ts';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { startTestStack, startTestWorker, waitFor, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * Issue #13: when extending a job's visibility fails because its receipt
@@ -42,12 +42,7 @@ describe('a visibility heartbeat that finds the receipt handle invalid', () => {
       { step: 'initialize', name: 'stealTheJob' },
     );
     worker = startTestWorker({ ...stack, clients: { ...stack.clients, sqs } }, { concurrency: 1, preset: 'veryslow' });
-    const res = await fetch(`${stack.baseUrl}/v1/videos`, {
-      method: 'POST',
-      headers: { 'content-type': 'video/mp4' },
-      body: await readFile(clip),
-    });
-    const { id } = (await res.json()) as { id: string };
+    const id = await upload(stack.baseUrl, clip);
     await waitFor('the job to start', async () => ((await stack.store.get(id))?.status === 'processing' ? true : undefined), 30_000);
 
     // Within a few heartbeats, not after the (veryslow) transcode: the worker has let go.

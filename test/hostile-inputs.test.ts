@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants, openSync, closeSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHostileCorpus, type HostileInput } from './support/hostile-corpus.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * Hostile uploads through the real API and a real worker with real ffmpeg.
@@ -47,13 +48,8 @@ describe('hostile uploads', () => {
   it('each ends failed with a clear reason, video.failed and a DLQ entry; nothing referenced is read', async () => {
     const ids = new Map<string, HostileInput>();
     for (const input of corpus) {
-      const res = await fetch(`${stack.baseUrl}/v1/videos?priority=low&title=${encodeURIComponent(input.name)}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
-        body: await readFile(input.file),
-      });
-      expect(res.status, input.name).toBe(202);
-      ids.set(((await res.json()) as { id: string }).id, input);
+      const params = { priority: 'low', title: input.name };
+      ids.set(await upload(stack.baseUrl, input.file, { contentType: 'application/octet-stream', params }), input);
     }
 
     const dlqVideoIds = new Set<string>();
@@ -84,12 +80,10 @@ describe('hostile uploads', () => {
     expect(canaryHits).toBe(0);
     expect(() => closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK))).toThrow(/ENXIO/);
     // The worker survived it all and still transcodes.
-    const ok = await fetch(`${stack.baseUrl}/v1/videos`, {
-      method: 'POST',
-      headers: { 'content-type': 'video/x-matroska' },
-      body: await readFile(path.resolve(import.meta.dirname, '../samples/small-480p.mkv')),
+    const ok = await upload(stack.baseUrl, path.resolve(import.meta.dirname, '../samples/small-480p.mkv'), {
+      contentType: 'video/x-matroska',
     });
-    expect((await waitForFinalStatus(stack.baseUrl, ((await ok.json()) as { id: string }).id)).status).toBe('ready');
+    expect((await waitForFinalStatus(stack.baseUrl, ok)).status).toBe('ready');
     // 15 uploads one after the other through one worker: over a minute on a busy 2-core machine.
   }, 180_000);
 });

@@ -2,6 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventTap } from './support/event-tap.ts';
 import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
+import { postVideo } from './support/upload.ts';
 
 /**
  * Live channels through the real API and emulator: start/end publish
@@ -119,12 +120,10 @@ describe('live channels', () => {
 
 describe('uploads of live recordings', () => {
   const clip = new Uint8Array(2048).fill(1);
-  const upload = (query: string) =>
-    fetch(`${stack.baseUrl}/v1/videos${query}`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: clip });
 
   it('an upload with the channel id of a channel that has been live is queued at high and records the channel', async () => {
     await startLive('rec-channel');
-    const res = await upload('?channelId=rec-channel');
+    const res = await postVideo(stack.baseUrl, clip, { params: { channelId: 'rec-channel' } });
     expect(res.status).toBe(202);
     const video = (await res.json()) as { id: string; priority: string; channelId: string };
     expect(video).toMatchObject({ priority: 'high', channelId: 'rec-channel' });
@@ -148,24 +147,21 @@ describe('uploads of live recordings', () => {
 
   it('as a multipart field too; an explicit priority still wins', async () => {
     await startLive('rec-form');
-    const form = new FormData();
-    form.set('channelId', 'rec-form');
-    form.set('file', new Blob([clip], { type: 'video/mp4' }), 'rec.mp4');
-    const res = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', body: form });
+    const res = await postVideo(stack.baseUrl, clip, { params: { channelId: 'rec-form' }, multipart: { filename: 'rec.mp4' } });
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ priority: 'high', channelId: 'rec-form' });
 
-    const low = await upload('?channelId=rec-form&priority=low');
+    const low = await postVideo(stack.baseUrl, clip, { params: { channelId: 'rec-form', priority: 'low' } });
     expect(await low.json()).toMatchObject({ priority: 'low', channelId: 'rec-form' });
   });
 
   it('a channel that was never live, or a malformed channel id, is a 400', async () => {
-    await expectProblem(await upload('?channelId=ghost-channel'), 400, /channel ghost-channel has never been live/);
-    await expectProblem(await upload('?channelId=no%20spaces'), 400, /channel id "no spaces" is invalid/);
-    const form = new FormData();
-    form.set('file', new Blob([clip], { type: 'video/mp4' }), 'rec.mp4');
-    form.set('channelId', 'ghost-form');
-    await expectProblem(await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', body: form }), 400, /ghost-form has never been live/);
+    const withChannel = (channelId: string) => postVideo(stack.baseUrl, clip, { params: { channelId } });
+    await expectProblem(await withChannel('ghost-channel'), 400, /channel ghost-channel has never been live/);
+    await expectProblem(await withChannel('no spaces'), 400, /channel id "no spaces" is invalid/);
+    // A channelId sent after the file part is checked too.
+    const afterFile = { filename: 'rec.mp4', fieldsAfterFile: { channelId: 'ghost-form' } };
+    await expectProblem(await postVideo(stack.baseUrl, clip, { multipart: afterFile }), 400, /ghost-form has never been live/);
   });
 
   it('the API instance’s notification list shows the live events', async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 import { WebhookReceiver } from './support/webhook-receiver.ts';
 import { spawnRole, type RoleProcess } from './support/role-process.ts';
 
@@ -94,13 +95,7 @@ describe('Prometheus metrics on every role', () => {
     });
     expect(hook.status).toBe(201);
     const bytes = await readFile(clip);
-    const res = await fetch(`${stack.baseUrl}/v1/videos?priority=high`, {
-      method: 'POST',
-      headers: { 'content-type': 'video/x-matroska' },
-      body: bytes,
-    });
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const id = await upload(stack.baseUrl, bytes, { contentType: 'video/x-matroska', params: { priority: 'high' } });
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
     await waitFor('the webhook delivery', () => (receiver.requests('/hook').length > 0 ? true : undefined), 60_000).catch((err: Error) => {
       throw new Error(`${err.message}; the dispatcher said:\n${webhooks.output().slice(-3000)}`);

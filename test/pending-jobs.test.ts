@@ -1,5 +1,4 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/start-api.ts';
@@ -8,6 +7,7 @@ import { PendingJobs } from '../api/uploads/pending-jobs.ts';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { faultyS3, faultySqs } from './support/faults.ts';
 import { startTestStack, startTestWorker, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { postVideo } from './support/upload.ts';
 
 /**
  * Issue #13 defect 7, with injected faults against the real emulator: when
@@ -53,11 +53,7 @@ describe('a job that could not be sent nor recorded', () => {
       listen: { host: '127.0.0.1', port: 0 },
     });
 
-    const res = await fetch(`${api.url}/v1/videos?priority=low`, {
-      method: 'POST',
-      headers: { 'content-type': 'video/x-matroska' },
-      body: await readFile(clip),
-    });
+    const res = await postVideo(api.url, clip, { contentType: 'video/x-matroska', params: { priority: 'low' } });
     expect([sendFaults.injected, writeFaults.injected]).toEqual([1, 1]);
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };

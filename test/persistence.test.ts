@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ffprobe } from './support/media.ts';
 import { startTestStack, uniquePrefix, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * Restarting the emulator on the same data dir keeps every video, status and
@@ -17,24 +18,16 @@ describe('emulator persistence', () => {
   it('a ready video, a queued video and their files survive a restart', async () => {
     const prefix = uniquePrefix('p');
     stack = await startTestStack({ prefix });
-    const body = await readFile(path.resolve(import.meta.dirname, '../samples/small-480p.mkv'));
-    const upload = async () => {
-      const res = await fetch(`${stack!.baseUrl}/v1/videos?priority=normal`, {
-        method: 'POST',
-        headers: { 'content-type': 'video/x-matroska' },
-        body,
-      });
-      expect(res.status).toBe(202);
-      return ((await res.json()) as { id: string }).id;
-    };
-    const readyId = await upload();
+    const clip = path.resolve(import.meta.dirname, '../samples/small-480p.mkv');
+    const mkv = { contentType: 'video/x-matroska', params: { priority: 'normal' } };
+    const readyId = await upload(stack.baseUrl, clip, mkv);
     expect((await waitForFinalStatus(stack.baseUrl, readyId)).status).toBe('ready');
     const { dataDir } = stack;
     await stack.stop({ keepData: true });
 
     // Same data dir, no worker: a job queued now must still be waiting after the restart.
     stack = await startTestStack({ prefix, dataDir, withWorker: false });
-    const queuedId = await upload();
+    const queuedId = await upload(stack.baseUrl, clip, mkv);
     await stack.stop({ keepData: true });
 
     stack = await startTestStack({ prefix, dataDir, withWorker: false });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffprobe, isFastStart, meanLuma } from './support/media.ts';
 import { typesInPublishOrder } from './support/event-order.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { postVideo } from './support/upload.ts';
 import { PRIVATE_OUTPUT_CACHE_CONTROL } from '../core/cache-control.ts';
 
 /**
@@ -67,19 +68,14 @@ afterAll(async () => {
   if (downloads) await rm(downloads, { recursive: true, force: true });
 });
 
-async function upload(sample: Sample, mode: 'multipart' | 'raw', priority: string): Promise<Response> {
-  const bytes = await readFile(path.join(samples, sample.file));
-  if (mode === 'multipart') {
-    const form = new FormData();
-    form.set('priority', priority);
-    form.set('file', new Blob([bytes], { type: sample.contentType }), sample.file);
-    form.set('title', `${sample.file} (multipart)`);
-    return fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', body: form });
-  }
-  return fetch(`${stack.baseUrl}/v1/videos?priority=${priority}&title=${encodeURIComponent(`${sample.file} (raw)`)}`, {
-    method: 'POST',
-    headers: { 'content-type': sample.contentType },
-    body: bytes,
+/** Multipart: the title comes after the file part. Raw: both in the query. */
+function uploadSample(sample: Sample, mode: 'multipart' | 'raw', priority: string): Promise<Response> {
+  const title = `${sample.file} (${mode})`;
+  return postVideo(stack.baseUrl, path.join(samples, sample.file), {
+    contentType: sample.contentType,
+    ...(mode === 'multipart'
+      ? { params: { priority }, multipart: { filename: sample.file, fieldsAfterFile: { title } } }
+      : { params: { priority, title } }),
   });
 }
 
@@ -100,7 +96,7 @@ describe.concurrent('pipeline end to end', () => {
       ['raw', 'low'],
     ] as const) {
       it(`${sample.file} uploaded as ${mode} becomes ready with every output checked by ffprobe`, async () => {
-        const res = await upload(sample, mode, priority);
+        const res = await uploadSample(sample, mode, priority);
         expect(res.status).toBe(202);
         const accepted = (await res.json()) as { id: string; status: string; priority: string; title: string };
         expect(accepted).toMatchObject({ status: 'queued', priority, title: `${sample.file} (${mode})` });

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMediaPlaylist } from '../core/hls-playlist.ts';
 import { startTestStack, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * HLS and storyboard against the real emulator and real ffmpeg: every sample
@@ -44,16 +44,6 @@ async function playbackToken(videoId: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
-async function upload(file: string, type: string): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos`, {
-    method: 'POST',
-    headers: { ...auth, 'content-type': type },
-    body: await readFile(path.join(samples, file)),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
-
 async function ffprobeJson(url: string, ...args: string[]): Promise<any> {
   const { stdout } = await run(stack.binaries.ffprobe.path, ['-v', 'error', '-of', 'json', ...args, url], { maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout);
@@ -68,7 +58,7 @@ async function text(url: string): Promise<string> {
 describe.concurrent('HLS and storyboard from the single pass', () => {
   for (const sample of SAMPLES) {
     it(`${sample.file}: master and every variant read by ffprobe, aligned segments, a storyboard that covers the video`, async () => {
-      const id = await upload(sample.file, sample.type);
+      const id = await upload(stack.baseUrl, path.join(samples, sample.file), { contentType: sample.type, headers: auth });
       const video = await waitForFinalStatus(stack.baseUrl, id, 150_000, auth);
       // Everything below is fetched the way a player does it: with a playback token in the URL, no key.
       const token = await playbackToken(id);
@@ -160,8 +150,8 @@ describe.concurrent('HLS and storyboard from the single pass', () => {
   }
 
   it('a playback token reaches every file of its own video (carried through playlists and the VTT) and nothing else', async () => {
-    const id = await upload('landscape-720p-audio.mp4', 'video/mp4');
-    const other = await upload('small-480p.mkv', 'video/x-matroska');
+    const id = await upload(stack.baseUrl, path.join(samples, 'landscape-720p-audio.mp4'), { headers: auth });
+    const other = await upload(stack.baseUrl, path.join(samples, 'small-480p.mkv'), { contentType: 'video/x-matroska', headers: auth });
     expect((await fetch(`${stack.baseUrl}/v1/videos/${id}/hls/master.m3u8`, { headers: auth })).status).toBe(409);
     await waitForFinalStatus(stack.baseUrl, id, 150_000, auth);
     await waitForFinalStatus(stack.baseUrl, other, 150_000, auth);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
@@ -12,6 +11,7 @@ import { startApiInstance, type ApiInstance } from './support/api-instance.ts';
 import { typesInPublishOrder } from './support/event-order.ts';
 import { SseClient, type SseEvent } from '../testkit/sse-client.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 import { timeScale } from './support/test-emulator.ts';
 
 /**
@@ -62,11 +62,7 @@ describe('GET /v1/events across API instances', () => {
   it('a client on instance B sees the video events of a job uploaded through instance A', async () => {
     const onB = await connect(b.baseUrl);
     const onA = await connect(stack.baseUrl);
-    const form = new FormData();
-    form.set('file', new Blob([await readFile(path.join(samples, 'landscape-720p-audio.mp4'))], { type: 'video/mp4' }), 'clip.mp4');
-    const res = await fetch(`${stack.baseUrl}/v1/videos`, { method: 'POST', body: form });
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const id = await upload(stack.baseUrl, path.join(samples, 'landscape-720p-audio.mp4'), { multipart: { filename: 'clip.mp4' } });
 
     const ready = await onB.waitFor('video.ready on B', byId(`video.ready:${id}`), 30_000 * timeScale);
     expect(ready.event).toBe('video.ready');

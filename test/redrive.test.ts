@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { faultyS3 } from './support/faults.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * `npm run redrive` as an operator runs it: a real process beside a running
@@ -60,16 +61,6 @@ async function dlqDepth(): Promise<number> {
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
 
-async function upload(file: string, type: string): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=low`, {
-    method: 'POST',
-    headers: { 'content-type': type },
-    body: await readFile(file),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
-
 beforeAll(async () => {
   stack = await startTestStack({ withWorker: false });
   dir = await mkdtemp(path.join(tmpdir(), 'reelay-redrive-'));
@@ -84,10 +75,11 @@ beforeAll(async () => {
     remaining: 1000,
   });
   worker = startTestWorker(stack, { s3, maxAttempts: 1 });
-  ids.outage = await upload(path.join(root, 'samples/small-480p.mkv'), 'video/x-matroska');
-  ids.garbage = await upload(path.join(dir, 'garbage.mp4'), 'video/mp4');
-  ids.image = await upload(path.join(dir, 'image.mp4'), 'video/mp4');
-  ids.audio = await upload(path.join(dir, 'audio.mp4'), 'video/mp4');
+  const low = { params: { priority: 'low' } };
+  ids.outage = await upload(stack.baseUrl, path.join(root, 'samples/small-480p.mkv'), { ...low, contentType: 'video/x-matroska' });
+  ids.garbage = await upload(stack.baseUrl, path.join(dir, 'garbage.mp4'), low);
+  ids.image = await upload(stack.baseUrl, path.join(dir, 'image.mp4'), low);
+  ids.audio = await upload(stack.baseUrl, path.join(dir, 'audio.mp4'), low);
   const failed = await Promise.all(Object.values(ids).map((id) => waitForFinalStatus(stack.baseUrl, id, 150_000)));
   expect(failed.map((v) => v.status)).toEqual(['failed', 'failed', 'failed', 'failed']);
   // The outage is transient; the three bad files fail permanently, each with a code of its own.

@@ -1,5 +1,4 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { redriveDlq } from '../workers/transcode/redrive.ts';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { faultyS3 } from './support/faults.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * Issue #13, defects 1 and 4 against the real emulator: a job whose video has
@@ -46,16 +46,6 @@ function capturingLogger(): { logger: Logger; lines: () => Record<string, unknow
   };
 }
 
-async function upload(title: string): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=normal&title=${title}`, {
-    method: 'POST',
-    headers: { 'content-type': 'video/x-matroska' },
-    body: await readFile(clip),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
-
 describe('a job whose video has no status document', () => {
   it('is dead-lettered with unknown_video after its attempts, and logged once', async () => {
     const { logger, lines } = capturingLogger();
@@ -89,7 +79,7 @@ describe('a job whose video has no status document', () => {
 
 describe('a finished video is never reopened', () => {
   it('a duplicate worker whose attempt fails after another finished the video does not set it back to queued', async () => {
-    const id = await upload('race');
+    const id = await upload(stack.baseUrl, clip, { contentType: 'video/x-matroska', params: { priority: 'normal', title: 'race' } });
     const statusKey = `status/${id}.json`;
     // The worker's first output upload fails (a transient error). Between its failure handling's read of
     // the status and its write, "another worker" finishes the video: the window of the race.
@@ -129,7 +119,10 @@ describe('a finished video is never reopened', () => {
 
   it('redrive leaves a ready video ready (a stale job of it in the DLQ is skipped)', async () => {
     worker = startTestWorker(stack);
-    const id = await upload('redrive-ready');
+    const id = await upload(stack.baseUrl, clip, {
+      contentType: 'video/x-matroska',
+      params: { priority: 'normal', title: 'redrive-ready' },
+    });
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
     await worker.stop();
     worker = undefined;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { SecretBox } from '../core/webhooks/secret-box.ts';
 import { WebhookDispatcher } from '../workers/webhooks/dispatcher.ts';
 import { SseClient } from '../testkit/sse-client.ts';
 import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
+import { postVideo, upload } from './support/upload.ts';
 import { WebhookReceiver } from './support/webhook-receiver.ts';
 
 /**
@@ -36,15 +36,8 @@ function api(tenant: Tenant | undefined, path: string, init: RequestInit = {}): 
   return fetch(`${stack.baseUrl}${path}`, { ...init, headers, redirect: 'manual' });
 }
 
-async function upload(tenant: Tenant, query = ''): Promise<{ id: string }> {
-  const res = await api(tenant, `/v1/videos${query}`, {
-    method: 'POST',
-    headers: { 'content-type': 'video/x-matroska' },
-    body: await readFile(CLIP),
-  });
-  expect(res.status, await res.clone().text()).toBe(202);
-  return (await res.json()) as { id: string };
-}
+const clipAs = (tenant: Tenant) => ({ contentType: 'video/x-matroska', headers: { authorization: `Bearer ${keys[tenant]}` } });
+const uploadAs = async (tenant: Tenant) => ({ id: await upload(stack.baseUrl, CLIP, clipAs(tenant)) });
 
 async function waitReady(tenant: Tenant, id: string): Promise<void> {
   await waitFor(
@@ -86,8 +79,8 @@ afterAll(async () => {
 
 describe('two tenants', () => {
   it("videos: another tenant's id is a 404 on every video route, and lists hold only the caller's", async () => {
-    const acmeVideo = await upload('acme');
-    const globexVideo = await upload('globex');
+    const acmeVideo = await uploadAs('acme');
+    const globexVideo = await uploadAs('globex');
     await waitReady('acme', acmeVideo.id);
 
     expect((await api('acme', `/v1/videos/${acmeVideo.id}`)).status).toBe(200);
@@ -110,7 +103,7 @@ describe('two tenants', () => {
     expect(globexList.map((v) => v.id)).not.toContain(acmeVideo.id);
 
     // A cursor is bound to its tenant's index: acme's cursor is not globex's.
-    await upload('acme');
+    await uploadAs('acme');
     const page = (await (await api('acme', '/v1/videos?limit=1')).json()) as { nextCursor: string };
     expect(page.nextCursor).toBeTruthy();
     expect((await api('acme', `/v1/videos?limit=1&cursor=${page.nextCursor}`)).status).toBe(200);
@@ -123,11 +116,7 @@ describe('two tenants', () => {
     // globex's "main" is a different channel: still offline, and it can start its own session.
     const globexView = (await (await api('globex', '/v1/channels/main/live')).json()) as { status: string; sessionCount: number };
     expect(globexView).toMatchObject({ status: 'offline', sessionCount: 0 });
-    const res = await api('globex', '/v1/videos?channelId=main', {
-      method: 'POST',
-      headers: { 'content-type': 'video/x-matroska' },
-      body: await readFile(CLIP),
-    });
+    const res = await postVideo(stack.baseUrl, CLIP, { ...clipAs('globex'), params: { channelId: 'main' } });
     expect(res.status).toBe(400);
     expect((await api('globex', '/v1/channels/main/live', { method: 'DELETE' })).status).toBe(200);
     expect(((await (await api('acme', '/v1/channels/main/live')).json()) as { status: string }).status).toBe('live');
@@ -152,8 +141,8 @@ describe('two tenants', () => {
     const globexHooks = ((await (await api('globex', '/v1/webhooks')).json()) as { items: { id: string }[] }).items.map((w) => w.id);
     expect(globexHooks).toEqual([globexHook]);
 
-    const acmeVideo = await upload('acme');
-    const globexVideo = await upload('globex');
+    const acmeVideo = await uploadAs('acme');
+    const globexVideo = await uploadAs('globex');
     // Each endpoint receives its own tenant's event; the other tenant's, queued before, never arrives.
     await waitFor('globex delivery', () => receiver.requests('/globex').find((r) => r.body.includes(globexVideo.id)));
     await waitFor('acme delivery', () => receiver.requests('/acme').find((r) => r.body.includes(acmeVideo.id)));
@@ -169,11 +158,11 @@ describe('two tenants', () => {
     const acmeStream = await connect('acme');
     const globexStream = await connect('globex');
     try {
-      const acmeVideo = await upload('acme');
+      const acmeVideo = await uploadAs('acme');
       // Wait until acme's event is in this process's hub before globex's is published: the hub hands events
       // to streams in arrival order, so once globex's stream has its own event it would already hold acme's.
       await acmeStream.waitFor('acme queued', (e) => e.id === `video.queued:${acmeVideo.id}`);
-      const globexVideo = await upload('globex');
+      const globexVideo = await uploadAs('globex');
       await globexStream.waitFor('globex queued', (e) => e.id === `video.queued:${globexVideo.id}`);
       expect(globexStream.events.some((e) => e.data.includes(acmeVideo.id))).toBe(false);
       expect(globexStream.events.every((e) => (JSON.parse(e.data) as ReelayEvent).tenant === 'globex')).toBe(true);
@@ -204,8 +193,8 @@ describe('two tenants', () => {
         Attributes: { FilterPolicy: JSON.stringify({ tenant: ['globex'] }), RawMessageDelivery: 'true' },
       }),
     );
-    const acmeVideo = await upload('acme');
-    const globexVideo = await upload('globex');
+    const acmeVideo = await uploadAs('acme');
+    const globexVideo = await uploadAs('globex');
     const received: ReelayEvent[] = [];
     await waitFor('globex event through the filter', async () => {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ensureUploadCors } from '../infra/provision.ts';
 import { SignJWT } from 'jose';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReelayEvent } from '../core/events.ts';
 import { SseClient } from '../testkit/sse-client.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { postVideo, type UploadOptions } from './support/upload.ts';
 
 /**
  * Scoped tokens against the real emulator: what each scope reaches, where a
@@ -30,13 +30,7 @@ async function issue(body: Record<string, unknown>, entry = KEY): Promise<{ toke
   return (await res.json()) as { token: string; expiresAt: string };
 }
 
-async function uploadWith(headers: Record<string, string>, query = ''): Promise<Response> {
-  return fetch(`${stack.baseUrl}/v1/videos${query}`, {
-    method: 'POST',
-    headers: { 'content-type': 'video/x-matroska', ...headers },
-    body: await readFile(CLIP),
-  });
-}
+const postClip = (options: UploadOptions) => postVideo(stack.baseUrl, CLIP, { contentType: 'video/x-matroska', ...options });
 
 beforeAll(async () => {
   stack = await startTestStack({ withWorker: false, env: { REELAY_API_KEYS: `${KEY},${OTHER}`, REELAY_CORS_ORIGINS: ORIGIN } });
@@ -47,11 +41,11 @@ describe('scoped tokens', () => {
   it('an upload token creates one upload, as Bearer or ?token=, then is spent', async () => {
     const { token, expiresAt } = await issue({ scope: 'upload', ttlSeconds: 600 });
     expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(590_000);
-    const first = await uploadWith({ authorization: `Bearer ${token}` });
+    const first = await postClip({ headers: { authorization: `Bearer ${token}` } });
     expect(first.status).toBe(202);
     const video = (await first.json()) as { id: string; tenant: string };
     expect(video.tenant).toBe('acme');
-    const again = await uploadWith({}, `?token=${token}`);
+    const again = await postClip({ params: { token } });
     expect(again.status).toBe(403);
     expect(((await again.json()) as { detail: string }).detail).toMatch(/already been used/);
     // The video is acme's: the key sees it.
@@ -60,11 +54,11 @@ describe('scoped tokens', () => {
 
   it('an upload token fixes priority and size', async () => {
     const fixed = await issue({ scope: 'upload', priority: 'low' });
-    expect((await uploadWith({}, `?token=${fixed.token}&priority=high`)).status).toBe(403);
-    const ok = await uploadWith({}, `?token=${(await issue({ scope: 'upload', priority: 'low' })).token}`);
+    expect((await postClip({ params: { token: fixed.token, priority: 'high' } })).status).toBe(403);
+    const ok = await postClip({ params: { token: (await issue({ scope: 'upload', priority: 'low' })).token } });
     expect(((await ok.json()) as { priority: string }).priority).toBe('low');
     const small = await issue({ scope: 'upload', maxBytes: 1000 });
-    expect((await uploadWith({}, `?token=${small.token}`)).status).toBe(413);
+    expect((await postClip({ params: { token: small.token } })).status).toBe(413);
   });
 
   it('tokens are refused where the issue says they never go: tokens, webhooks, channels, lists', async () => {
@@ -86,13 +80,13 @@ describe('scoped tokens', () => {
       expect(res.headers.get('content-type')).toBe('application/problem+json');
     }
     // A watch token is not an upload token.
-    expect((await uploadWith(bearer)).status).toBe(403);
+    expect((await postClip({ headers: bearer })).status).toBe(403);
   });
 
   it('a playback token reaches its own video only', async () => {
-    const upload = await uploadWith(keyHeader());
+    const upload = await postClip({ headers: keyHeader() });
     const { id } = (await upload.json()) as { id: string };
-    const otherRes = await uploadWith(keyHeader());
+    const otherRes = await postClip({ headers: keyHeader() });
     const other = ((await otherRes.json()) as { id: string }).id;
     const { token } = await issue({ scope: 'playback', videoId: id });
     expect((await fetch(`${stack.baseUrl}/v1/videos/${id}?token=${token}`)).status).toBe(200);
@@ -112,7 +106,7 @@ describe('scoped tokens', () => {
   });
 
   it('a playback token does not download the original upload (issue #23: GET …/source?token= was a 302)', async () => {
-    const { id } = (await (await uploadWith(keyHeader())).json()) as { id: string };
+    const { id } = (await (await postClip({ headers: keyHeader() })).json()) as { id: string };
     const { token } = await issue({ scope: 'playback', videoId: id });
     for (const path of [`/v1/videos/${id}/source?token=${token}`, `/v1/videos/${id}/source/?token=${token}`]) {
       const res = await fetch(`${stack.baseUrl}${path}`, { redirect: 'manual' });
@@ -138,7 +132,7 @@ describe('scoped tokens', () => {
       headers: { authorization: `Bearer ${(await issue({ scope: 'watch' })).token}` },
     });
     try {
-      const { id } = (await (await uploadWith(keyHeader())).json()) as { id: string };
+      const { id } = (await (await postClip({ headers: keyHeader() })).json()) as { id: string };
       await wide.waitFor('the unrelated upload', (e) => e.id === `video.queued:${id}`);
       // The hub had the unrelated event before live.ended: had the narrow stream let it through, it would come first.
       expect((await live('DELETE')).status).toBe(200);

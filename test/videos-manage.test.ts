@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { probeMedia } from '../workers/transcode/ffmpeg/probe/index.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * What an operator reaches for, against the real emulator, worker and ffmpeg:
@@ -19,16 +20,6 @@ const run = promisify(execFile);
 const samples = path.resolve(import.meta.dirname, '../samples');
 let stack: TestStack;
 let dir: string;
-
-async function upload(file: string, query = ''): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?${query}`, {
-    method: 'POST',
-    headers: { 'content-type': 'video/mp4' },
-    body: await readFile(file),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { REELAY_OUTPUT_DELIVERY: 'stream' } });
@@ -43,7 +34,7 @@ afterAll(async () => {
 
 describe('the status document', () => {
   it('does not expose the workers’ bookkeeping (`announced`)', async () => {
-    const id = await upload(path.join(samples, 'landscape-720p-audio.mp4'), 'priority=high');
+    const id = await upload(stack.baseUrl, path.join(samples, 'landscape-720p-audio.mp4'), { params: { priority: 'high' } });
     const video = await waitForFinalStatus(stack.baseUrl, id);
     expect(video.status).toBe('ready');
     // The document holds it (true once video.ready went out); the API does not show it.
@@ -95,7 +86,7 @@ describe('the status document', () => {
     expect(corner).toBeDefined();
     expect(video.rotation).toBe(clockwise[corner!]);
     // The portrait sample reads the same way through the API.
-    const id = await upload(path.join(samples, 'portrait-rotated-silent.mp4'));
+    const id = await upload(stack.baseUrl, path.join(samples, 'portrait-rotated-silent.mp4'));
     const portrait = await waitForFinalStatus(stack.baseUrl, id);
     expect(portrait.source.rotation).toBe(
       (await probeMedia(path.join(samples, 'portrait-rotated-silent.mp4'), { ffprobePath: stack.binaries.ffprobe.path })).video.rotation,
@@ -106,7 +97,7 @@ describe('the status document', () => {
 
 describe('REELAY_OUTPUT_DELIVERY=stream', () => {
   it('answers Range with 206 and Content-Range, so a player can seek; past the end is 416', async () => {
-    const id = await upload(path.join(samples, 'landscape-720p-audio.mp4'));
+    const id = await upload(stack.baseUrl, path.join(samples, 'landscape-720p-audio.mp4'));
     const video = await waitForFinalStatus(stack.baseUrl, id);
     const url = `${stack.baseUrl}/v1/videos/${id}/outputs/720p`;
     const size = video.outputs['720p'].bytes as number;
@@ -146,10 +137,10 @@ describe('GET /v1/videos filters', () => {
     };
     const garbage = path.join(dir, 'garbage.mp4');
     await (await import('node:fs/promises')).writeFile(garbage, Buffer.alloc(4096, 7));
-    const failed = await upload(garbage, 'priority=low');
+    const failed = await upload(stack.baseUrl, garbage, { params: { priority: 'low' } });
     expect((await fetch(`${stack.baseUrl}/v1/channels/show-1/live`, { method: 'POST' })).status).toBe(201);
-    const recording = await upload(path.join(samples, 'landscape-720p-audio.mp4'), 'channelId=show-1');
-    const low = await upload(path.join(samples, 'landscape-720p-audio.mp4'), 'priority=low');
+    const recording = await upload(stack.baseUrl, path.join(samples, 'landscape-720p-audio.mp4'), { params: { channelId: 'show-1' } });
+    const low = await upload(stack.baseUrl, path.join(samples, 'landscape-720p-audio.mp4'), { params: { priority: 'low' } });
     await Promise.all([failed, recording, low].map((id) => waitForFinalStatus(stack.baseUrl, id)));
 
     const failedOnes = await list('status=failed');
@@ -203,7 +194,7 @@ describe('DELETE /v1/videos/:id', () => {
   };
 
   it('removes the upload, every output and the status document, publishes video.deleted, then 404', async () => {
-    const id = await upload(path.join(samples, 'small-480p.mkv'));
+    const id = await upload(stack.baseUrl, path.join(samples, 'small-480p.mkv'));
     const video = await waitForFinalStatus(stack.baseUrl, id);
     expect(video.status).toBe('ready');
     const { rawBucket, mediaBucket } = stack.resources.names;
@@ -311,7 +302,7 @@ describe('DELETE /v1/videos/:id', () => {
 
   it('a job still queued for a deleted video is dropped by the worker that meets it, not retried or dead-lettered', async () => {
     await stack.worker!.stop({ graceMs: 5000 });
-    const id = await upload(path.join(samples, 'small-480p.mkv'), 'priority=low');
+    const id = await upload(stack.baseUrl, path.join(samples, 'small-480p.mkv'), { params: { priority: 'low' } });
     expect(await depth(stack.resources.tierQueueUrl.low)).toBe(1);
     expect((await fetch(`${stack.baseUrl}/v1/videos/${id}`, { method: 'DELETE' })).status).toBe(204);
     // A worker again (it stays on for the tests after this one; afterAll stops it).
@@ -334,7 +325,7 @@ describe('DELETE /v1/videos/:id', () => {
 describe('the original upload', () => {
   it('GET /v1/videos/:id/source gives the bytes uploaded (Range too); kept by default', async () => {
     const file = path.join(samples, 'small-480p.mkv');
-    const id = await upload(file);
+    const id = await upload(stack.baseUrl, file);
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
     const original = await readFile(file);
     const res = await fetch(`${stack.baseUrl}/v1/videos/${id}/source`);
@@ -348,12 +339,7 @@ describe('the original upload', () => {
   it('REELAY_KEEP_SOURCE=false deletes it once the outputs are ready; /source then says why', async () => {
     const other = await startTestStack({ env: { REELAY_KEEP_SOURCE: 'false', REELAY_OUTPUT_DELIVERY: 'stream' } });
     try {
-      const res = await fetch(`${other.baseUrl}/v1/videos`, {
-        method: 'POST',
-        headers: { 'content-type': 'video/x-matroska' },
-        body: await readFile(path.join(samples, 'small-480p.mkv')),
-      });
-      const { id } = (await res.json()) as { id: string };
+      const id = await upload(other.baseUrl, path.join(samples, 'small-480p.mkv'), { contentType: 'video/x-matroska' });
       const video = await waitForFinalStatus(other.baseUrl, id);
       expect(video.status).toBe('ready');
       await waitFor('the source to be deleted', async () => ((await other.store.get(id))?.source.deleted ? true : undefined));

@@ -1,5 +1,4 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { WebhookStore } from '../core/webhooks/store.ts';
 import { WebhookDispatcher } from '../workers/webhooks/dispatcher.ts';
 import { startApiInstance, type ApiInstance } from './support/api-instance.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.ts';
 
 /**
@@ -70,13 +70,7 @@ describe('API keys without REELAY_SECRETS_KEY', () => {
   it('the API starts and takes an upload to ready', async () => {
     expect(stack.config.api.auth.mode).toBe('keys');
     expect(stack.config.secretsKey).toBeUndefined();
-    const res = await fetch(`${stack.baseUrl}/v1/videos`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'video/x-matroska' },
-      body: await readFile(CLIP),
-    });
-    expect(res.status, await res.clone().text()).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const id = await upload(stack.baseUrl, CLIP, { contentType: 'video/x-matroska', headers: auth });
     expect((await waitForFinalStatus(stack.baseUrl, id, undefined, auth)).status).toBe('ready');
   });
 

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../core/events.ts';
 import { newVideoId } from '../core/ids.ts';
 import { startApiInstance, type ApiInstance } from './support/api-instance.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 import { WsClient } from './support/ws-client.ts';
 
 /**
@@ -25,15 +25,7 @@ async function connect(base: string, query = '', headers: Record<string, string>
   return client;
 }
 
-async function upload(base: string, key = KEY): Promise<string> {
-  const res = await fetch(`${base}/v1/videos`, {
-    method: 'POST',
-    headers: { ...auth(key), 'content-type': 'video/x-matroska' },
-    body: await readFile(CLIP),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
+const uploadClip = (base: string, key = KEY) => upload(base, CLIP, { contentType: 'video/x-matroska', headers: auth(key) });
 
 async function token(body: Record<string, unknown>): Promise<string> {
   const res = await fetch(`${stack.baseUrl}/v1/tokens`, {
@@ -60,7 +52,7 @@ describe('GET /v1/ws', () => {
     const client = await connect(stack.baseUrl);
     client.send({ type: 'subscribe', all: true });
     await client.waitFor('the ack', () => client.messages.find((m) => m.type === 'subscribed'));
-    const id = await upload(b.baseUrl);
+    const id = await uploadClip(b.baseUrl);
     await client.waitFor('video.ready', () => client.events.find((e) => e.id === `video.ready:${id}`), 60_000);
     // video.progress may come between processing and ready (at most every 2 s of transcoding).
     const forVideo = client.events.filter((e) => e.subject === id && e.type !== 'video.progress');
@@ -101,7 +93,7 @@ describe('GET /v1/ws', () => {
   });
 
   it('honours tenants and watch tokens', async () => {
-    const video = await upload(stack.baseUrl);
+    const video = await uploadClip(stack.baseUrl);
     const watch = await token({ scope: 'watch', videoId: video });
     const narrow = await connect(stack.baseUrl, `?token=${watch}`, {});
     narrow.send({ type: 'subscribe', videoId: newVideoId() });
@@ -117,8 +109,8 @@ describe('GET /v1/ws', () => {
     globex.send({ type: 'subscribe', all: true });
     await globex.waitFor('ack', () => globex.messages.find((m) => m.type === 'subscribed'));
 
-    const other = await upload(stack.baseUrl);
-    const own = await upload(stack.baseUrl, GLOBEX.slice(7));
+    const other = await uploadClip(stack.baseUrl);
+    const own = await uploadClip(stack.baseUrl, GLOBEX.slice(7));
     // globex's own upload comes after both default uploads, through the same hub: once it is here, theirs would be too.
     await globex.waitFor('globex queued', () => globex.events.find((e) => e.id === `video.queued:${own}`));
     expect(globex.events.map((e) => e.subject)).toEqual([own]);

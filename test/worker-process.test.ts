@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 import { spawnWorker, type RoleProcess } from './support/role-process.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * Workers as real processes: killed with SIGKILL, stopped with SIGTERM, and
@@ -46,16 +47,6 @@ function worker(name: string, env: Record<string, string>): RoleProcess {
   return w;
 }
 
-async function upload(): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=high`, {
-    method: 'POST',
-    headers: { 'content-type': 'video/mp4' },
-    body: await readFile(clip),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
-
 const processingBy = (id: string) =>
   waitFor(
     'the job to be running',
@@ -76,7 +67,7 @@ async function ffmpegRunningUnder(dir: string): Promise<boolean> {
 describe('worker processes', () => {
   it('kill -9 mid-transcode: the job reappears, another worker finishes it, one video.ready', async () => {
     const a = worker('a', SLOW);
-    const id = await upload();
+    const id = await upload(stack.baseUrl, clip, { params: { priority: 'high' } });
     await processingBy(id);
     expect(await ffmpegRunningUnder(path.join(scratch, 'a'))).toBe(true);
     a.child.kill('SIGKILL');
@@ -99,7 +90,7 @@ describe('worker processes', () => {
 
   it('a file whose worker dies every time ends failed with a plain reason once the stall budget is spent, attempts untouched', async () => {
     // REELAY_MAX_STALLS=1: the second interruption fails the video (a poison file that kills its worker).
-    const id = await upload();
+    const id = await upload(stack.baseUrl, clip, { params: { priority: 'high' } });
     for (const [round, name] of ['p1', 'p2'].entries()) {
       const w = worker(name, { ...SLOW, REELAY_MAX_STALLS: '1' });
       // This worker's run: the start of a rerun records the stall and resets the progress.
@@ -124,7 +115,7 @@ describe('worker processes', () => {
 
   it('SIGTERM mid-job: ffmpeg is stopped, the job handed back, the worker exits 0 and temp files are gone', async () => {
     const c = worker('c', SLOW);
-    const id = await upload();
+    const id = await upload(stack.baseUrl, clip, { params: { priority: 'high' } });
     await processingBy(id);
     expect(await ffmpegRunningUnder(path.join(scratch, 'c'))).toBe(true);
     c.child.kill('SIGTERM');
@@ -142,7 +133,7 @@ describe('worker processes', () => {
     // `slow` with one thread takes several times the 3 s visibility timeout on this clip.
     worker('e', { REELAY_X264_PRESET: 'slow', REELAY_FFMPEG_THREADS: '1' });
     worker('f', { REELAY_X264_PRESET: 'slow', REELAY_FFMPEG_THREADS: '1' });
-    const id = await upload();
+    const id = await upload(stack.baseUrl, clip, { params: { priority: 'high' } });
     const video = await waitForFinalStatus(stack.baseUrl, id, 90_000);
     expect(video).toMatchObject({ status: 'ready', attempts: 1 });
     expect(Date.parse(video.finishedAt) - Date.parse(video.startedAt)).toBeGreaterThan(3000);

@@ -9,6 +9,7 @@ import { TierPoller } from '../workers/transcode/tier-poller.ts';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { faultyS3, faultySns } from './support/faults.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * The worker fleet's promises, against the real emulator and real ffmpeg:
@@ -34,26 +35,20 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function upload(priority: PriorityTier, title: string): Promise<string> {
-  const res = await fetch(`${stack.baseUrl}/v1/videos?priority=${priority}&title=${title}`, {
-    method: 'POST',
-    headers: { 'content-type': 'video/x-matroska' },
-    body: await readFile(clip),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
-}
+/** The clip, uploaded at `priority` with `title`. */
+const uploadClip = (priority: PriorityTier, title: string) =>
+  upload(stack.baseUrl, clip, { contentType: 'video/x-matroska', params: { priority, title } });
 
 const eventsFor = (id: string, type: string) => stack.notifier.recent.filter((e) => e.subject === id && e.type === type);
 
 describe('scheduling', () => {
   it('with the worker busy and low jobs waiting, a new high job is the next to start', async () => {
     worker = startTestWorker(stack, { concurrency: 1 });
-    const lows = [await upload('low', 'low-1'), await upload('low', 'low-2'), await upload('low', 'low-3')];
+    const lows = [await uploadClip('low', 'low-1'), await uploadClip('low', 'low-2'), await uploadClip('low', 'low-3')];
     await waitFor('the first low job to start', async () =>
       (await stack.store.get(lows[0]!))?.status === 'processing' ? true : undefined,
     );
-    const high = await upload('high', 'high');
+    const high = await uploadClip('high', 'high');
     const all = await Promise.all([...lows, high].map((id) => waitForFinalStatus(stack.baseUrl, id)));
     const byStart = [...all].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)).map((v) => v.title);
     expect(byStart).toEqual(['low-1', 'high', 'low-2', 'low-3']);
@@ -154,7 +149,7 @@ describe('polling without gaps or inversions', () => {
 describe('delivery and failures', () => {
   it('a duplicate delivery of a finished job does no work and announces nothing again', async () => {
     worker = startTestWorker(stack);
-    const id = await upload('normal', 'dup');
+    const id = await uploadClip('normal', 'dup');
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
     await waitFor('video.ready', () => eventsFor(id, 'video.ready')[0]);
     // The status records the announcement just after the event goes out.
@@ -183,7 +178,7 @@ describe('delivery and failures', () => {
       remaining: 1,
     });
     worker = startTestWorker(stack, { s3, maxAttempts: 3 });
-    const id = await upload('normal', 'flaky');
+    const id = await uploadClip('normal', 'flaky');
     const video = await waitForFinalStatus(stack.baseUrl, id);
     expect(faults.injected).toBe(1);
     expect(video).toMatchObject({ status: 'ready', attempts: 2 });
@@ -200,7 +195,7 @@ describe('delivery and failures', () => {
       remaining: 1000,
     });
     worker = startTestWorker(stack, { s3, maxAttempts: 2 });
-    const id = await upload('low', 'doomed');
+    const id = await uploadClip('low', 'doomed');
     const video = await waitForFinalStatus(stack.baseUrl, id);
     expect(video).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'attempts_exhausted' } });
     expect(video.error.message).toMatch(/injected fault/);
@@ -245,7 +240,7 @@ describe('delivery and failures', () => {
   it('when publishing video.ready fails, the video stays ready and the next delivery announces it once', async () => {
     const { sns, faults } = faultySns(stack.config.aws, { when: (m) => m.includes('"type":"video.ready"'), remaining: 1 });
     worker = startTestWorker(stack, { sns });
-    const id = await upload('normal', 'quiet');
+    const id = await uploadClip('normal', 'quiet');
     await waitFor('the video.ready event', () => eventsFor(id, 'video.ready')[0], 30_000);
     expect(faults.injected).toBe(1);
     const video = await waitFor('the announcement to be recorded', async () => {
