@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
 
 /**
  * Bad requests get the right 4xx with an RFC 9457 problem+json body, and
@@ -155,8 +155,10 @@ describe('reading videos', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await post(`?title=page-${i}`, { headers: { 'content-type': 'video/mp4' }, body: videoBytes(100) });
-      ids.push(((await res.json()) as { id: string }).id);
-      await new Promise((r) => setTimeout(r, 5));
+      const { id, createdAt } = (await res.json()) as { id: string; createdAt: string };
+      ids.push(id);
+      // The list is ordered by creation time in milliseconds: the next upload must be created in a later one.
+      await waitFor('a later millisecond', () => Date.now() > Date.parse(createdAt) || undefined);
     }
     const first = (await (await fetch(`${stack.baseUrl}/v1/videos?limit=2`)).json()) as { items: { id: string }[]; nextCursor: string };
     expect(first.items.map((v) => v.id)).toEqual([ids[2], ids[1]]);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
 import { QueueConsumer } from '../core/queue-consumer.ts';
 import { waitForDrained } from './support/queue-drained.ts';
+import { recordingSqs } from './support/recording-sqs.ts';
 import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
 
 /**
@@ -31,9 +32,10 @@ describe('QueueConsumer', () => {
   it('a message sent while a subscriber stops is handled at once, by it or by its successor, not 30 s later', async () => {
     const queueUrl = await queue('restart');
     const handled: { by: string; at: number }[] = [];
+    const recorded = recordingSqs(stack.config.aws);
     const consumer = (by: string) =>
       new QueueConsumer({
-        sqs: stack.clients.sqs,
+        sqs: recorded.sqs,
         queueUrl,
         waitSeconds: 3,
         logger: silentLogger(),
@@ -43,7 +45,8 @@ describe('QueueConsumer', () => {
       }).start();
 
     const old = consumer('old');
-    await new Promise((r) => setTimeout(r, 500)); // its long poll is in flight
+    const longPoll = () => recorded.calls.find((c) => c.command === 'ReceiveMessageCommand' && !c.ended);
+    await waitFor('its long poll to be in flight', longPoll);
     const stopping = old.stop();
     const sentAt = Date.now();
     await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'during shutdown' }));
@@ -54,6 +57,7 @@ describe('QueueConsumer', () => {
       expect(first.at - sentAt).toBeLessThan(10_000);
     } finally {
       await next.stop();
+      recorded.sqs.destroy();
     }
     // Handled once: both consumers have stopped and the queue holds nothing, so no second delivery is pending.
     await waitForDrained(stack.clients.sqs, queueUrl);

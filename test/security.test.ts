@@ -152,6 +152,12 @@ async function rawRequest(head: string, body: Buffer | string): Promise<string> 
 
 const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
 
+/** The API's `reelay_uploads_in_flight` gauge: uploads being streamed into S3 right now. */
+async function uploadsInFlight(): Promise<number> {
+  const text = await (await fetch(`${stack.baseUrl}/metrics`, { headers: auth })).text();
+  return Number(/^reelay_uploads_in_flight (\S+)$/m.exec(text)?.[1]);
+}
+
 describe('rejected uploads leave no raw object', () => {
   it('a multipart body whose closing boundary never comes: 400 and the stored file is deleted', async () => {
     const before = await rawKeys();
@@ -399,8 +405,8 @@ describe('slow clients and concurrent connections', () => {
     expect(closedAt - started).toBeLessThan(10_000);
     expect(statusOf(slow.answer())).toBe(408);
     expect(slow.answer()).toMatch(/REELAY_UPLOAD_MIN_BYTES_PER_SECOND/);
-    await new Promise((r) => setTimeout(r, 300));
-    expect([...(await rawKeys())].filter((k) => !before.has(k))).toEqual([]);
+    const added = async () => [...(await rawKeys())].filter((k) => !before.has(k));
+    await waitFor('no object left from the cut-off upload', async () => (await added()).length === 0 || undefined, 5000);
   });
 
   it('an upload that is slow but above the minimum (8 KB/s for 5 s, over two windows) completes', async () => {
@@ -412,7 +418,7 @@ describe('slow clients and concurrent connections', () => {
   it('a key may have 2 uploads in progress at once: the third is 429, another key is not affected', async () => {
     const held = [await trickle(KEY, 1_000_000, 4000, 250), await trickle(KEY, 1_000_000, 4000, 250)];
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor('both uploads to be streaming', async () => (await uploadsInFlight()) === 2 || undefined, 5000);
       const third = await fetch(`${stack.baseUrl}/v1/videos`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'video/mp4' },
@@ -441,7 +447,7 @@ describe('slow clients and concurrent connections', () => {
       for (const upload of held) upload.stop();
     }
     // The slots are given back when the uploads end.
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('both uploads to end', async () => (await uploadsInFlight()) === 0 || undefined, 5000);
     const after = await fetch(`${stack.baseUrl}/v1/videos`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'video/mp4' },

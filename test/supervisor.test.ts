@@ -191,7 +191,8 @@ describe('standby worker', () => {
     );
     const standby = await waitFor('a standby worker ready', () => sup.standbys.find((w) => w.standby === 'ready'), 15_000);
     expect(sup.workers).toHaveLength(0);
-    // A worker that polled would have received the visible job with its first ReceiveMessage; two of its 1 s long polls later:
+    // A worker that polled would have received the visible job with its first ReceiveMessage. That a standby does
+    // NOT poll can only be shown by letting time pass: this wait (two of a worker's 1 s long polls) is the test.
     await new Promise((r) => setTimeout(r, 2000));
     expect(await onQueue()).toEqual({ visible: 1, inFlight: 0 });
     expect(standby.state).toBeUndefined();

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReelayEvent } from '../core/events.ts';
 import { SseClient } from '../testkit/sse-client.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { startTestStack, waitFor, type TestStack } from './support/stack.ts';
 import { postVideo, type UploadOptions } from './support/upload.ts';
 
 /**
@@ -166,8 +166,8 @@ describe('scoped tokens', () => {
       expect(res.status).toBe(401);
       expect(((await res.json()) as { detail: string }).detail).toMatch(/not valid/);
     }
-    // Waiting for the clock: the token's lifetime is whole seconds (JWT `exp`), so 2.1 s is past it.
-    await new Promise((r) => setTimeout(r, 2100));
+    // Waiting for the clock to pass the token's `exp` (whole seconds; jose refuses a token once now >= exp).
+    await waitFor('the token to expire', () => Math.floor(Date.now() / 1000) >= Number(claims.exp) || undefined, 5000);
     const expired = await fetch(`${stack.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as { detail: string }).detail).toMatch(/expired/);

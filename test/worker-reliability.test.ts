@@ -1,13 +1,14 @@
-import { DeleteMessageCommand, PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, PurgeQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
-import type { PriorityTier } from '../core/resources.ts';
+import { PRIORITY_TIERS, type PriorityTier } from '../core/resources.ts';
 import { redriveDlq } from '../workers/transcode/redrive.ts';
 import { TierPoller } from '../workers/transcode/tier-poller.ts';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { faultyS3, faultySns } from './support/faults.ts';
+import { recordingSqs, type SqsCall } from './support/recording-sqs.ts';
 import { startTestStack, startTestWorker, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 import { upload } from './support/upload.ts';
 
@@ -86,10 +87,10 @@ describe('scheduling', () => {
 });
 
 describe('polling without gaps or inversions', () => {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const poller = () =>
+  // The poller's SQS calls are recorded, so each step waits for the poller's state instead of a time that usually covers it.
+  const poller = (sqs: SQSClient) =>
     new TierPoller({
-      sqs: stack.clients.sqs,
+      sqs,
       queueUrls: stack.resources.tierQueueUrl,
       waitSeconds: 4,
       visibilityTimeoutSeconds: 30,
@@ -100,17 +101,22 @@ describe('polling without gaps or inversions', () => {
     stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.tierQueueUrl[tier], MessageBody: body }));
   const done = (got: { queueUrl: string; message: { ReceiptHandle?: string } }) =>
     stack.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: got.queueUrl, ReceiptHandle: got.message.ReceiptHandle }));
+  const longPolls = (calls: SqsCall[], tier: PriorityTier) =>
+    calls.filter((c) => c.command === 'ReceiveMessageCommand' && c.queueUrl === stack.resources.tierQueueUrl[tier] && c.waitSeconds! > 0);
+  const everyTierLongPolling = (calls: SqsCall[]) =>
+    PRIORITY_TIERS.every((tier) => longPolls(calls, tier).some((c) => !c.ended)) || undefined;
 
   it('a tier whose long poll came back empty is watched again at once', async () => {
-    const p = poller();
+    const { sqs, calls } = recordingSqs(stack.config.aws);
+    const p = poller(sqs);
     const abort = new AbortController();
     const first = p.next(abort.signal);
-    await sleep(1000);
+    await waitFor('a long poll on every tier', () => everyTierLongPolling(calls));
     await send('high', 'h');
     await done((await first)!);
     // The low tier's first long poll ends empty at about 4 s while the high tier's new one runs on.
     const second = p.next(abort.signal);
-    await sleep(3300);
+    await waitFor("the low tier's first long poll to come back empty", () => longPolls(calls, 'low')[0]?.messages === 0 || undefined);
     const sent = Date.now();
     await send('low', 'l');
     const got = (await second)!;
@@ -120,20 +126,27 @@ describe('polling without gaps or inversions', () => {
     expect(latency).toBeLessThan(400);
     abort.abort();
     await p.close();
+    sqs.destroy();
   });
 
   it('a high job handed back while the worker was busy is not overtaken by a waiting low job', async () => {
-    const p = poller();
+    const { sqs, calls } = recordingSqs(stack.config.aws);
+    const p = poller(sqs);
     const abort = new AbortController();
     const first = p.next(abort.signal);
-    await sleep(300);
+    await waitFor('a long poll on every tier', () => everyTierLongPolling(calls));
     await send('low', 'low-1');
     const job = (await first)!;
     expect(job.tier).toBe('low');
     // Busy with low-1: another low job waits, and the stale high poll catches a high job and hands it back.
     await send('low', 'low-2');
     await send('high', 'high-1');
-    await sleep(200);
+    await waitFor(
+      'the stale high poll to hand high-1 back',
+      () =>
+        calls.some((c) => c.command === 'ChangeMessageVisibilityCommand' && c.queueUrl === stack.resources.tierQueueUrl.high && c.ended) ||
+        undefined,
+    );
     await done(job);
     const next = (await p.next(abort.signal))!;
     expect(next.message.Body).toBe('high-1');
@@ -143,6 +156,7 @@ describe('polling without gaps or inversions', () => {
     await done(last);
     abort.abort();
     await p.close();
+    sqs.destroy();
   });
 });
 
