@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMULATOR_MAX_BODY_BYTES } from '../core/s3-multipart.ts';
 import { ffprobe } from './support/media.ts';
 import { startTestStack, waitForFinalStatus, type TestStack } from './support/stack.ts';
+import { upload } from './support/upload.ts';
 
 /**
  * #23 item 0: a video whose 720p output is larger than one request body the embedded emulator takes
@@ -34,13 +35,7 @@ describe('an output larger than 11 MiB', () => {
       ...['-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '34'],
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', source],
     ]);
-    const res = await fetch(`${stack.baseUrl}/v1/videos?title=noise`, {
-      method: 'POST',
-      headers: { 'content-type': 'video/mp4' },
-      body: await readFile(source),
-    });
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const id = await upload(stack.baseUrl, source, { params: { title: 'noise' } });
 
     const video = await waitForFinalStatus(stack.baseUrl, id, 150_000);
     expect(video.error).toBeUndefined();
