@@ -112,11 +112,16 @@ describe('polling without gaps or inversions', () => {
     const abort = new AbortController();
     const first = p.next(abort.signal);
     await waitFor('a long poll on every tier', () => everyTierLongPolling(calls));
+    // This wait builds the scenario, no condition can stand in for it: the high tier's next poll starts a second
+    // after the others, so when the low tier's poll comes back empty the high one still runs for about a second.
+    // In that window only an immediate new poll of the low tier can catch a low job (once every poll has ended,
+    // the poller starts a new cycle anyway, which would hide a missing one).
+    await new Promise((r) => setTimeout(r, 1000));
     await send('high', 'h');
     await done((await first)!);
-    // The low tier's first long poll ends empty at about 4 s while the high tier's new one runs on.
     const second = p.next(abort.signal);
     await waitFor("the low tier's first long poll to come back empty", () => longPolls(calls, 'low')[0]?.messages === 0 || undefined);
+    expect(longPolls(calls, 'high').at(-1)?.ended, "the high tier's new poll runs on").toBe(false);
     const sent = Date.now();
     await send('low', 'l');
     const got = (await second)!;
