@@ -51,6 +51,8 @@ describe('Ctrl-C on npm start', () => {
       REELAY_DATA_DIR: path.join(dir, 'data'),
       REELAY_POLL_WAIT_SECONDS: '2',
       REELAY_SUPERVISOR_PORT: '0',
+      REELAY_WEBHOOKS_METRICS_PORT: '0',
+      REELAY_NOTIFIER_METRICS_PORT: '0',
       REELAY_X264_PRESET: 'ultrafast',
       // Room for the worker to finish its job while stopping (it may hold it for half of this).
       REELAY_VISIBILITY_TIMEOUT_SECONDS: '120',
@@ -121,6 +123,8 @@ describe('Ctrl-C on npm start', () => {
       REELAY_EMULATOR_PORT: String(emulatorPort),
       REELAY_DATA_DIR: path.join(dir, 'idle-data'),
       REELAY_SUPERVISOR_PORT: '0',
+      REELAY_WEBHOOKS_METRICS_PORT: '0',
+      REELAY_NOTIFIER_METRICS_PORT: '0',
     });
     stacks.push(idle);
     await waitFor(

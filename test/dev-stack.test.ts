@@ -94,6 +94,8 @@ describe('npm start (dev stack)', () => {
         REELAY_EMULATOR_PORT: String(emulatorPort),
         REELAY_DATA_DIR: path.join(tmpdir(), `reelay-ports-${apiPort}`),
         REELAY_SUPERVISOR_PORT: String(taken),
+        REELAY_WEBHOOKS_METRICS_PORT: '0',
+        REELAY_NOTIFIER_METRICS_PORT: '0',
         REELAY_LOG_FORMAT: 'json',
       });
       const { code } = await stack.exited;
