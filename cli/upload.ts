@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { CliError, type ApiClient, type ReelayEventView, type VideoView } from './client.ts';
 import type { Display, FileDisplay } from './display.ts';
 import { describeOutcome } from './describe.ts';
+import { titleFromFilename } from '../core/client-text.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.mp4': 'video/mp4',
@@ -75,7 +76,8 @@ export async function uploadFiles(api: ApiClient, files: string[], options: Uplo
 async function uploadOne(api: ApiClient, file: string, size: number, options: UploadOptions, shown: FileDisplay): Promise<VideoView> {
   const query = new URLSearchParams();
   if (options.priority) query.set('priority', options.priority);
-  query.set('title', options.title ?? path.basename(file).replace(/\.[^.]+$/, ''));
+  const title = options.title ?? titleFromFilename(path.basename(file));
+  if (title) query.set('title', title);
   let sent = 0;
   const source = createReadStream(file, { highWaterMark: 256 * 1024 });
   source.on('data', (chunk) => {

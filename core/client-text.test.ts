@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanClientText, clientTextProblem } from './client-text.ts';
+import { cleanClientText, clientTextProblem, titleFromFilename } from './client-text.ts';
 
 describe('client text', () => {
   it('refuses C0/C1 controls, DEL, bidi controls, separators, BOM and lone surrogates; accepts ordinary Unicode', () => {
@@ -29,5 +29,15 @@ describe('client text', () => {
     expect(cleanClientText('cat\r\n\u0000\u001b\u202Evideo.mp4', 255)).toBe('catvideo.mp4');
     expect(cleanClientText('🎬'.repeat(300), 255)).toBe('🎬'.repeat(255));
     expect(cleanClientText('\u0000\u202E ', 255)).toBeUndefined();
+  });
+});
+
+describe('titleFromFilename', () => {
+  it('is the cleaned name without its extension, the same for every way in (#23 item 17)', () => {
+    expect(titleFromFilename('Holiday 2026.mp4')).toBe('Holiday 2026');
+    expect(titleFromFilename('C:\\videos\\talk.final.mkv')).toBe('talk.final');
+    expect(titleFromFilename('no-extension')).toBe('no-extension');
+    expect(titleFromFilename('.mp4')).toBe('.mp4');
+    expect(titleFromFilename('evil\u202e4pm.exe')).toBe('evil4pm');
   });
 });

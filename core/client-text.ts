@@ -44,6 +44,18 @@ export function clientText(max: number) {
     });
 }
 
+/**
+ * The default title of an upload from its file's name, the same for every way in (multipart, direct, tus and
+ * the CLI): the name cleaned by the rule above, without its extension (`Holiday 2026.mp4` → `Holiday 2026`),
+ * cut to MAX_TITLE_LENGTH. A name that is nothing but an extension keeps it.
+ */
+export function titleFromFilename(name: string): string | undefined {
+  const file = cleanFilename(name);
+  if (!file) return undefined;
+  const stem = file.replace(/\.[A-Za-z0-9]{1,5}$/, '').trim();
+  return cleanClientText(stem || file, MAX_TITLE_LENGTH);
+}
+
 /** An uploaded file's name as reelay keeps it: the last path segment, cleaned by the rule above, at most 255 characters. */
 export function cleanFilename(name: string): string | undefined {
   const base = name.replaceAll('\\', '/').split('/').pop() ?? '';

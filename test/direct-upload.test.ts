@@ -89,7 +89,7 @@ describe('POST /v1/uploads (direct to S3)', () => {
     const done = await complete(started.id, parts, { authorization: `Bearer ${token}` });
     expect(done.status, await done.clone().text()).toBe(202);
     const video = (await done.json()) as { id: string; status: string; priority: string; title: string };
-    expect(video).toMatchObject({ id: started.id, status: 'queued', priority: 'high', title: 'direct.mp4' });
+    expect(video).toMatchObject({ id: started.id, status: 'queued', priority: 'high', title: 'direct' });
 
     const stored = await stack.clients.s3.send(
       new GetObjectCommand({ Bucket: stack.resources.names.rawBucket, Key: `uploads/${video.id}` }),

@@ -242,7 +242,7 @@ describe('client text: control characters and lengths', () => {
     expect(res.status).toBe(202);
     const doc = await stack.store.get(((await res.json()) as { id: string }).id);
     expect(doc?.source.filename).toBe('cat[2Jclipgnp.mp4');
-    expect(doc?.title).toBe('cat[2Jclipgnp.mp4');
+    expect(doc?.title).toBe('cat[2Jclipgnp');
 
     const raw = await uploadNamed('Été\u202Egnp.mp4');
     expect(raw.status).toBe(202);
@@ -276,7 +276,7 @@ describe('client text: control characters and lengths', () => {
     const id = /\/v1\/videos\/([0-9A-Z]{26})$/.exec(patch.headers.get('location') ?? '')?.[1];
     const doc = await stack.store.get(id!);
     expect(doc?.source.filename).toBe('a]0;pwngnp.mp4');
-    expect(doc?.title).toBe('a]0;pwngnp.mp4');
+    expect(doc?.title).toBe('a]0;pwngnp');
   });
 
   it('an upload title with a C1 control or a bidi override is 400, and nothing is stored', async () => {

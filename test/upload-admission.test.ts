@@ -124,7 +124,7 @@ describe.each(DOORS)('%s admits an upload by the same rules as every other door'
     expect(plain.status, plain.detail).toBe(202);
     expect(plain.video).toMatchObject({
       priority: 'normal',
-      title: 'holiday.mkv',
+      title: 'holiday',
       source: { bytes: clip.length, filename: 'holiday.mkv' },
     });
     expect(plain.video).not.toHaveProperty('channelId');

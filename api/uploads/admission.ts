@@ -1,4 +1,4 @@
-import { cleanClientText, cleanFilename, MAX_TITLE_LENGTH } from '../../core/client-text.ts';
+import { cleanFilename, titleFromFilename } from '../../core/client-text.ts';
 import type { PriorityTier } from '../../core/resources.ts';
 import { parseChannelId } from '../live/channel-id.ts';
 import type { LiveChannels } from '../live/live-channels.ts';
@@ -93,7 +93,7 @@ export class UploadAdmission {
     // DESIGN: live recordings → high.
     const priority = token?.priority ?? request.priority ?? (channelId ? 'high' : 'normal');
     const filename = request.filename ? cleanFilename(request.filename) : undefined;
-    const title = request.title ?? (filename ? cleanClientText(filename, MAX_TITLE_LENGTH) : undefined);
+    const title = request.title ?? (filename ? titleFromFilename(filename) : undefined);
     return { priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}), ...(filename ? { filename } : {}) };
   }
 
