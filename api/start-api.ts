@@ -1,7 +1,7 @@
 import type { AwsClients } from '../core/aws.ts';
 import type { Config } from '../core/config/index.ts';
 import { EventPublisher } from '../core/events.ts';
-import { PendingJobs } from './uploads/pending-jobs.ts';
+import { PendingJobs } from '../core/pending-jobs.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ResolvedResources } from '../core/resources.ts';
 import { StatusStore } from '../core/status-store.ts';

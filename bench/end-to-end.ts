@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/index.ts';
 import type { VideoStatus } from '../core/video-status.ts';
-import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg, type FfmpegBinaries } from '../core/ffmpeg/locate.ts';
 import { freePort } from '../testkit/free-port.ts';
 import { SseClient } from '../testkit/sse-client.ts';
 import { exited, ownChild } from './lib/child-process.ts';

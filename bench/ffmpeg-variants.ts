@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/index.ts';
-import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg, type FfmpegBinaries } from '../core/ffmpeg/locate.ts';
 import { withCleanup } from './lib/cleanup.ts';
 import { generateClip, runFfmpegArgv } from './lib/ffmpeg.ts';
 import { fixed, markdownTable } from './lib/markdown.ts';

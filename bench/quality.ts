@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/index.ts';
 import { RENDITION_LADDER } from '../workers/transcode/renditions.ts';
-import { locateFfmpeg, type FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg, type FfmpegBinaries } from '../core/ffmpeg/locate.ts';
 import { withCleanup } from './lib/cleanup.ts';
 import { runFfmpegArgv } from './lib/ffmpeg.ts';
 import { fixed, markdownTable } from './lib/markdown.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../core/config/index.ts';
 import { ConfigError, describeError } from '../core/errors.ts';
-import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg } from '../core/ffmpeg/locate.ts';
 import { runDispatchLatency } from './dispatch-latency.ts';
 import { runEndToEnd } from './end-to-end.ts';
 import { runFfmpegVariants } from './ffmpeg-variants.ts';

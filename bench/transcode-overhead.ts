@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { planTranscode, type TranscodePlan } from '../workers/transcode/renditions.ts';
 import { buildTranscodeCommand, commandArgv, outputDirs, type FfmpegCommand } from '../workers/transcode/ffmpeg/command.ts';
-import type { FfmpegBinaries } from '../workers/transcode/ffmpeg/locate.ts';
+import type { FfmpegBinaries } from '../core/ffmpeg/locate.ts';
 import { probeMedia } from '../workers/transcode/ffmpeg/probe/index.ts';
 import { runHlsOverhead, type HlsOverheadResult } from './hls-overhead.ts';
 import { benchStopping, withCleanup } from './lib/cleanup.ts';

@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   'video.failed',
   'live.started',
   'live.ended',
+  'live.failed',
   'webhook.disabled',
   'video.deleted',
 ] as const;
@@ -42,6 +43,8 @@ export const eventDataSchemas = {
     videoId: z.string(),
     priority,
     channelId,
+    /** The live session a recording comes from (queued by the live ingest). */
+    sessionId: z.string().optional(),
     title: z.string().optional(),
     sourceBytes: z.number().int().nonnegative(),
   }),
@@ -76,6 +79,17 @@ export const eventDataSchemas = {
   'video.deleted': z.object({ videoId: z.string(), priority, channelId }),
   'live.started': z.object({ channelId: z.string(), sessionId: z.string(), title: z.string().optional() }),
   'live.ended': z.object({ channelId: z.string(), sessionId: z.string() }),
+  /**
+   * The ingest refused a stream it had accepted the key of (unsupported codec, size or frame rate, no keyframe, too
+   * many bits) and disconnected the encoder. `sessionId` when a session had started; `attemptId` names the attempt.
+   */
+  'live.failed': z.object({
+    channelId: z.string(),
+    attemptId: z.string(),
+    sessionId: z.string().optional(),
+    code: z.string(),
+    reason: z.string(),
+  }),
   /** An endpoint whose every delivery failed for REELAY_WEBHOOK_DISABLE_AFTER_DAYS was disabled (PATCH enabled:true revives it). */
   'webhook.disabled': z.object({ webhookId: z.string(), url: z.string(), reason: z.string(), failingSince: z.string() }),
 } satisfies Record<EventType, z.ZodType>;

@@ -85,6 +85,8 @@ export interface VideoStatus {
   title?: string;
   /** The live channel this video is a recording of (uploaded with `channelId`; queued at `high` by default). */
   channelId?: string;
+  /** The live session this video recorded (queued by the live ingest when the session ended). */
+  sessionId?: string;
   source: SourceInfo;
   outputs: Record<string, OutputInfo>;
   /** Adaptive streaming of the renditions (absent on videos made before HLS existed). */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg } from '../core/ffmpeg/locate.ts';
 import { freePort } from '../testkit/free-port.ts';
 import { isAlive, npmStart, type NpmStart } from './support/npm-start.ts';
 import { waitFor, waitForFinalStatus } from './support/stack.ts';

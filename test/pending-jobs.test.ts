@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../api/start-api.ts';
 import { silentLogger } from '../core/logger.ts';
-import { PendingJobs } from '../api/uploads/pending-jobs.ts';
+import { PendingJobs } from '../core/pending-jobs.ts';
 import type { TranscodeWorker } from '../workers/transcode/worker.ts';
 import { faultyS3, faultySqs } from './support/faults.ts';
 import { startTestStack, startTestWorker, waitForFinalStatus, type TestStack } from './support/stack.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentJobError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { checkRendition, checkThumbnail } from '../tools/conformance/checks.ts';
-import { locateFfmpeg } from '../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg } from '../core/ffmpeg/locate.ts';
 import { runFfmpeg } from '../workers/transcode/ffmpeg/transcode.ts';
 import { transcodeFile, type TranscodedFile } from '../workers/transcode/transcode-file.ts';
 import { patchMp4Durations } from './support/hostile-corpus.ts';

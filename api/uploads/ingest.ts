@@ -9,7 +9,7 @@ import { newVideoId } from '../../core/ids.ts';
 import { jobFailure } from '../../core/job-errors.ts';
 import { sendJob, transcodeJob } from '../../core/job-queue.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { PendingJobs } from './pending-jobs.ts';
+import type { PendingJobs } from '../../core/pending-jobs.ts';
 import type { PriorityTier } from '../../core/resources.ts';
 import type { StatusStore } from '../../core/status-store.ts';
 import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import type { FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
+import type { FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 import { ffmpegVersion } from './ffmpeg.ts';
 
 const execFileAsync = promisify(execFile);

@@ -6,7 +6,7 @@ import { resolveResources } from '../../core/resources.ts';
 import type { VideoStatus } from '../../core/video-status.ts';
 import { ensureSubscriberQueue } from '../../infra/provision.ts';
 import { parentDeathLauncher } from '../../workers/transcode/ffmpeg/death-signal.ts';
-import type { FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
+import type { FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
 import type { Cleanup } from './cleanup.ts';
 import { startEmbeddedEmulator } from './emulator.ts';

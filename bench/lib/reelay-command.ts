@@ -3,7 +3,7 @@ import type { TranscodePlan } from '../../workers/transcode/renditions.ts';
 import { buildTranscodeCommand, commandArgv, outputDirs } from '../../workers/transcode/ffmpeg/command.ts';
 import { probeMedia, type ProbeResult } from '../../workers/transcode/ffmpeg/probe/index.ts';
 import { filterSupport, sourceChain } from '../../workers/transcode/ffmpeg/source-filters.ts';
-import type { FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
+import type { FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 import { demuxerFor } from '../../workers/transcode/media-limits.ts';
 import { planFromProbe } from '../../workers/transcode/transcode-file.ts';
 

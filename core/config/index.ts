@@ -14,6 +14,7 @@ export {
   workerStopTimeoutMs,
   type ApiKey,
   type Config,
+  type LiveSettings,
   type LogFormat,
   type MetricsRole,
   type SupervisorSettings,

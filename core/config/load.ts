@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { readAuth, readCorsOrigins, readSecretsKey, readTokenSecret } from './access.ts';
+import { readLive } from './live.ts';
 import { Reader, type Env } from './reader.ts';
 import { DEFAULT_MEDIA_LIMITS, METRICS_PORTS, type Config } from './schema.ts';
 
@@ -111,12 +112,14 @@ export function loadConfig(env: Env = process.env): Config {
       scaleDownCooldownMs: Math.round(r.decimal('REELAY_SCALE_DOWN_COOLDOWN_SECONDS', 60, 0, 86_400) * 1000),
       port: r.int('REELAY_SUPERVISOR_PORT', 9464, 0, 65_535),
     },
+    live: readLive(r, X264_PRESETS),
     metrics: {
       host: r.str('REELAY_METRICS_HOST', '127.0.0.1'),
       ports: {
         worker: r.portOrOff(METRICS_PORTS.worker.variable, METRICS_PORTS.worker.fallback),
         webhooks: r.portOrOff(METRICS_PORTS.webhooks.variable, METRICS_PORTS.webhooks.fallback),
         notifier: r.portOrOff(METRICS_PORTS.notifier.variable, METRICS_PORTS.notifier.fallback),
+        live: r.portOrOff(METRICS_PORTS.live.variable, METRICS_PORTS.live.fallback),
       },
     },
     cdk: {

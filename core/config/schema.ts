@@ -138,6 +138,7 @@ export interface Config {
    * (infra/cloud/generate.ts), so local and cloud scaling agree.
    */
   supervisor: SupervisorSettings;
+  live: LiveSettings;
   /**
    * `/metrics` and `/healthz` of the roles that serve no HTTP of their own (the API serves them on PORT,
    * the supervisor on `supervisor.port`, which does not follow `host`).
@@ -163,14 +164,47 @@ export interface Config {
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /** The roles whose `/metrics` port is set in `metrics.ports`. */
-export type MetricsRole = 'worker' | 'webhooks' | 'notifier';
+export type MetricsRole = 'worker' | 'webhooks' | 'notifier' | 'live';
 
 /** The variable that sets each role's metrics port, and its default (one port per role, so they share a host). */
 export const METRICS_PORTS: Record<MetricsRole, { variable: string; fallback: number }> = {
   worker: { variable: 'REELAY_WORKER_METRICS_PORT', fallback: 9465 },
   webhooks: { variable: 'REELAY_WEBHOOKS_METRICS_PORT', fallback: 9466 },
   notifier: { variable: 'REELAY_NOTIFIER_METRICS_PORT', fallback: 9467 },
+  live: { variable: 'REELAY_LIVE_METRICS_PORT', fallback: 9468 },
 };
+
+/** The live ingest role (`workers/live/`): RTMP in, a live HLS ladder and the recording out. */
+export interface LiveSettings {
+  /** `REELAY_LIVE_HOST` (default 127.0.0.1; 0.0.0.0 to take encoders from other machines): the RTMP listener's address. */
+  host: string;
+  /** `REELAY_LIVE_RTMP_PORT` (default 1935, 0 = any free port). */
+  rtmpPort: number;
+  /** `REELAY_LIVE_RTMP_URL`: the publish URL shown to clients (`ingest.rtmp`), without the stream key. */
+  rtmpUrl: string;
+  /** `REELAY_LIVE_MAX_CONNECTIONS` (default 64): RTMP connections open at once, publishing or not, per process. */
+  maxConnections: number;
+  /** `REELAY_LIVE_MAX_STREAMS` (default 4): streams transcoded at once per process; more publishers are refused. */
+  maxStreams: number;
+  /** `REELAY_LIVE_RECONNECT_GRACE_SECONDS` (default 10): a publisher back within this long continues the session, ms. */
+  reconnectGraceMs: number;
+  /** `REELAY_LIVE_STALL_SECONDS` (default 5): a publisher that sends no media for this long is disconnected, ms. */
+  stallMs: number;
+  /** `REELAY_LIVE_DVR_SECONDS` (default 120): how far back a viewer can seek; the live playlists list this much, ms. */
+  dvrWindowMs: number;
+  /** `REELAY_LIVE_PASSTHROUGH` (default true): a sensible H.264/AAC source is the top rung as it is, not re-encoded. */
+  passthrough: boolean;
+  /** `REELAY_LIVE_X264_PRESET` (default veryfast): x264 preset of the encoded rungs. */
+  preset: string;
+  /** `REELAY_LIVE_MAX_BITRATE_KBPS` (default 20000): a publisher sending more on average over 10 s is refused. */
+  maxBitrateKbps: number;
+  /** `REELAY_LIVE_MAX_PIXELS` (default 1920×1080): the largest accepted picture, width × height. */
+  maxPixels: number;
+  /** `REELAY_LIVE_MAX_FRAME_RATE` (default 60). */
+  maxFrameRate: number;
+  /** `REELAY_LIVE_LEASE_SECONDS` (default 15): a stream's lease; renewed every third of it, taken over once it lapses, ms. */
+  leaseMs: number;
+}
 
 export interface SupervisorSettings {
   /** `REELAY_WORKERS_MIN` (default 1): worker processes kept running even with an empty queue. */

@@ -14,7 +14,7 @@ import type { RunningEmulator } from '../../infra/emulator.ts';
 import { provision, provisionSettings } from '../../infra/provision.ts';
 import { Notifier } from '../../workers/notifier/notifier.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
-import { locateFfmpeg, type FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg, type FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 import { startTestEmulator, timeScale } from './test-emulator.ts';
 import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
 import { waitForDrained } from './queue-drained.ts';

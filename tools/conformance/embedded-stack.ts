@@ -10,7 +10,7 @@ import { resolveResources } from '../../core/resources.ts';
 import { startEmulator } from '../../infra/emulator.ts';
 import { provision, provisionSettings } from '../../infra/provision.ts';
 import { createTranscodeWorker } from '../../workers/transcode/create-worker.ts';
-import { locateFfmpeg, type FfmpegBinaries } from '../../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg, type FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 
 export interface EmbeddedStack {
   baseUrl: string;

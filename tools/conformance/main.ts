@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../core/logger.ts';
-import { locateFfmpeg } from '../../workers/transcode/ffmpeg/locate.ts';
+import { locateFfmpeg } from '../../core/ffmpeg/locate.ts';
 import { checkRendition, checkThumbnail, type SourceFacts } from './checks.ts';
 import { startEmbeddedStack } from './embedded-stack.ts';
 import { writeGeneratedCorpus } from './generated.ts';

@@ -4,7 +4,7 @@ import { EventPublisher } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
-import type { FfmpegBinaries } from './ffmpeg/locate.ts';
+import type { FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { TranscodeWorker } from './worker.ts';
 

@@ -5,7 +5,7 @@ import { resolveResources } from '../../core/resources.ts';
 import { runRole } from '../../core/run-role.ts';
 import { isGo, STANDBY_ARG, tellSupervisor } from '../../core/worker-ipc.ts';
 import { parentDeathLauncher } from './ffmpeg/death-signal.ts';
-import { locateFfmpeg } from './ffmpeg/locate.ts';
+import { locateFfmpeg } from '../../core/ffmpeg/locate.ts';
 import { createTranscodeWorker } from './create-worker.ts';
 import { WorkerMetrics } from './metrics.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { locateFfmpeg } from './ffmpeg/locate.ts';
+import { locateFfmpeg } from '../../core/ffmpeg/locate.ts';
 import { probeMedia } from './ffmpeg/probe/index.ts';
 import { readInProcess } from './measure-outputs.ts';
 

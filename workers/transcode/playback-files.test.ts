@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
 import { HLS_DIR, STORYBOARD_DIR } from './ffmpeg/playback-outputs.ts';
-import { locateFfmpeg } from './ffmpeg/locate.ts';
+import { locateFfmpeg } from '../../core/ffmpeg/locate.ts';
 import { preparePlayback } from './playback-files.ts';
 import { transcodeFile, type TranscodedFile } from './transcode-file.ts';
 

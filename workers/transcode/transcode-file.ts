@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.ts';
 import { planTranscode, type TranscodePlan } from './renditions.ts';
 import type { OutputInfo } from '../../core/video-status.ts';
 import { buildTranscodeCommand, outputDirs, type FfmpegCommand } from './ffmpeg/command.ts';
-import type { FfmpegBinaries } from './ffmpeg/locate.ts';
+import type { FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 import { probeMedia, type ProbeResult } from './ffmpeg/probe/index.ts';
 import { filterSupport, hdrTransfer, sourceChain } from './ffmpeg/source-filters.ts';
 import { FfmpegInputError, runFfmpeg, type RunOptions } from './ffmpeg/transcode.ts';

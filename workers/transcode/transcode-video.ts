@@ -17,7 +17,7 @@ import type { TranscodeJob } from '../../core/job-queue.ts';
 import type { SourceInfo, VideoStatus } from '../../core/video-status.ts';
 import { FfmpegWatchdog, transcodeTimeLimitMs } from './ffmpeg-watchdog.ts';
 import type { MediaLimits } from './media-limits.ts';
-import type { FfmpegBinaries } from './ffmpeg/locate.ts';
+import type { FfmpegBinaries } from '../../core/ffmpeg/locate.ts';
 import type { ProbeResult } from './ffmpeg/probe/index.ts';
 import { runFfmpeg } from './ffmpeg/transcode.ts';
 import { transcodeFile } from './transcode-file.ts';

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findOnPath } from './locate.ts';
+import { findOnPath } from '../../../core/ffmpeg/locate.ts';
 
 /**
  * A worker killed with SIGKILL cannot stop its ffmpeg child, which would run

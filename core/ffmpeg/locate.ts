@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Config } from '../../../core/config/index.ts';
+import type { Config } from '../config/index.ts';
 
 export type BinaryOrigin = 'env' | 'path' | 'npm';
 export interface LocatedBinary {

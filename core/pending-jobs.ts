@@ -1,9 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { jobSchema, sendJob, type Job } from '../../core/job-queue.ts';
-import { JsonDocuments } from '../../core/json-documents.ts';
-import type { Logger } from '../../core/logger.ts';
-import type { PriorityTier } from '../../core/resources.ts';
-import type { StatusStore } from '../../core/status-store.ts';
+import { jobSchema, sendJob, type Job } from './job-queue.ts';
+import { JsonDocuments } from './json-documents.ts';
+import type { Logger } from './logger.ts';
+import type { PriorityTier } from './resources.ts';
+import type { StatusStore } from './status-store.ts';
 
 /** A queued video older than this whose job may never have been sent is sent its job again. */
 export const PENDING_JOB_MIN_AGE_MS = 2 * 60_000;
