@@ -21,6 +21,7 @@ const ROLES = [
   { role: 'webhooks', script: '../workers/webhooks/main.ts' },
   { role: 'supervisor', script: '../workers/supervisor/main.ts' },
   { role: 'api', script: '../api/main.ts' },
+  { role: 'live', script: '../workers/live/main.ts' },
 ] as const;
 
 // Every role's variables are checked here, so a bad value stops `npm start` at once (all of them named)
@@ -147,13 +148,14 @@ async function stopAll(signal: string): Promise<void> {
   }
   stopping = true;
   logger.info({ signal }, 'stopping the stack (Ctrl-C again to kill at once)');
-  // The API first (no new uploads); then the supervisor (its workers finish or hand back their jobs), the
-  // webhook dispatcher (deliveries in hand finish) and the notifier together: they share nothing.
+  // The API first (no new uploads); then the live ingest (publishers disconnected, their last segments stored;
+  // the sessions are finished by the next start's sweep), the supervisor (its workers finish or hand back their
+  // jobs), the webhook dispatcher (deliveries in hand finish) and the notifier together: they share nothing.
   const waiting = setInterval(() => {
     logger.info({ roles: [...children.keys()] }, `waiting for ${[...children.keys()].join(', ')} to stop (Ctrl-C again to kill at once)`);
   }, 2000);
   await stopRole('api');
-  await Promise.all(['supervisor', 'webhooks', 'notifier'].map(stopRole));
+  await Promise.all(['live', 'supervisor', 'webhooks', 'notifier'].map(stopRole));
   clearInterval(waiting);
   await emulator?.stop();
   logger.info('stopped');

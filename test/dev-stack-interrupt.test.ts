@@ -53,6 +53,8 @@ describe('Ctrl-C on npm start', () => {
       REELAY_SUPERVISOR_PORT: '0',
       REELAY_WEBHOOKS_METRICS_PORT: '0',
       REELAY_NOTIFIER_METRICS_PORT: '0',
+      REELAY_LIVE_RTMP_PORT: '0',
+      REELAY_LIVE_METRICS_PORT: '0',
       REELAY_X264_PRESET: 'ultrafast',
       // Room for the worker to finish its job while stopping (it may hold it for half of this).
       REELAY_VISIBILITY_TIMEOUT_SECONDS: '120',

@@ -34,6 +34,8 @@ describe('npm start (dev stack)', () => {
       REELAY_SUPERVISOR_PORT: '0',
       REELAY_WEBHOOKS_METRICS_PORT: '0',
       REELAY_NOTIFIER_METRICS_PORT: '0',
+      REELAY_LIVE_RTMP_PORT: '0',
+      REELAY_LIVE_METRICS_PORT: '0',
     });
     try {
       const base = `http://127.0.0.1:${apiPort}`;
@@ -50,10 +52,11 @@ describe('npm start (dev stack)', () => {
       const output = stack.output();
       const roles = new Set([...output.matchAll(/"role":"([a-z-]+)","pid":(\d+)/g)].map((m) => `${m[1]}:${m[2]}`));
       const pids = (role: string) => [...roles].filter((r) => r.startsWith(`${role}:`));
-      for (const role of ['api', 'supervisor', 'notifier', 'webhooks', 'dev-stack']) expect(pids(role)).toHaveLength(1);
+      for (const role of ['api', 'supervisor', 'notifier', 'webhooks', 'live', 'dev-stack']) expect(pids(role)).toHaveLength(1);
       // The supervisor starts the workers: at least the minimum of one, each its own process.
       expect(pids('worker').length).toBeGreaterThanOrEqual(1);
-      expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(5 + pids('worker').length);
+      expect(new Set([...roles].map((r) => r.split(':')[1])).size).toBe(6 + pids('worker').length);
+      expect(output).toMatch(/"role":"live".*"msg":"live ingest listening"/);
       expect(output).toMatch(/"role":"supervisor".*"decision":"up".*"msg":"scale up: \+1 -> 1 worker"/);
       await waitFor(
         'the notifier to log video.ready',

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventTap } from './support/event-tap.ts';
+import { spawnRole, type RoleProcess } from './support/role-process.ts';
+import { WebhookReceiver } from './support/webhook-receiver.ts';
+import { WsClient } from './support/ws-client.ts';
 import { createTestChannel, publishTestPattern, readLiveFile, startTestLiveIngest } from './support/live.ts';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 import type { RunningLiveIngest } from '../workers/live/live-ingest.ts';
@@ -13,9 +16,18 @@ import type { RunningLiveIngest } from '../workers/live/live-ingest.ts';
 let stack: TestStack;
 let tap: EventTap;
 let ingest: RunningLiveIngest & { url: string };
+let receiver: WebhookReceiver;
+let dispatcher: RoleProcess;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ env: { REELAY_WEBHOOK_ALLOW_PRIVATE: 'true' } });
+  receiver = await new WebhookReceiver().start();
+  // The webhook dispatcher as its own process, as it runs in the stack.
+  dispatcher = spawnRole(stack, 'workers/webhooks/main.ts', {
+    REELAY_WEBHOOK_ALLOW_PRIVATE: 'true',
+    REELAY_SECRETS_KEY: stack.config.secretsKey!.toString('hex'),
+    REELAY_WEBHOOKS_METRICS_PORT: '0',
+  });
   tap = await EventTap.start(stack.clients, {
     name: `${stack.config.prefix}-tap-ingest`,
     topicArns: [stack.resources.videoTopicArn, stack.resources.liveTopicArn],
@@ -23,6 +35,9 @@ beforeAll(async () => {
   ingest = await startTestLiveIngest(stack);
 });
 afterAll(async () => {
+  dispatcher?.child.kill('SIGTERM');
+  await dispatcher?.exited;
+  await receiver?.stop();
   await ingest?.stop();
   await tap?.stop();
   await stack?.stop();
@@ -31,6 +46,13 @@ afterAll(async () => {
 describe('live ingest', () => {
   it('a stream with a valid key is live within 2 s of its first keyframe, plays as a ladder, and its recording becomes a ready video', async () => {
     const key = await createTestChannel(stack, 'studio-a');
+    const hook = await fetch(`${stack.baseUrl}/v1/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${receiver.url}/live`, events: ['live.started', 'live.ended'] }),
+    });
+    expect(hook.status).toBe(201);
+    const ws = await WsClient.connect(`${stack.baseUrl}/v1/ws?channelId=studio-a`);
     const publishedAt = Date.now();
     const publisher = publishTestPattern(`${ingest.url}/${key}`, { seconds: 8 });
 
@@ -65,6 +87,14 @@ describe('live ingest', () => {
     expect(video.source.duration).toBeGreaterThan(6);
     expect(video.source.duration).toBeLessThan(10);
     expect(Object.keys(video.outputs)).toEqual(expect.arrayContaining(['360p', '720p', 'thumbnail']));
+    // The same two events through the WebSocket and a webhook.
+    const wsEvents = () => ws.messages.filter((m) => m.specversion).map((m) => m.id as string);
+    await ws.waitFor('live.ended on the WebSocket', () => wsEvents().includes(ended.id) || undefined);
+    expect(wsEvents().filter((id) => id.startsWith('live.'))).toEqual([started.id, ended.id]);
+    ws.close();
+    await waitFor('both webhooks', () => (receiver.requests('/live').length >= 2 ? true : undefined), 30_000);
+    expect(receiver.requests('/live').map((r) => r.headers['webhook-id'])).toEqual([started.id, ended.id]);
+
     await tap.drained();
     expect(tap.ids('live.started').filter((id) => id.includes(sessionId))).toHaveLength(1);
     expect(tap.ids('live.ended').filter((id) => id.includes(sessionId))).toHaveLength(1);

@@ -93,13 +93,41 @@ describe('CDK stack: resources from the one resource spec', () => {
 
 describe('CDK stack: services', () => {
   it('the API on Fargate behind a public ALB, health-checked on /healthz', () => {
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 2);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing', Type: 'application' });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckPath: '/healthz', TargetType: 'ip' });
     template.hasResourceProperties('AWS::ECS::Service', { ServiceName: 'cdktest-api', LaunchType: 'FARGATE' });
-    for (const role of ['workers', 'notifier', 'webhooks'])
+    for (const role of ['workers', 'notifier', 'webhooks', 'live'])
       template.hasResourceProperties('AWS::ECS::Service', { ServiceName: `cdktest-${role}` });
-    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
+  });
+
+  it('the live ingest on Fargate behind a public NLB: RTMP on TCP 1935, open to encoders, its URL given to the API', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing', Type: 'network' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 1935, Protocol: 'TCP' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Protocol: 'TCP', TargetType: 'ip' });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      ServiceName: 'cdktest-live',
+      LoadBalancers: [Match.objectLike({ ContainerPort: 1935 })],
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Command: ['node', 'workers/live/main.ts'],
+          PortMappings: [Match.objectLike({ ContainerPort: 1935, Protocol: 'tcp' })],
+          StopTimeout: 60,
+          Environment: Match.arrayWith([{ Name: 'REELAY_LIVE_HOST', Value: '0.0.0.0' }]),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.arrayWith([Match.objectLike({ IpProtocol: 'tcp', FromPort: 1935, ToPort: 1935, CidrIp: '0.0.0.0/0' })]),
+    });
+    const apiTask = ofType('AWS::ECS::TaskDefinition').find((t) =>
+      JSON.stringify(t.Properties.ContainerDefinitions).includes('api/main.ts'),
+    )!;
+    expect(JSON.stringify(apiTask.Properties.ContainerDefinitions)).toContain('REELAY_LIVE_RTMP_URL');
+    template.hasOutput('RtmpUrl', {});
   });
 
   it('workers scale on the tier backlog per task, exactly the rule cloud:render and the supervisor use', () => {
@@ -179,5 +207,11 @@ describe('CDK stack: least-privilege IAM', () => {
     expect(worker).not.toContain('sqs:CreateQueue');
     const api = policyOf('api-task-role');
     expect(api).toContain('sqs:CreateQueue');
+    // The live ingest queues recordings (at high only), writes both buckets, and consumes no queue.
+    const live = policyOf('live-task-role');
+    expect(live).toContain('sqs:SendMessage');
+    expect(live).not.toContain('sqs:ReceiveMessage');
+    expect(live).toContain('s3:PutObject');
+    expect(live).toContain('sns:Publish');
   });
 });

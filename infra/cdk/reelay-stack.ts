@@ -14,6 +14,9 @@ import { PRIORITY_TIERS, resourceNames } from '../../core/resources.ts';
 import { ecsScalingTemplate, type CloudScaling } from '../cloud/generate.ts';
 import { resourceSpec, type SpecSettings } from '../resource-spec.ts';
 
+/** Where encoders publish: `rtmp://<load balancer>:1935/live/<stream key>`. */
+const RTMP_PORT = 1935;
+
 export interface ReelayStackProps extends StackProps {
   /** Names and queue settings, as `npm run provision` would create them. */
   spec: SpecSettings;
@@ -26,9 +29,10 @@ export interface ReelayStackProps extends StackProps {
 /**
  * reelay on AWS: the buckets, queues, topics and subscriptions of
  * `resourceSpec()` (the same definitions `provision()` creates), the API on
- * Fargate behind an ALB, the transcode workers on Fargate scaled on the tier
- * queues' backlog per task, the notifier and webhook dispatcher, one
- * least-privilege task role and log group per role, and an alarm per DLQ.
+ * Fargate behind an ALB, the live ingest on Fargate behind an NLB (RTMP, TCP
+ * 1935), the transcode workers on Fargate scaled on the tier queues' backlog
+ * per task, the notifier and webhook dispatcher, one least-privilege task role
+ * and log group per role, and an alarm per DLQ.
  */
 export class ReelayStack extends Stack {
   constructor(scope: Construct, id: string, props: ReelayStackProps) {
@@ -123,6 +127,40 @@ export class ReelayStack extends Stack {
     const tierDlqs = PRIORITY_TIERS.map((tier) => queues.get(names.tierDlq[tier])!);
     const allTopics = [...topics.values()];
 
+    // Live ingest: RTMP from encoders through a network load balancer (TCP passes through: the ingest checks
+    // stream keys itself and sees the encoder's address). It writes the live presentation, channel and lease
+    // documents to the media bucket, recording parts and the recording's source to the raw bucket, queues
+    // the recording at high and publishes live events. SRT is not offered (see the README's Live section).
+    const liveRole = taskRole('live');
+    raw.grantReadWrite(liveRole);
+    raw.grantDelete(liveRole);
+    media.grantReadWrite(liveRole);
+    media.grantDelete(liveRole);
+    queues.get(names.tierQueue.high)!.grantSendMessages(liveRole);
+    for (const t of allTopics) t.grantPublish(liveRole);
+    liveRole.addToPolicy(new iam.PolicyStatement({ sid: 'FindTopics', actions: ['sns:ListTopics'], resources: ['*'] }));
+    const liveTask = new ecs.FargateTaskDefinition(this, 'LiveTask', { cpu: 2048, memoryLimitMiB: 4096, taskRole: liveRole });
+    liveTask.addContainer('live', {
+      image,
+      command: ['node', 'workers/live/main.ts'],
+      environment: { ...environment, REELAY_LIVE_HOST: '0.0.0.0', REELAY_LIVE_RTMP_PORT: String(RTMP_PORT) },
+      portMappings: [{ containerPort: RTMP_PORT, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'live', logGroup: logGroup('live') }),
+      // A stopping task ends its publishers' input and stores ffmpeg's last segments before it exits.
+      stopTimeout: Duration.seconds(60),
+    });
+    const live = new ecsPatterns.NetworkLoadBalancedFargateService(this, 'Live', {
+      cluster,
+      serviceName: `${prefix}-live`,
+      taskDefinition: liveTask,
+      desiredCount: 2,
+      listenerPort: RTMP_PORT,
+      publicLoadBalancer: true,
+    });
+    // An NLB keeps the encoder's address: the tasks take RTMP from anywhere (the key is checked before any media).
+    live.service.connections.allowFromAnyIpv4(ec2.Port.tcp(RTMP_PORT), 'RTMP from encoders');
+    const rtmpUrl = `rtmp://${live.loadBalancer.loadBalancerDnsName}:${RTMP_PORT}/live`;
+
     // API: streams uploads into the raw bucket, reads and writes status documents, queues jobs, publishes,
     // and owns one realtime queue per task (created, subscribed and deleted at run time).
     const apiRole = taskRole('api');
@@ -181,7 +219,7 @@ export class ReelayStack extends Stack {
         image,
         command: ['node', 'api/main.ts'],
         containerPort: 3000,
-        environment: { ...environment, HOST: '0.0.0.0', PORT: '3000' },
+        environment: { ...environment, HOST: '0.0.0.0', PORT: '3000', REELAY_LIVE_RTMP_URL: rtmpUrl },
         taskRole: apiRole,
         logDriver: ecs.LogDrivers.awsLogs({ streamPrefix: 'api', logGroup: logGroup('api') }),
       },
@@ -259,5 +297,6 @@ export class ReelayStack extends Stack {
     }
 
     new CfnOutput(this, 'ApiUrl', { value: `http://${api.loadBalancer.loadBalancerDnsName}` });
+    new CfnOutput(this, 'RtmpUrl', { value: rtmpUrl });
   }
 }

@@ -10,7 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { queueUrl, resolveResources, type ResolvedResources } from '../../core/resources.ts';
 import { StatusStore } from '../../core/status-store.ts';
-import type { RunningEmulator } from '../../infra/emulator.ts';
+import { startEmulator, type RunningEmulator } from '../../infra/emulator.ts';
 import { provision, provisionSettings } from '../../infra/provision.ts';
 import { Notifier } from '../../workers/notifier/notifier.ts';
 import { QueueConsumer } from '../../core/queue-consumer.ts';
@@ -36,6 +36,8 @@ export interface TestStack {
   worker: TranscodeWorker | undefined;
   binaries: FfmpegBinaries;
   dataDir: string;
+  /** Stops the emulator and starts it again on the same port and data (an outage of `downMs`), as a host restart would. */
+  restartEmulator(opts?: { downMs?: number }): Promise<void>;
   stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export async function startTestStack({
   prefix?: string;
 } = {}): Promise<TestStack> {
   const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'reelay-test-')));
-  const emulator: RunningEmulator = await startTestEmulator(dir);
+  let emulator: RunningEmulator = await startTestEmulator(dir);
   const config = loadConfig({
     AWS_ENDPOINT_URL: emulator.endpoint,
     REELAY_PREFIX: prefix,
@@ -115,6 +117,11 @@ export async function startTestStack({
     worker,
     binaries,
     dataDir: dir,
+    async restartEmulator({ downMs = 2000 } = {}) {
+      await emulator.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      emulator = await startEmulator({ port: emulator.port, dataDir: dir });
+    },
     async stop({ keepData = false } = {}) {
       await worker?.stop({ graceMs: 5000 });
       await consumer?.stop();

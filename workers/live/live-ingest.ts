@@ -37,6 +37,8 @@ export interface LiveIngestOptions {
   hooks?: LiveIngestHooks;
   /** How often leases left by dead processes are looked for, ms. */
   sweepEveryMs?: number;
+  /** No keyframe this long after a publish was accepted: refused (default 10 s). */
+  keyframeDeadlineMs?: number;
 }
 
 export interface RunningLiveIngest {
@@ -61,6 +63,7 @@ export async function startLiveIngest({
   logger,
   hooks = {},
   sweepEveryMs = 5000,
+  keyframeDeadlineMs,
 }: LiveIngestOptions): Promise<RunningLiveIngest> {
   const settings = config.live;
   const instance = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -159,6 +162,7 @@ export async function startLiveIngest({
     ffmpegPath,
     tmpDir: config.worker.tmpDir,
     eventSource: LIVE_EVENT_SOURCE,
+    ...(keyframeDeadlineMs ? { keyframeDeadlineMs } : {}),
     onDone: () => {
       streams.delete(id);
       reportStreams();

@@ -103,11 +103,12 @@ export function planLiveLadder(
   const top = LIVE_RUNGS.find((r) => r.shortSide >= topShort) ?? LIVE_RUNGS[LIVE_RUNGS.length - 1]!;
   const topPassthrough = fits && topShort === sourceShort;
   const topSize = size(topShort);
+  // x264 needs even sizes; the source passes through at its own.
+  const topFinal = topPassthrough ? topSize : { width: evenDown(topSize.width), height: evenDown(topSize.height) };
   const renditions: LiveRendition[] = [
     {
-      name: `${topShort}p`,
-      // x264 needs even sizes; the source passes through at its own.
-      ...(topPassthrough ? topSize : { width: evenDown(topSize.width), height: evenDown(topSize.height) }),
+      name: `${Math.min(topFinal.width, topFinal.height)}p`,
+      ...topFinal,
       passthrough: topPassthrough,
       crf: top.crf,
       maxrateKbps: top.maxrateKbps,

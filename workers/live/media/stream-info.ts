@@ -36,6 +36,11 @@ const AUDIO_CODEC_NAMES: Record<number, string> = {
   14: 'MP3 8 kHz',
 };
 
+/** A video keyframe carrying picture data (not the AVC end-of-sequence marker, which FLV also marks as key). */
+export function isKeyframe(packet: AVPacket): boolean {
+  return packet.codec_type === FLV_VIDEO && packet.flags === VIDEO_KEYFRAME && packet.size > 1 && packet.data[1] === 1;
+}
+
 /** What the ingest knows of a stream from its sequence headers and metadata, before anything is decoded. */
 export interface StreamInfo {
   video?: {

@@ -83,3 +83,19 @@ declare module 'node-media-server/src/core/logger.js' {
   const logger: { level: string; log(message: string, level?: string): void };
   export = logger;
 }
+
+declare module 'node-media-server/src/protocol/rtmp_client.js' {
+  import Rtmp = require('node-media-server/src/protocol/rtmp.js');
+  import AVPacket = require('node-media-server/src/core/avpacket.js');
+  /** node-media-server's RTMP client (tests publish crafted streams with it). */
+  class RtmpClient extends Rtmp {
+    onCloseCallback: (hadError: boolean) => void;
+    connect(url: string): Promise<void>;
+    sendConnect(): Promise<unknown>;
+    sendCreateStream(): Promise<number>;
+    sendPublish(streamName: string): Promise<unknown>;
+    sendPacket(packet: AVPacket): void;
+    disconnect(): void;
+  }
+  export = RtmpClient;
+}

@@ -15,7 +15,7 @@ import {
   FLV_SCRIPT,
   FLV_VIDEO,
   StreamInfoReader,
-  VIDEO_KEYFRAME,
+  isKeyframe,
   VIDEO_SEQUENCE_HEADER,
   type StreamRefusal,
 } from '../media/stream-info.ts';
@@ -35,9 +35,10 @@ export interface ChannelStreamDeps extends FinishDeps {
   onDone: () => void;
   onListed?: (segment: ListedSegment & { latencyMs?: number }) => void;
   onFailed?: (code: string) => void;
+  /** No keyframe this long after the publish was accepted: refused (default 10 s). */
+  keyframeDeadlineMs?: number;
 }
 
-/** No keyframe this long after the publish was accepted: refused. */
 const KEYFRAME_DEADLINE_MS = 10_000;
 /** Header tags (sequence headers, metadata) kept before the first keyframe. */
 const MAX_HEADER_TAGS = 16;
@@ -116,13 +117,14 @@ export class ChannelStream {
       void this.publishFailed(attemptId, refusal);
       publisher.close(refusal.code);
     };
+    const keyframeDeadlineMs = this.deps.keyframeDeadlineMs ?? KEYFRAME_DEADLINE_MS;
     const keyframeDeadline = setTimeout(
       () =>
         fail({
           code: 'no_keyframe',
-          reason: `no keyframe arrived within ${KEYFRAME_DEADLINE_MS / 1000} s of publishing; set a keyframe interval (2 s) in the encoder`,
+          reason: `no keyframe arrived within ${keyframeDeadlineMs / 1000} s of publishing; set a keyframe interval (2 s) in the encoder`,
         }),
-      KEYFRAME_DEADLINE_MS,
+      keyframeDeadlineMs,
     );
     const watch = setInterval(() => {
       const now = Date.now();
@@ -151,7 +153,7 @@ export class ChannelStream {
       const refusal = reader.read(packet);
       if (refusal) return fail(refusal);
       const isVideo = packet.codec_type === FLV_VIDEO;
-      if (isVideo && (packet.flags === VIDEO_KEYFRAME || packet.flags === 4)) countFrame(packet.dts);
+      if (isVideo && (isKeyframe(packet) || packet.flags === 4)) countFrame(packet.dts);
       // A copy: the packet's buffer is reused by the parser for the next message.
       const tag = Flv.createMessage(packet);
       if (pending === undefined) {
@@ -163,7 +165,7 @@ export class ChannelStream {
           if (headers.length >= MAX_HEADER_TAGS)
             return fail({ code: 'unreadable_stream', reason: 'the stream sent header after header without media' });
           headers.push(tag);
-        } else if (isVideo && packet.flags === VIDEO_KEYFRAME) {
+        } else if (isKeyframe(packet)) {
           clearTimeout(keyframeDeadline);
           pending = [tag];
           pendingBytes = tag.length;
@@ -173,7 +175,7 @@ export class ChannelStream {
         return;
       }
       if (this.run && pending.length === 0) {
-        if (isVideo && packet.flags === VIDEO_KEYFRAME) this.run.noteKeyframe(packet.dts);
+        if (isKeyframe(packet)) this.run.noteKeyframe(packet.dts);
         if (!this.run.write(tag)) publisher.pause();
         return;
       }
