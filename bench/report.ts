@@ -5,6 +5,7 @@ import { renderFfmpegVariants, type FfmpegVariantsResult } from './ffmpeg-varian
 import { renderQuality, type QualityResult } from './quality.ts';
 import { GOALS, type GoalCheck } from './goals.ts';
 import type { IngestMemoryResult, UploadRun } from './ingest-memory.ts';
+import { renderLiveBench, type LiveBenchResult } from './live.ts';
 import type { GitInfo, MachineInfo } from './lib/machine.ts';
 import { fixed, markdownTable, mib, times } from './lib/markdown.ts';
 import type { LatencyStats } from './lib/latency.ts';
@@ -31,6 +32,7 @@ export interface BenchResults {
   priority?: PriorityResult;
   scaling?: ScalingResult;
   events?: EventLatencyResult;
+  live?: LiveBenchResult;
   /** The goals of issue 6, checked against the figures above. */
   goals: GoalCheck[];
 }
@@ -68,6 +70,8 @@ export function renderReport(r: BenchResults): string {
       ...(r.scaling ? scalingSection(r.scaling, m.cores) : []),
       // Rendered by event-latency.ts itself, which also runs alone (`node bench/event-latency.ts`).
       ...(r.events ? ['', renderEventLatency(r.events).trimEnd()] : []),
+      // Rendered by live.ts itself, which also runs alone (`node bench/live.ts`).
+      ...(r.live ? ['', renderLiveBench(r.live).trimEnd()] : []),
     ].join('\n') + '\n'
   );
 }

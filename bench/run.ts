@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- [--quick] [--only e2e,variants,quality,transcode,ingest,dispatch,priority,scaling,events]]`: the markdown
+ * `npm run bench [-- [--quick] [--only e2e,variants,quality,transcode,ingest,dispatch,priority,scaling,events,live]]`: the markdown
  * report on stdout, progress on stderr, every figure as JSON in
  * bench/results/<date>-<commit>[-quick][-<only>].json.
  */
@@ -17,6 +17,7 @@ import { PRESETS, runQuality } from './quality.ts';
 import { runEventLatency } from './event-latency.ts';
 import { checkGoals } from './goals.ts';
 import { runIngestMemory } from './ingest-memory.ts';
+import { runLiveBench } from './live.ts';
 import { parseBenchArgs, type BenchArgs, type BenchName } from './lib/args.ts';
 import { GiB, MiB } from './lib/byte-source.ts';
 import { runAllCleanups } from './lib/cleanup.ts';
@@ -48,6 +49,7 @@ const SIZES = {
     scaleUps: 3,
     burstPairs: 5,
     events: 300,
+    live: { seconds: 30, maxStreams: 8 },
   },
   quick: {
     e2eClipSeconds: 8,
@@ -66,6 +68,7 @@ const SIZES = {
     scaleUps: 1,
     burstPairs: 1,
     events: 60,
+    live: { seconds: 14, maxStreams: 2 },
   },
 } as const;
 const SMALL_UPLOAD_BYTES = 10 * MiB;
@@ -120,6 +123,7 @@ async function main(args: BenchArgs): Promise<void> {
     ? await runScaling({ jobs: sizes.burstJobs, scaleUps: sizes.scaleUps, pairs: sizes.burstPairs })
     : undefined;
   const events = runs('events') ? await runEventLatency({ events: sizes.events, gapMs: EVENT_GAP_MS }) : undefined;
+  const live = runs('live') ? await runLiveBench(sizes.live) : undefined;
 
   const results: BenchResults = {
     schema: 1,
@@ -137,6 +141,7 @@ async function main(args: BenchArgs): Promise<void> {
     ...(priority ? { priority } : {}),
     ...(scaling ? { scaling } : {}),
     ...(events ? { events } : {}),
+    ...(live ? { live } : {}),
     goals: checkGoals({ e2e, transcode, ingest, dispatch, scaling }),
   };
   const file = path.join(

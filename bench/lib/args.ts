@@ -1,6 +1,17 @@
 import { parseArgs } from 'node:util';
 
-export const BENCH_NAMES = ['e2e', 'variants', 'quality', 'transcode', 'ingest', 'dispatch', 'priority', 'scaling', 'events'] as const;
+export const BENCH_NAMES = [
+  'e2e',
+  'variants',
+  'quality',
+  'transcode',
+  'ingest',
+  'dispatch',
+  'priority',
+  'scaling',
+  'events',
+  'live',
+] as const;
 export type BenchName = (typeof BENCH_NAMES)[number];
 
 export interface BenchArgs {
