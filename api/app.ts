@@ -10,6 +10,7 @@ import type { TokenSigner } from './auth/tokens.ts';
 import { tokenRoutes, TOKEN_OPERATIONS } from './auth/tokens-routes.ts';
 import type { EventFeatureDeps } from './event-features.ts';
 import { channelRoutes, CHANNEL_OPERATIONS } from './live/channels-routes.ts';
+import { liveHlsRoutes, LIVE_HLS_OPERATIONS } from './live/live-hls-routes.ts';
 import { concurrentUploadLimit } from './middleware/concurrency-limit.ts';
 import { apiCors } from './middleware/cors.ts';
 import type { ApiMetrics } from './middleware/metrics.ts';
@@ -90,7 +91,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.tus) app.route(TUS_PATH, deps.tus);
   app.route('/v1/tokens', tokenRoutes({ signer: deps.signer, store: deps.store, maxUploadBytes: deps.api.maxUploadBytes }));
   app.route('/v1/videos', playbackRoutes(deps));
-  if (deps.channels) app.route('/v1/channels', channelRoutes(deps.channels));
+  if (deps.channels) {
+    app.route('/v1/channels', channelRoutes({ channels: deps.channels, rtmpUrl: deps.rtmpUrl ?? '' }));
+    app.route('/v1/channels', liveHlsRoutes({ ...deps, channels: deps.channels }));
+  }
   if (deps.webhooks) app.route('/v1/webhooks', webhookRoutes(deps.webhooks));
   if (deps.realtime) {
     app.route('/v1/events', eventsRoutes(deps.realtime));
@@ -131,6 +135,7 @@ export const API_OPERATIONS: OperationDocs = {
   ...TUS_OPERATIONS,
   ...TOKEN_OPERATIONS,
   ...CHANNEL_OPERATIONS,
+  ...LIVE_HLS_OPERATIONS,
   ...WEBHOOK_OPERATIONS,
   ...EVENTS_OPERATIONS,
   ...NOTIFICATION_OPERATIONS,

@@ -7,7 +7,8 @@ import { WebhookStore } from '../core/webhooks/store.ts';
 import { SecretBox } from '../core/webhooks/secret-box.ts';
 import { ConcurrencyLimit } from './middleware/concurrency-limit.ts';
 import type { EventsRoutesDeps } from './realtime/events-routes.ts';
-import { LiveChannels } from './live/live-channels.ts';
+import { LiveChannels } from '../core/live/channels.ts';
+import { EVENT_SOURCE } from './event-source.ts';
 import { EventHub } from './realtime/event-hub.ts';
 import { RealtimeGateway } from './realtime/gateway.ts';
 import { removeOrphanedRealtimeQueues } from './realtime/orphan-cleanup.ts';
@@ -16,6 +17,8 @@ import type { WebhookRoutesDeps } from './webhooks/webhooks-routes.ts';
 /** What createApp needs for the live, webhook, SSE and notification routes. */
 export interface EventFeatureDeps {
   channels: LiveChannels;
+  /** Where encoders publish (`ingest.rtmp` of a channel), REELAY_LIVE_RTMP_URL. */
+  rtmpUrl: string;
   webhooks: WebhookRoutesDeps;
   realtime: EventsRoutesDeps;
 }
@@ -53,7 +56,8 @@ export async function startEventFeatures({
     [resources.names.webhookDeliveriesQueue, resources.names.webhookDeliveriesDlq].map((name) => queueUrl(clients.sqs, name)),
   );
   const deps: EventFeatureDeps = {
-    channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger }),
+    channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger, source: EVENT_SOURCE }),
+    rtmpUrl: config.live.rtmpUrl,
     webhooks: {
       store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)),
       allowPrivate: config.webhooks.allowPrivate,

@@ -19,7 +19,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { EventPublisher } from '../core/events.ts';
-import { locateFfmpeg } from '../core/ffmpeg/locate.ts';
+import { loadConfig } from '../core/config/index.ts';
+import { locateFfmpeg, type FfmpegBinaries } from '../core/ffmpeg/locate.ts';
 import { LiveChannels } from '../core/live/channels.ts';
 import { silentLogger } from '../core/logger.ts';
 import { resolveResources } from '../core/resources.ts';
@@ -197,9 +198,17 @@ async function runStep(
   }
 }
 
-export async function runLiveBench({ seconds, maxStreams }: { seconds: number; maxStreams: number }): Promise<LiveBenchResult> {
+export async function runLiveBench({
+  seconds,
+  maxStreams,
+  binaries,
+}: {
+  seconds: number;
+  maxStreams: number;
+  binaries: FfmpegBinaries;
+}): Promise<LiveBenchResult> {
   return withCleanup(async (cleanup) => {
-    const { ffmpeg } = locateFfmpeg({});
+    const { ffmpeg } = binaries;
     const dir = await makeTempDir(cleanup, 'live');
     progress('making the 720p30 source');
     const source = await sourceFlv(ffmpeg.path, dir);
@@ -262,6 +271,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
     options: { seconds: { type: 'string', default: '30' }, 'max-streams': { type: 'string', default: '8' } },
   });
-  const result = await runLiveBench({ seconds: Number(values.seconds), maxStreams: Number(values['max-streams']) });
+  const binaries = locateFfmpeg(loadConfig().ffmpeg);
+  const result = await runLiveBench({ seconds: Number(values.seconds), maxStreams: Number(values['max-streams']), binaries });
   process.stdout.write(renderLiveBench(result));
 }

@@ -123,7 +123,7 @@ async function main(args: BenchArgs): Promise<void> {
     ? await runScaling({ jobs: sizes.burstJobs, scaleUps: sizes.scaleUps, pairs: sizes.burstPairs })
     : undefined;
   const events = runs('events') ? await runEventLatency({ events: sizes.events, gapMs: EVENT_GAP_MS }) : undefined;
-  const live = runs('live') ? await runLiveBench(sizes.live) : undefined;
+  const live = runs('live') ? await runLiveBench({ ...sizes.live, binaries }) : undefined;
 
   const results: BenchResults = {
     schema: 1,

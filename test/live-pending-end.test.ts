@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventPublisher, type ReelayEvent } from '../core/events.ts';
 import { silentLogger } from '../core/logger.ts';
-import { LiveChannels } from '../api/live/live-channels.ts';
+import { LiveChannels } from '../core/live/channels.ts';
 import { EventTap } from './support/event-tap.ts';
 import { faultySns } from './support/faults.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
@@ -40,6 +40,7 @@ describe('a live.ended that could not be published', () => {
       mediaBucket: stack.resources.names.mediaBucket,
       events,
       logger: silentLogger(),
+      source: '/reelay/api',
     });
 
     const first = await channels.start('default', 'pending-1');

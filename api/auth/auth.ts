@@ -24,8 +24,8 @@ const unauthorized = (detail: string) =>
 /**
  * Where a scoped token may stand in for an API key, and the scope it needs
  * there (issue #10): the event streams, the upload routes, a video's status,
- * playback files and outputs (not its original upload, `/source`: issue #23). Everything else (tokens, webhooks, channels, lists) takes an
- * API key only.
+ * playback files and outputs (not its original upload, `/source`: issue #23), a live
+ * channel's HLS. Everything else (tokens, webhooks, channels, lists) takes an API key only.
  */
 export function tokenScopeForRoute(method: string, path: string): TokenScope | undefined {
   const read = method === 'GET' || method === 'HEAD';
@@ -35,12 +35,18 @@ export function tokenScopeForRoute(method: string, path: string): TokenScope | u
   // Playback covers what a player fetches (status, HLS, storyboard, outputs), never the original upload.
   if (read && /^\/v1\/videos\/[^/]+\/source\/?$/.test(path)) return undefined;
   if (read && /^\/v1\/videos\/[^/]+(\/|$)/.test(path)) return 'playback';
+  if (read && LIVE_HLS_PATH.test(path)) return 'playback';
   return undefined;
 }
 
-/** A `playback` token reaches one video: the `:id` of `/v1/videos/:id/…`. */
-function videoIdOfPath(path: string): string | undefined {
-  return /^\/v1\/videos\/([^/]+)/.exec(path)?.[1];
+/** `/v1/channels/:channelId/live/<file>` and `…/live/<rendition>/<file>`: a channel's live presentation. */
+const LIVE_HLS_PATH = /^\/v1\/channels\/([^/]+)\/live\/[^/]+(\/[^/]+)?$/;
+
+/** A `playback` token reaches one video (`/v1/videos/:id/…`) or one channel's live presentation. */
+function playbackTarget(path: string): { videoId?: string; channelId?: string } {
+  const channelId = LIVE_HLS_PATH.exec(path)?.[1];
+  if (channelId !== undefined) return { channelId };
+  return { videoId: /^\/v1\/videos\/([^/]+)/.exec(path)?.[1] };
 }
 
 /**
@@ -94,7 +100,12 @@ export function apiKeyAuth({
     const needed = tokenScopeForRoute(c.req.method, c.req.path);
     if (!needed) throw outOfScope(`a token cannot be used on ${c.req.method} ${c.req.path}; this route takes an API key`);
     if (claims.scope !== needed) throw outOfScope(`this route needs a ${needed} token; this one is a ${claims.scope} token`);
-    if (needed === 'playback' && videoIdOfPath(c.req.path) !== claims.videoId) throw outOfScope('this playback token is for another video');
+    if (needed === 'playback') {
+      const { videoId, channelId } = playbackTarget(c.req.path);
+      if (channelId !== undefined ? channelId !== claims.channelId : videoId !== claims.videoId) {
+        throw outOfScope(`this playback token is for another ${channelId !== undefined ? 'channel' : 'video'}`);
+      }
+    }
     c.set('caller', `token:${claims.id.slice(0, 8)}`);
     c.set('tenant', claims.tenant);
     c.set('token', claims);

@@ -43,8 +43,8 @@ export function tokenRoutes({ signer, store, maxUploadBytes }: TokenRoutesDeps):
     const request = await readJsonBody(c, body);
     const tenant = c.get('tenant');
     const { scope, videoId, channelId, priority, maxBytes, ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS } = request;
-    if (scope === 'playback' && !videoId) throw badRequest('a playback token needs the videoId it plays');
-    if (scope === 'playback' && channelId) throw badRequest('a playback token is for one video: drop channelId');
+    if (scope === 'playback' && !videoId === !channelId)
+      throw badRequest('a playback token plays one video (videoId) or one live channel (channelId): give exactly one');
     if (scope === 'watch' && videoId && channelId)
       throw badRequest('a watch token is for one video or one channel (or the whole tenant), not both');
     if (scope === 'upload' && videoId) throw badRequest('an upload token creates a new video: drop videoId');

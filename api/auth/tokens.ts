@@ -8,7 +8,7 @@ import type { PriorityTier } from '../../core/resources.ts';
  * signed HS256 with REELAY_TOKEN_SECRET (`jose`), carrying the tenant.
  * - `upload`: create one upload (POST /v1/videos, /v1/uploads, /v1/tus), optionally fixing priority and size;
  * - `watch`: the event streams of one video or channel, or of the whole tenant;
- * - `playback`: one video's status and outputs.
+ * - `playback`: one video's status and outputs, or one live channel's HLS.
  */
 export const TOKEN_SCOPES = ['upload', 'watch', 'playback'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];

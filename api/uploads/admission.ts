@@ -1,7 +1,7 @@
 import { cleanFilename, titleFromFilename } from '../../core/client-text.ts';
 import type { PriorityTier } from '../../core/resources.ts';
 import { parseChannelId } from '../live/channel-id.ts';
-import type { LiveChannels } from '../live/live-channels.ts';
+import type { LiveChannels } from '../../core/live/channels.ts';
 import { badRequest } from '../middleware/problem.ts';
 import { spentToken, type TokenUses } from './token-uses.ts';
 import { outOfScope, type TokenClaims } from '../auth/tokens.ts';

@@ -4,15 +4,14 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { cleanFilename } from '../../core/client-text.ts';
 import { HttpProblem } from '../../core/errors.ts';
 import { describeS3Failure } from '../../core/s3-multipart.ts';
-import { makeEvent, type EventPublisher } from '../../core/events.ts';
+import type { EventPublisher } from '../../core/events.ts';
 import { newVideoId } from '../../core/ids.ts';
-import { jobFailure } from '../../core/job-errors.ts';
-import { sendJob, transcodeJob } from '../../core/job-queue.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { PendingJobs } from '../../core/pending-jobs.ts';
 import type { PriorityTier } from '../../core/resources.ts';
 import type { StatusStore } from '../../core/status-store.ts';
-import { queuedVideo, type VideoStatus } from '../../core/video-status.ts';
+import { queueVideo } from '../../core/queue-video.ts';
+import type { VideoStatus } from '../../core/video-status.ts';
 import { mediaType } from './media-type.ts';
 import { EVENT_SOURCE } from '../event-source.ts';
 import type { ApiMetrics } from '../middleware/metrics.ts';
@@ -114,71 +113,18 @@ export class Ingest {
     });
   }
 
-  /** Records the video as queued, sends the job to its tier and announces it. */
+  /** Records the video as queued, sends the job to its tier and announces it (core/queue-video.ts, shared with the live ingest). */
   async enqueue(
     source: StoredSource,
     { tenant, priority, title, channelId }: { tenant: string; priority: PriorityTier; title?: string; channelId?: string },
   ): Promise<VideoStatus> {
-    const now = new Date().toISOString();
-    const doc = queuedVideo(
-      source.id,
-      tenant,
-      priority,
-      { key: source.key, bytes: source.bytes, contentType: source.info.contentType },
-      now,
-    );
-    if (title) doc.title = title;
-    if (channelId) doc.channelId = channelId;
     // Every way in (multipart, direct, tus) keeps the name by the client-text rule.
     const filename = source.info.filename ? cleanFilename(source.info.filename) : undefined;
-    if (filename) doc.source.filename = filename;
-    const job = transcodeJob({ videoId: source.id, priority, sourceKey: source.key, enqueuedAt: now });
-
-    try {
-      // Before the video exists: if sending its job fails unrecorded, the pending-job sweep sends it.
-      await this.deps.pendingJobs.mark(job);
-      await this.deps.store.create(doc);
-    } catch (err) {
-      // No video points at the file: nothing would ever process or remove it.
-      await this.discard(source);
-      throw new HttpProblem(503, 'Service Unavailable', `the video could not be recorded: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      await sendJob(this.deps.sqs, this.deps.queueUrls[priority], job);
-    } catch (err) {
-      // Not queued: say so in the status instead of leaving a "queued" video no worker will see.
-      const message = (err as Error).message;
-      const failed = await this.deps.store
-        .transition(doc.id, 'fail', () => ({ error: jobFailure('ENQUEUE_FAILED', message) }))
-        .catch((writeErr: unknown) => {
-          // Neither queued nor marked failed: the video stays queued with its pending-job marker, and the
-          // sweep sends the job a few minutes from now. The upload is kept: accepted, a little late.
-          this.deps.logger.error(
-            { err: writeErr, cause: message, videoId: doc.id },
-            'could not queue the job nor record it; the pending-job sweep will send it',
-          );
-          return undefined;
-        });
-      if (!failed) return doc;
-      await this.deps.pendingJobs.clear(doc.id);
-      throw new HttpProblem(503, 'Service Unavailable', `the video was stored but could not be queued: ${message}`, { cause: err });
-    }
-    await this.deps.pendingJobs.clear(doc.id);
-    try {
-      const data = {
-        videoId: doc.id,
-        priority,
-        sourceBytes: source.bytes,
-        ...(title ? { title } : {}),
-        ...(channelId ? { channelId } : {}),
-      };
-      await this.deps.events.publish(
-        makeEvent('video.queued', data, { id: `video.queued:${doc.id}`, source: EVENT_SOURCE, subject: doc.id, tenant }),
-      );
-    } catch (err) {
-      // The job is queued and will run; only the announcement is missing.
-      this.deps.logger.error({ err, videoId: doc.id }, 'could not publish video.queued');
-    }
-    return doc;
+    return queueVideo(
+      { ...this.deps, eventSource: EVENT_SOURCE },
+      source.id,
+      { key: source.key, bytes: source.bytes, contentType: source.info.contentType, ...(filename ? { filename } : {}) },
+      { tenant, priority, ...(title ? { title } : {}), ...(channelId ? { channelId } : {}) },
+    );
   }
 }

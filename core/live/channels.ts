@@ -104,6 +104,14 @@ export class LiveChannels {
 
   /** Makes a channel with a stream key; 409 when the id is taken. */
   async create(tenant: string, { channelId = `ch_${ulid()}`, name }: { channelId?: string; name?: string }): Promise<ChannelWithKey> {
+    const taken = () =>
+      new HttpProblem(
+        409,
+        'Conflict',
+        `channel ${channelId} exists; give it a new stream key with POST /v1/channels/${channelId}/stream-key`,
+      );
+    // Checked first (and again by the conditional create below, which closes the race on S3 itself).
+    if (await this.exists(tenant, channelId)) throw taken();
     const streamKey = newStreamKey();
     const hash = streamKeyHash(streamKey);
     const now = new Date().toISOString();
@@ -122,12 +130,7 @@ export class LiveChannels {
       await this.docs(tenant).create(channelId, doc);
     } catch (err) {
       await this.keys.remove(hash).catch(() => undefined);
-      if (isWriteConflict(err))
-        throw new HttpProblem(
-          409,
-          'Conflict',
-          `channel ${channelId} exists; give its stream key a new value with POST /v1/channels/${channelId}/stream-key`,
-        );
+      if (isWriteConflict(err)) throw taken();
       throw err;
     }
     return { channel: view(channelId, doc), streamKey };

@@ -18,7 +18,18 @@ export function recordingPrefix(tenant: string, channelId: string, sessionId: st
   return `${tenantFolder(tenant, 'live-recordings')}/${channelId}/${sessionId}/`;
 }
 
-/** `0003-000012.ts`: listing the prefix returns the parts in recording order. */
-export function recordingPartName(run: number, part: number): string {
-  return `${String(run).padStart(4, '0')}-${String(part).padStart(6, '0')}.ts`;
+/**
+ * `0003-000012-0000061500.ts`: run, part, and where the part ends on the session's recording timeline (ms).
+ * Listing the prefix returns the parts in recording order; a run that continues the session (a reconnect,
+ * maybe on another ingest process) starts its timestamps after the last part's end, so the joined parts play
+ * as one continuous recording.
+ */
+export function recordingPartName(run: number, part: number, endMs: number): string {
+  return `${String(run).padStart(4, '0')}-${String(part).padStart(6, '0')}-${String(Math.max(0, Math.round(endMs))).padStart(10, '0')}.ts`;
+}
+
+/** Where a recording part (named by recordingPartName) ends, ms; undefined for another name. */
+export function recordingPartEndMs(key: string): number | undefined {
+  const match = /(\d{4})-(\d{6})-(\d{10})\.ts$/.exec(key);
+  return match ? Number(match[3]) : undefined;
 }

@@ -26,6 +26,8 @@ export interface LiveRunOptions {
   recordingPrefix: string;
   /** The run's number in its session (names its init segments and recording parts). */
   run: number;
+  /** Where this run's recording starts on the session's timeline, seconds. */
+  recordingOffsetSeconds: number;
   /** The session's playlist of each rendition, carried from run to run. */
   playlists: ReadonlyMap<string, LivePlaylist>;
   logger: Logger;
@@ -71,6 +73,7 @@ export class LiveRun {
       hasAudio: options.hasAudio,
       outDir: dir,
       preset: options.preset,
+      recordingOffsetSeconds: options.recordingOffsetSeconds,
       threads: 0,
     });
     this.ffmpeg = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });

@@ -50,15 +50,25 @@ export type TokenScope = 'upload' | 'watch' | 'playback';
  * (keys off). Tokens are reused until a minute before they expire.
  */
 const tokens = new Map<string, { token: string; expiresAt: number }>();
-export async function token(scope: TokenScope, videoId?: string, ttlSeconds?: number): Promise<string | undefined> {
+export async function token(
+  scope: TokenScope,
+  target: { videoId?: string; channelId?: string } = {},
+  ttlSeconds?: number,
+): Promise<string | undefined> {
   if (!apiKey) return undefined;
-  const cacheKey = `${scope}:${videoId ?? ''}`;
+  const { videoId, channelId } = target;
+  const cacheKey = `${scope}:${videoId ?? ''}:${channelId ?? ''}`;
   const cached = tokens.get(cacheKey);
   if (cached && cached.expiresAt - Date.now() > 60_000 && scope !== 'upload') return cached.token;
   const issued = await api<{ token: string; expiresAt: string }>('/v1/tokens', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scope, ...(videoId ? { videoId } : {}), ...(ttlSeconds ? { ttlSeconds } : {}) }),
+    body: JSON.stringify({
+      scope,
+      ...(videoId ? { videoId } : {}),
+      ...(channelId ? { channelId } : {}),
+      ...(ttlSeconds ? { ttlSeconds } : {}),
+    }),
   });
   tokens.set(cacheKey, { token: issued.token, expiresAt: Date.parse(issued.expiresAt) });
   return issued.token;
@@ -86,4 +96,13 @@ export interface Video {
   outputs: Record<string, VideoOutput>;
   hls?: { url: string };
   storyboard?: { url: string; spriteUrl: string };
+}
+
+/** A live channel, as GET /v1/channels lists it. */
+export interface Channel {
+  id: string;
+  name?: string;
+  status: 'live' | 'offline';
+  session?: { sessionId: string; title?: string; startedAt: string; origin?: 'ingest' };
+  links: { self: string; hls?: string };
 }

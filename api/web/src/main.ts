@@ -1,6 +1,6 @@
 import './style.css';
-import { api, hasApiKey, setApiKey, whenUnauthorized, type Video } from './api.ts';
-import { play, setupPlayer } from './player.ts';
+import { api, hasApiKey, setApiKey, whenUnauthorized, type Channel, type Video } from './api.ts';
+import { play, playLive, setupPlayer } from './player.ts';
 import { connectPush, type PushEvent } from './push.ts';
 import { hasTus, uploadFile } from './upload.ts';
 
@@ -11,12 +11,77 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function toast(text: string): void {
+function toast(text: string, action?: { label: string; run: () => void }): void {
   const el = document.createElement('div');
   el.className = 'toast';
   el.textContent = text;
+  if (action) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = action.label;
+    button.addEventListener('click', () => {
+      el.remove();
+      action.run();
+    });
+    el.append(button);
+  }
   $('toasts').append(el);
-  setTimeout(() => el.remove(), 8000);
+  setTimeout(() => el.remove(), action ? 15_000 : 8000);
+}
+
+const channels = new Map<string, Channel>();
+
+function watch(channel: Channel): void {
+  playLive(channel).catch((err: Error) => toast(err.message));
+}
+
+/** The live channels: a row each, with Watch for those on reelay's ingest (a channel started by hand has no stream here). */
+function renderChannels(): void {
+  const live = [...channels.values()].filter((c) => c.status === 'live');
+  $('no-channels').hidden = live.length > 0;
+  $('channels').replaceChildren(
+    ...live.map((c) => {
+      const li = document.createElement('li');
+      li.dataset.channel = c.id;
+      const name = document.createElement('span');
+      name.textContent = c.session?.title ?? c.name ?? c.id;
+      const state = document.createElement('span');
+      state.className = 'state live';
+      state.textContent = 'live';
+      const parts: HTMLElement[] = [name, state];
+      if (c.links.hls) {
+        const button = document.createElement('button');
+        button.className = 'play';
+        button.type = 'button';
+        button.textContent = 'Watch';
+        button.addEventListener('click', () => watch(c));
+        parts.push(button);
+      } else {
+        const note = document.createElement('span');
+        note.className = 'muted';
+        note.textContent = 'not on reelay’s ingest';
+        parts.push(note);
+      }
+      li.append(...parts);
+      return li;
+    }),
+  );
+}
+
+async function loadChannels(): Promise<void> {
+  const page = await api<{ items: Channel[] }>('/v1/channels').catch(() => ({ items: [] }));
+  channels.clear();
+  for (const c of page.items) channels.set(c.id, c);
+  renderChannels();
+}
+
+async function refreshChannel(id: string): Promise<Channel | undefined> {
+  const c = await api<Omit<Channel, 'id'> & { channelId: string }>(`/v1/channels/${encodeURIComponent(id)}/live`).catch(() => undefined);
+  if (!c) return undefined;
+  const channel: Channel = { ...c, id: c.channelId };
+  channels.set(id, channel);
+  renderChannels();
+  return channel;
 }
 
 /** One row of the recent videos list, drawn from what we know of the video. */
@@ -66,7 +131,12 @@ function upsert(v: Video): void {
 async function onEvent(e: PushEvent): Promise<void> {
   if (e.type === 'live.started') {
     const d = e.data as { channelId: string; title?: string };
-    toast(`🔴 ${d.title ?? d.channelId} is live`);
+    const channel = await refreshChannel(d.channelId);
+    toast(`🔴 ${d.title ?? d.channelId} is live`, channel?.links.hls ? { label: 'Watch', run: () => watch(channel) } : undefined);
+    return;
+  }
+  if (e.type === 'live.ended') {
+    await refreshChannel((e.data as { channelId: string }).channelId);
     return;
   }
   if (!e.type.startsWith('video.')) return;
@@ -91,6 +161,7 @@ async function loadRecent(): Promise<void> {
 
 async function start(): Promise<void> {
   await loadRecent();
+  await loadChannels();
   await connectPush(
     (e) => void onEvent(e),
     (name) => ($('transport').textContent = name),

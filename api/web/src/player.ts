@@ -1,11 +1,11 @@
 /**
  * Playback with hls.js: adaptive (automatic rendition switching) unless a
  * quality is picked, a timeline with storyboard previews on hover, and
- * Safari's native HLS where MSE is missing.
+ * Safari's native HLS where MSE is missing. Ready videos and live channels.
  */
 // The light build: no subtitles, alternate audio or DRM, which reelay does not produce.
 import Hls from 'hls.js/light';
-import { token, withToken, type Video } from './api.ts';
+import { token, withToken, type Channel, type Video } from './api.ts';
 import { parseStoryboard, tileAt, type Tile } from './storyboard.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -70,13 +70,46 @@ export function setupPlayer(): void {
 
 export async function play(v: Video): Promise<void> {
   if (!v.hls) throw new Error('this video has no HLS presentation');
-  const video = $<HTMLVideoElement>('player');
-  $('player-section').hidden = false;
-  $('player-title').textContent = v.title ?? v.id;
   // Segment URLs carry the token for as long as the video plays: ask for enough time to watch it (and pause) twice.
   const ttl = Math.min(86_400, Math.max(900, Math.ceil((v.source.duration ?? 0) * 3) + 900));
-  const t = await token('playback', v.id, ttl);
-  const master = withToken(v.hls.url, t);
+  const t = await token('playback', { videoId: v.id }, ttl);
+  await load({ title: v.title ?? v.id, master: withToken(v.hls.url, t), live: false });
+  if (v.storyboard) {
+    const vttUrl = new URL(withToken(v.storyboard.url, t), location.href).href;
+    const res = await fetch(vttUrl);
+    if (res.ok) tiles = parseStoryboard(await res.text(), vttUrl);
+  }
+}
+
+/**
+ * A live channel from its live edge (hls.js keeps three segments behind it; the playlists hold the DVR window,
+ * so the timeline can go back). Its first segments take a moment after `live.started`: the master playlist is
+ * awaited before hls.js loads it (hls.js does not retry a 404).
+ */
+export async function playLive(channel: Channel): Promise<void> {
+  if (!channel.links.hls) throw new Error(`${channel.name ?? channel.id} is live, but not on reelay's ingest: nothing to play here`);
+  const t = await token('playback', { channelId: channel.id }, 4 * 3600);
+  const master = withToken(channel.links.hls, t);
+  for (let tries = 0; ; tries++) {
+    const res = await fetch(master);
+    if (res.ok) break;
+    if (tries >= 30) throw new Error(`${channel.name ?? channel.id} has nothing to play yet (${res.status})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await load({ title: channel.name ?? channel.id, master, live: true });
+}
+
+async function load({ title, master, live }: { title: string; master: string; live: boolean }): Promise<void> {
+  const video = $<HTMLVideoElement>('player');
+  $('player-section').hidden = false;
+  const heading = $('player-title');
+  heading.textContent = title;
+  if (live) {
+    const badge = document.createElement('span');
+    badge.className = 'live-badge';
+    badge.textContent = 'LIVE';
+    heading.append(badge);
+  }
   hls?.destroy();
   hls = undefined;
   tiles = [];
@@ -85,7 +118,7 @@ export async function play(v: Video): Promise<void> {
   const level = $('level');
 
   if (Hls.isSupported()) {
-    const h = new Hls({ capLevelToPlayerSize: false });
+    const h = new Hls({ capLevelToPlayerSize: false, ...(live ? { liveSyncDurationCount: 3 } : {}) });
     hls = h;
     h.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
       data.levels.forEach((l, i) => quality.add(new Option(`${l.height}p`, String(i))));
@@ -103,11 +136,15 @@ export async function play(v: Video): Promise<void> {
     throw new Error('this browser cannot play HLS');
   }
   video.play().catch(() => undefined);
-
-  if (v.storyboard) {
-    const vttUrl = new URL(withToken(v.storyboard.url, t), location.href).href;
-    const res = await fetch(vttUrl);
-    if (res.ok) tiles = parseStoryboard(await res.text(), vttUrl);
-  }
-  (window as unknown as { reelay?: unknown }).reelay = { hls, video, tiles };
+  // For tests and the console: the player as it is now.
+  (window as unknown as { reelay?: unknown }).reelay = {
+    video,
+    live,
+    get hls() {
+      return hls;
+    },
+    get tiles() {
+      return tiles;
+    },
+  };
 }

@@ -16,6 +16,8 @@ export interface LiveCommandPlan {
   preset: string;
   /** ffmpeg `-threads` per encoder; 0 lets ffmpeg decide. */
   threads: number;
+  /** Where this run's recording starts on the session's timeline, seconds (after the runs before it). */
+  recordingOffsetSeconds: number;
 }
 
 export const RECORDING_DIR = 'recording';
@@ -27,7 +29,7 @@ export const RECORDING_LIST = 'list.csv';
  * the encoded rungs put their keyframes where the source has them, so all rungs cut at the same instants), plus
  * the recording: the source as it came, copied into MPEG-TS parts.
  */
-export function liveFfmpegArgs({ renditions, hasAudio, outDir, preset, threads }: LiveCommandPlan): string[] {
+export function liveFfmpegArgs({ renditions, hasAudio, outDir, preset, threads, recordingOffsetSeconds }: LiveCommandPlan): string[] {
   const hasPassthrough = renditions.some((r) => r.passthrough);
   const keyframes = hasPassthrough ? 'source' : `expr:gte(t,n_forced*${LIVE_SEGMENT_SECONDS})`;
   const args = [
@@ -101,6 +103,8 @@ export function liveFfmpegArgs({ renditions, hasAudio, outDir, preset, threads }
     ...(hasAudio ? ['-map', '0:a:0'] : []),
     '-c',
     'copy',
+    '-output_ts_offset',
+    recordingOffsetSeconds.toFixed(3),
     '-f',
     'segment',
     '-segment_time',

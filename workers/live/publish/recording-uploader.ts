@@ -36,15 +36,18 @@ export class RecordingUploader {
   async poll(): Promise<void> {
     const { s3, rawBucket, prefix, run, dir, list, logger, giveUp } = this.options;
     const text = await readFile(path.join(dir, list), 'utf8').catch(() => '');
-    const names = text
+    // `000003.ts,12.523000,14.523000`: name, start and end on the recording timeline (the run's offset included).
+    const parts = text
       .split('\n')
-      .map((line) => line.split(',')[0]?.trim() ?? '')
-      .filter((name) => /^\d{6}\.ts$/.test(name));
-    while (this.taken < names.length) {
-      const file = path.join(dir, names[this.taken]!);
+      .map((line) => line.split(','))
+      .filter(([name, , end]) => /^\d{6}\.ts$/.test(name?.trim() ?? '') && Number.isFinite(Number(end)))
+      .map(([name, , end]) => ({ name: name!.trim(), endMs: Number(end) * 1000 }));
+    while (this.taken < parts.length) {
+      const { name, endMs } = parts[this.taken]!;
+      const file = path.join(dir, name);
       const body = await readFile(file).catch(() => undefined);
       if (body) {
-        const Key = `${prefix}${recordingPartName(run, this.taken)}`;
+        const Key = `${prefix}${recordingPartName(run, this.taken, endMs)}`;
         const stored = await retryUntil(
           `recording part ${Key}`,
           () => s3.send(new PutObjectCommand({ Bucket: rawBucket, Key, Body: body, ContentType: 'video/mp2t' })),

@@ -5,7 +5,7 @@ import { ulid } from 'ulid';
 import type { LiveSettings } from '../../../core/config/index.ts';
 import { makeEvent } from '../../../core/events.ts';
 import { newVideoId } from '../../../core/ids.ts';
-import { LIVE_MEDIA_PLAYLIST, livePresentationPrefix, recordingPrefix } from '../../../core/live/live-paths.ts';
+import { LIVE_MEDIA_PLAYLIST, livePresentationPrefix, recordingPartEndMs, recordingPrefix } from '../../../core/live/live-paths.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { LiveRun } from '../live-run.ts';
 import { checkStream, planLiveLadder, type LiveRendition } from '../media/live-ladder.ts';
@@ -23,6 +23,7 @@ import { LivePlaylist } from '../publish/live-playlist.ts';
 import type { ListedSegment } from '../publish/hls-uploader.ts';
 import type { RtmpPublisher } from '../rtmp/rtmp-server.ts';
 import { finishSession, type FinishDeps } from './finish-session.ts';
+import { listRecordingParts } from './recording-video.ts';
 import type { IngestLease } from './ingest-lease.ts';
 
 export interface ChannelStreamDeps extends FinishDeps {
@@ -278,6 +279,7 @@ export class ChannelStream {
         presentationPrefix: livePresentationPrefix(this.tenant, this.channelId, session.sessionId),
         recordingPrefix: recordingPrefix(this.tenant, this.channelId, session.sessionId),
         run,
+        recordingOffsetSeconds: continuing ? await this.recordedSeconds(session.sessionId) : 0,
         playlists: this.playlists,
         logger: log,
         onFailure: fail,
@@ -320,6 +322,14 @@ export class ChannelStream {
     if (!renewed) throw new Error('lease lost');
     this.lease = renewed;
     this.playlists = new Map();
+  }
+
+  /** How long the session's recording is so far (its last stored part's end): where a continuing run's starts. */
+  private async recordedSeconds(sessionId: string): Promise<number> {
+    const parts = await listRecordingParts(this.deps.s3, this.deps.rawBucket, recordingPrefix(this.tenant, this.channelId, sessionId));
+    const endMs = Math.max(0, ...parts.map((p) => recordingPartEndMs(p.key) ?? 0));
+    // One frame's worth after it, so the joined parts never share a timestamp.
+    return endMs > 0 ? endMs / 1000 + 0.05 : 0;
   }
 
   /** A run continuing a session on a process that did not run it before: its playlists continue from storage. */
