@@ -84,7 +84,7 @@ describe('web page: live view in chromium', () => {
     expect(requests.filter((u) => u.includes(API_KEY))).toEqual([]);
 
     const shot = path.join(work, 'page-live.png');
-    await page.screenshot({ path: shot });
+    await page.screenshot({ path: shot, fullPage: true });
     if (process.env.REELAY_UPDATE_SCREENSHOTS) {
       await mkdir(SCREENSHOTS, { recursive: true });
       await copyFile(shot, path.join(SCREENSHOTS, 'page-live.png'));
