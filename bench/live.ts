@@ -10,7 +10,8 @@
  * step is not real time, once with passthrough (the 720p rung is the source) and once without (720p and 360p
  * both encoded). A step is real time when every segment after the first two of each stream is listed in its
  * live playlist no later than its own duration after its last frame went into ffmpeg (latency from its first
- * frame ≤ 2 × its duration) and no stream fell short of segments. Latency: from the moment a segment's first
+ * frame ≤ 2 × its duration) and no stream fell short of segments. (The segments each stream's end closes are not
+ * judged: they wait for the publisher to go, not for time.) Latency: from the moment a segment's first
  * frame (its keyframe) is written to ffmpeg's stdin to the moment the playlist naming the segment is stored.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -127,14 +128,14 @@ async function runStep(
     logger: silentLogger(),
     source: '/reelay/bench',
   });
-  const listed: { channel: string; rendition: string; sequence: number; duration: number; latencyMs?: number }[] = [];
+  const listed: { rendition: string; sequence: number; duration: number; listedAt: number; latencyMs?: number }[] = [];
   const ingest = await startLiveIngest({
     config,
     clients,
     resources,
     ffmpegPath: ffmpeg,
     logger,
-    hooks: { onListed: (s) => listed.push({ channel: '', ...s }) },
+    hooks: { onListed: (s) => listed.push(s) },
   });
   try {
     const keys = await Promise.all(
@@ -172,6 +173,8 @@ async function runStep(
       ),
     );
     await Promise.all(publishers.map((p) => exited(p)));
+    // Segments listed from here on were closed by the publishers' end, not by time: their latency says nothing.
+    const publishersDoneAt = Date.now() - 250;
     // The last segments are listed once each stream's ffmpeg closed them.
     const deadline = Date.now() + 30_000;
     while (ingest.streams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
@@ -183,7 +186,7 @@ async function runStep(
     const counts = new Map<string, number>();
     for (const s of listed) {
       counts.set(`${s.rendition}`, (counts.get(s.rendition) ?? 0) + 1);
-      if (s.sequence < WARM_UP_SEGMENTS || s.latencyMs === undefined) continue;
+      if (s.sequence < WARM_UP_SEGMENTS || s.latencyMs === undefined || s.listedAt >= publishersDoneAt) continue;
       segments++;
       if (s.latencyMs > 2 * s.duration * 1000) late++;
       byRendition.set(s.rendition, [...(byRendition.get(s.rendition) ?? []), s.latencyMs]);

@@ -1,5 +1,5 @@
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { recordingPrefix } from '../../../core/live/live-paths.ts';
@@ -67,7 +67,10 @@ export async function queueRecording(deps: VideoQueueDeps, session: RecordingSes
   try {
     for (const part of parts) {
       const res = await s3.send(new GetObjectCommand({ Bucket: rawBucket, Key: part.key }));
-      await pipeline(res.Body as NodeJS.ReadableStream, body, { end: false });
+      // One part after another into the one upload stream, at the pace the upload takes them.
+      for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+        if (!body.write(chunk)) await once(body, 'drain');
+      }
     }
     body.end();
     await done;
