@@ -63,7 +63,8 @@ if (env.REELAY_POLL_WAIT_SECONDS === undefined) env.REELAY_POLL_WAIT_SECONDS = '
 const stackPorts: StackPort[] = [
   { port: config.api.port, host: config.api.host, variable: 'PORT', what: 'the API' },
   { port: config.supervisor.port, host: '127.0.0.1', variable: 'REELAY_SUPERVISOR_PORT', what: 'the supervisor' },
-  ...(['notifier', 'webhooks'] as const).flatMap((role) => {
+  { port: config.live.rtmpPort, host: config.live.host, variable: 'REELAY_LIVE_RTMP_PORT', what: 'the live ingest (RTMP)' },
+  ...(['notifier', 'webhooks', 'live'] as const).flatMap((role) => {
     const port = config.metrics.ports[role];
     return port === 'off' ? [] : [{ port, host: config.metrics.host, variable: METRICS_PORTS[role].variable, what: `the ${role} metrics` }];
   }),
