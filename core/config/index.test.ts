@@ -104,12 +104,35 @@ describe('loadConfig: what roles used to read from the environment themselves', 
   });
 
   it("each role's metrics port: its default, 0, off, or an error naming the variable", () => {
-    expect(loadConfig({}).metrics).toEqual({ host: '127.0.0.1', ports: { worker: 9465, webhooks: 9466, notifier: 9467 } });
-    const set = loadConfig({ REELAY_METRICS_HOST: '0.0.0.0', REELAY_WORKER_METRICS_PORT: '0', REELAY_NOTIFIER_METRICS_PORT: 'off' });
-    expect(set.metrics).toEqual({ host: '0.0.0.0', ports: { worker: 0, webhooks: 9466, notifier: 'off' } });
+    expect(loadConfig({}).metrics).toEqual({ host: '127.0.0.1', ports: { worker: 9465, webhooks: 9466, notifier: 9467, live: 9468 } });
+    const set = loadConfig({
+      REELAY_METRICS_HOST: '0.0.0.0',
+      REELAY_WORKER_METRICS_PORT: '0',
+      REELAY_NOTIFIER_METRICS_PORT: 'off',
+      REELAY_LIVE_METRICS_PORT: '0',
+    });
+    expect(set.metrics).toEqual({ host: '0.0.0.0', ports: { worker: 0, webhooks: 9466, notifier: 'off', live: 0 } });
     expect(() => loadConfig({ REELAY_WEBHOOKS_METRICS_PORT: '65536' })).toThrow(
       'REELAY_WEBHOOKS_METRICS_PORT="65536" is invalid: expected a port number (0 picks a free one) or off',
     );
+  });
+
+  it('the live ingest: its defaults, and every bad value named', () => {
+    expect(loadConfig({}).live).toMatchObject({
+      host: '127.0.0.1',
+      rtmpPort: 1935,
+      rtmpUrl: 'rtmp://localhost:1935/live',
+      reconnectGraceMs: 10_000,
+      stallMs: 5000,
+      dvrWindowMs: 120_000,
+      passthrough: true,
+      maxPixels: 1920 * 1080,
+      leaseMs: 15_000,
+    });
+    expect(loadConfig({ REELAY_LIVE_RTMP_PORT: '1936' }).live.rtmpUrl).toBe('rtmp://localhost:1936/live');
+    const bad = () =>
+      loadConfig({ REELAY_LIVE_RTMP_URL: 'http://x/live', REELAY_LIVE_PASSTHROUGH: 'maybe', REELAY_LIVE_STALL_SECONDS: '0' });
+    for (const name of ['REELAY_LIVE_RTMP_URL', 'REELAY_LIVE_PASSTHROUGH', 'REELAY_LIVE_STALL_SECONDS']) expect(bad).toThrow(name);
   });
 
   it('where ffmpeg is looked for, and what the CDK app deploys', () => {
