@@ -34,6 +34,7 @@ import { fixed, markdownTable } from './lib/markdown.ts';
 import { cpuSecondsWithChildren } from './lib/proc-stats.ts';
 import { benchConfig, benchLogger, provisionedClients, uniquePrefix } from './lib/reelay-setup.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
+import { testPatternArgs } from '../test/support/live.ts';
 
 const progress = (message: string) => process.stderr.write(`live: ${message}\n`);
 /** The first segments of a stream include start-up (ffmpeg probing, the first upload); they are not judged. */
@@ -63,39 +64,12 @@ export interface LiveBenchResult {
 
 async function sourceFlv(ffmpeg: string, dir: string): Promise<string> {
   const file = path.join(dir, 'source-720p30.flv');
+  const video = ['-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3000k', '-maxrate', '3000k', '-bufsize', '6000k'];
+  const keyframes = ['-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-pix_fmt', 'yuv420p'];
   await promisify(execFile)(ffmpeg, [
-    ...[
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1280x720:rate=30',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000',
-    ],
-    ...[
-      '-t',
-      '60',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-b:v',
-      '3000k',
-      '-maxrate',
-      '3000k',
-      '-bufsize',
-      '6000k',
-      '-g',
-      '60',
-      '-keyint_min',
-      '60',
-    ],
-    ...['-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', file],
+    ...['-hide_banner', '-loglevel', 'error'],
+    ...testPatternArgs({ seconds: 60, videoArgs: [...video, ...keyframes], audioArgs: ['-c:a', 'aac', '-b:a', '128k'] }),
+    ...['-f', 'flv', file],
   ]);
   return file;
 }

@@ -70,27 +70,32 @@ export interface TestPublisher {
   stderr: () => string;
 }
 
+export interface TestPatternOptions {
+  seconds?: number;
+  size?: string;
+  rate?: number;
+  /** Frames between keyframes. */
+  gop?: number;
+  audio?: boolean;
+  /** Replaces the video encoder settings (x264 ultrafast, zerolatency, `gop`). */
+  videoArgs?: string[];
+  audioArgs?: string[];
+}
+
 /**
- * ffmpeg publishing a lavfi test pattern over RTMP in real time, as OBS would: H.264 (x264 ultrafast) with a
- * keyframe every `gop` frames, AAC. `videoArgs` replaces the encoder settings (for hostile streams).
+ * ffmpeg's input and encoder arguments for the lavfi test pattern (and a 440 Hz tone), encoded as an encoder
+ * would: H.264 with a keyframe every `gop` frames, AAC. The caller adds the output.
  */
-export function publishTestPattern(
-  url: string,
-  {
-    seconds = 8,
-    size = '1280x720',
-    rate = 30,
-    gop = 60,
-    audio = true,
-    videoArgs,
-    audioArgs = ['-c:a', 'aac', '-b:a', '96k'],
-  }: { seconds?: number; size?: string; rate?: number; gop?: number; audio?: boolean; videoArgs?: string[]; audioArgs?: string[] } = {},
-): TestPublisher {
-  const args = [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-re',
+export function testPatternArgs({
+  seconds = 8,
+  size = '1280x720',
+  rate = 30,
+  gop = 60,
+  audio = true,
+  videoArgs,
+  audioArgs = ['-c:a', 'aac', '-b:a', '96k'],
+}: TestPatternOptions = {}): string[] {
+  return [
     '-f',
     'lavfi',
     '-i',
@@ -100,10 +105,12 @@ export function publishTestPattern(
     String(seconds),
     ...(videoArgs ?? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-pix_fmt', 'yuv420p']),
     ...(audio ? audioArgs : []),
-    '-f',
-    'flv',
-    url,
   ];
+}
+
+/** ffmpeg publishing the test pattern over RTMP in real time (`-re`), as OBS would. */
+export function publishTestPattern(url: string, options: TestPatternOptions = {}): TestPublisher {
+  const args = ['-hide_banner', '-loglevel', 'error', '-re', ...testPatternArgs(options), '-f', 'flv', url];
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -198,32 +205,18 @@ export async function publishTags(url: string, tags: ReturnType<typeof flvTags>)
   return closed ? 'closed' : 'done';
 }
 
-/** A few seconds of the test pattern as FLV (H.264 + AAC), made with ffmpeg. */
+/** A few seconds of the test pattern as FLV (H.264, no audio), made with ffmpeg. */
 export async function testPatternFlv(seconds = 6): Promise<Buffer> {
-  const child = spawn(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=30',
-      '-t',
-      String(seconds),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-g',
-      '60',
-      '-f',
-      'flv',
-      'pipe:1',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...testPatternArgs({ seconds, size: '640x360', audio: false }),
+    '-f',
+    'flv',
+    'pipe:1',
+  ];
+  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const chunks: Buffer[] = [];
   child.stdout!.on('data', (d: Buffer) => chunks.push(d));
   await new Promise((resolve) => child.on('exit', resolve));
