@@ -251,7 +251,7 @@ export class ChannelStream {
       const continuing = this.lease.sessionId === session.sessionId;
       const ladder = planLiveLadder(reader.info, settings, continuing ? (this.lease.ladder as LiveRendition[] | undefined) : undefined);
       const run = (continuing ? this.lease.runs : 0) + 1;
-      const renewed = await this.deps.leases.renew(this.tenant, this.channelId, () => ({
+      const renewed = await this.renewLease(() => ({
         sessionId: session.sessionId,
         recordingVideoId: session.recordingVideoId ?? recordingVideoId,
         ...(session.title ? { title: session.title } : {}),
@@ -313,7 +313,7 @@ export class ChannelStream {
     if (!sessionId || (await this.deps.channels.isLive(this.tenant, this.channelId, sessionId))) return;
     const previous = this.lease;
     await finishSessionWithoutRelease(this.deps, previous);
-    const renewed = await this.deps.leases.renew(this.tenant, this.channelId, () => ({
+    const renewed = await this.renewLease(() => ({
       sessionId: undefined,
       recordingVideoId: undefined,
       ladder: undefined,
@@ -365,9 +365,9 @@ export class ChannelStream {
     }
     if (run) await run.endPlaylists().catch(() => undefined);
     const graceMs = this.deps.settings.reconnectGraceMs;
-    const renewed = await this.deps.leases
-      .renew(this.tenant, this.channelId, () => ({ state: 'grace', graceEndsAt: new Date(Date.now() + graceMs).toISOString() }))
-      .catch(() => this.lease);
+    const renewed = await this.renewLease(() => ({ state: 'grace', graceEndsAt: new Date(Date.now() + graceMs).toISOString() })).catch(
+      () => this.lease,
+    );
     if (!renewed) return this.lost();
     this.lease = renewed;
     this.state = 'grace';
@@ -380,7 +380,7 @@ export class ChannelStream {
     this.state = 'finishing';
     for (let attempt = 1; this.state === 'finishing'; attempt++) {
       try {
-        const renewed = await this.deps.leases.renew(this.tenant, this.channelId, () => ({ state: 'finishing' }));
+        const renewed = await this.renewLease(() => ({ state: 'finishing' }));
         if (!renewed) return this.lost();
         this.lease = renewed;
         await finishSession(this.deps, this.lease);
@@ -410,26 +410,42 @@ export class ChannelStream {
 
   /** Renews the lease every third of its length; stops a stream whose session was ended by hand. */
   private scheduleHeartbeat(): void {
+    // Not on the transition chain: a long step (starting a session, finishing one) must not let the lease lapse.
     this.heartbeat = setTimeout(() => {
-      this.enqueue(async () => {
-        if (this.state === 'done' || this.state === 'finishing') return;
-        try {
-          const renewed = await this.deps.leases.renew(this.tenant, this.channelId);
-          if (!renewed) return this.lost();
-          this.lease = renewed;
-          const { sessionId } = this.lease;
-          if (this.state === 'live' && sessionId && !(await this.deps.channels.isLive(this.tenant, this.channelId, sessionId))) {
-            this.deps.logger.info({ channelId: this.channelId, sessionId }, 'session ended by hand; disconnecting the publisher');
-            this.publisher?.close('ended');
-          }
-        } catch (err) {
-          // Storage away: the stream goes on; the next heartbeat tries again.
-          this.deps.logger.warn({ err, channelId: this.channelId }, 'could not renew the stream lease');
-        }
+      void this.beat().finally(() => {
+        if (this.state !== 'done') this.scheduleHeartbeat();
       });
-      if (this.state !== 'done') this.scheduleHeartbeat();
     }, this.deps.settings.leaseMs / 3);
   }
+
+  private async beat(): Promise<void> {
+    if (this.state === 'done') return;
+    try {
+      const renewed = await this.renewLease();
+      if (!renewed) return this.lost();
+      this.lease = renewed;
+      const { sessionId } = this.lease;
+      if (this.state === 'live' && sessionId && !(await this.deps.channels.isLive(this.tenant, this.channelId, sessionId))) {
+        this.deps.logger.info({ channelId: this.channelId, sessionId }, 'session ended by hand; disconnecting the publisher');
+        this.publisher?.close('ended');
+      }
+    } catch (err) {
+      // Storage away: the stream goes on; the next heartbeat tries again.
+      this.deps.logger.warn({ err, channelId: this.channelId }, 'could not renew the stream lease');
+    }
+  }
+
+  /**
+   * Renews (and changes) this stream's lease, one write at a time within this process: a heartbeat never
+   * writes back a copy read before a transition's change (the emulator does not enforce If-Match).
+   */
+  private renewLease(change?: (lease: IngestLease) => Partial<IngestLease>): Promise<IngestLease | undefined> {
+    const write = this.leaseWrites.then(() => this.deps.leases.renew(this.tenant, this.channelId, change));
+    this.leaseWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  private leaseWrites: Promise<unknown> = Promise.resolve();
 
   /** Process stopping: the publisher is disconnected and ffmpeg's last segments stored; the lease stays for the sweep. */
   async shutdown(): Promise<void> {
