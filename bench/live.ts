@@ -34,7 +34,7 @@ import { fixed, markdownTable } from './lib/markdown.ts';
 import { cpuSecondsWithChildren } from './lib/proc-stats.ts';
 import { benchConfig, benchLogger, provisionedClients, uniquePrefix } from './lib/reelay-setup.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
-import { testPatternArgs } from '../test/support/live.ts';
+import { testPatternArgs } from '../testkit/test-pattern.ts';
 
 const progress = (message: string) => process.stderr.write(`live: ${message}\n`);
 /** The first segments of a stream include start-up (ffmpeg probing, the first upload); they are not judged. */

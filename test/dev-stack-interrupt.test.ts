@@ -127,6 +127,8 @@ describe('Ctrl-C on npm start', () => {
       REELAY_SUPERVISOR_PORT: '0',
       REELAY_WEBHOOKS_METRICS_PORT: '0',
       REELAY_NOTIFIER_METRICS_PORT: '0',
+      REELAY_LIVE_RTMP_PORT: '0',
+      REELAY_LIVE_METRICS_PORT: '0',
     });
     stacks.push(idle);
     await waitFor(

@@ -99,6 +99,8 @@ describe('npm start (dev stack)', () => {
         REELAY_SUPERVISOR_PORT: String(taken),
         REELAY_WEBHOOKS_METRICS_PORT: '0',
         REELAY_NOTIFIER_METRICS_PORT: '0',
+        REELAY_LIVE_RTMP_PORT: '0',
+        REELAY_LIVE_METRICS_PORT: '0',
         REELAY_LOG_FORMAT: 'json',
       });
       const { code } = await stack.exited;
