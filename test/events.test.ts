@@ -54,7 +54,8 @@ describe('published events (real emulator, real worker)', () => {
 
     expect(all.errors).toEqual([]);
     // Every video and live event type (webhook.disabled comes from the dispatcher; webhooks.test.ts covers it), but
-    // video.progress, which a clip this short may finish before the first one (2 s) is due.
+    // video.progress, which a clip this short may finish before the first one (2 s) is due, and live.failed, which
+    // only a refused stream raises (live-ingest-refusals.test.ts covers it).
     expect(
       new Set(
         all
@@ -62,7 +63,7 @@ describe('published events (real emulator, real worker)', () => {
           .map((e) => e.type)
           .filter((t) => t !== 'video.progress'),
       ),
-    ).toEqual(new Set(EVENT_TYPES.filter((t) => !t.startsWith('webhook.') && t !== 'video.progress')));
+    ).toEqual(new Set(EVENT_TYPES.filter((t) => !t.startsWith('webhook.') && t !== 'video.progress' && t !== 'live.failed')));
     for (const { envelope, event } of all.received) {
       expect(envelope.Type).toBe('Notification');
       expect(envelope.MessageAttributes?.type).toEqual({ Type: 'String', Value: event.type });
