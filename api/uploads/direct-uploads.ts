@@ -12,14 +12,14 @@ import { HttpProblem } from '../../core/errors.ts';
 import { newVideoId } from '../../core/ids.ts';
 import { JsonDocuments } from '../../core/json-documents.ts';
 import type { PriorityTier } from '../../core/resources.ts';
+import { MIN_PART_BYTES } from '../../core/s3-multipart.ts';
 import { tenantOf } from '../../core/tenants.ts';
 import type { StatusStore } from '../../core/status-store.ts';
 import type { VideoStatus } from '../../core/video-status.ts';
 import type { Ingest } from './ingest.ts';
 import { badRequest, notFound } from '../middleware/problem.ts';
 
-/** S3's limits: parts of 5 MiB at least (but the last), 10,000 parts at most. */
-const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** S3's limit: 10,000 parts at most (and MIN_PART_BYTES a part, but the last). */
 const MAX_PARTS = 10_000;
 /** How long the presigned part URLs (and the upload itself, for the API) stay valid. */
 export const DIRECT_UPLOAD_TTL_SECONDS = 6 * 3600;

@@ -3,7 +3,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { cleanFilename } from '../../core/client-text.ts';
 import { HttpProblem } from '../../core/errors.ts';
-import { describeS3Failure } from '../../core/s3-multipart.ts';
+import { MIN_PART_BYTES, describeS3Failure } from '../../core/s3-multipart.ts';
 import type { EventPublisher } from '../../core/events.ts';
 import { newVideoId } from '../../core/ids.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -24,7 +24,7 @@ import type { ByteLimiter, FileInfo } from './upload-stream.ts';
  * the API's RSS lower (1 GiB upload: ~87 MiB peak growth vs ~114 MiB with 8 MiB parts)
  * at the same throughput. 10,000 parts at most: objects up to ~48.8 GiB.
  */
-export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
+export const UPLOAD_PART_BYTES = MIN_PART_BYTES;
 /** Parts uploaded at once: 2 instead of 4 saves memory too but costs ~6 % throughput against the emulator. */
 export const UPLOAD_QUEUE_SIZE = 4;
 
