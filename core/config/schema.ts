@@ -141,7 +141,7 @@ export interface Config {
   live: LiveSettings;
   /**
    * `/metrics` and `/healthz` of the roles that serve no HTTP of their own (the API serves them on PORT,
-   * the supervisor on `supervisor.port`, which does not follow `host`).
+   * the supervisor on `supervisor.port`, on the same `host`).
    */
   metrics: {
     /** `REELAY_METRICS_HOST` (default 127.0.0.1; 0.0.0.0 in a container that Prometheus scrapes from outside). */

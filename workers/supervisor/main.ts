@@ -14,6 +14,7 @@ await runRole(
     const resources = await resolveResources(clients, config.prefix);
     const supervisor = await new Supervisor({
       settings: config.supervisor,
+      host: config.metrics.host,
       depth: sqsDepthSource(clients.sqs, resources.tierQueueUrl),
       // Workers inherit the environment (same endpoint, prefix and worker settings) and log to the same stdout.
       worker: {
