@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'video.queued',
   'video.processing',
   'video.progress',
+  'video.playable',
   'video.ready',
   'video.failed',
   'live.started',
@@ -56,6 +57,14 @@ export const eventDataSchemas = {
     channelId,
     attempt: z.number().int().positive(),
     percent: z.number().min(0).max(100),
+  }),
+  /** The HLS presentation plays while the rest encodes: `hls.url` is its master playlist (published once per video). */
+  'video.playable': z.object({
+    videoId: z.string(),
+    priority,
+    channelId,
+    hls: z.object({ url: z.string() }),
+    playableAt: z.string(),
   }),
   'video.ready': z.object({
     videoId: z.string(),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { appendQueryToUris, avcCodecFromInit, parseMediaPlaylist, variantBitrates, writeMasterPlaylist } from './hls-playlist.ts';
+import {
+  appendQueryToUris,
+  avcCodecFromInit,
+  parseMediaPlaylist,
+  variantBitrates,
+  writeMasterPlaylist,
+  writeMediaPlaylist,
+} from './hls-playlist.ts';
 
 // What ffmpeg 5.1's hls muxer writes for an fMP4 VOD variant.
 const FFMPEG_VARIANT = `#EXTM3U
@@ -111,5 +118,44 @@ describe('appendQueryToUris', () => {
 
   it('leaves the playlist alone without a query', () => {
     expect(appendQueryToUris(FFMPEG_VARIANT, '')).toBe(FFMPEG_VARIANT);
+  });
+});
+
+describe('writeMediaPlaylist', () => {
+  const segments = [
+    { uri: 'seg_00000.m4s', duration: 1 },
+    { uri: 'seg_00001.m4s', duration: 1 },
+    { uri: 'seg_00002.m4s', duration: 2 },
+  ];
+
+  it('writes a growing EVENT playlist: no ENDLIST, the target duration fixed at the grid from the first segment', () => {
+    const text = writeMediaPlaylist({ type: 'EVENT', map: 'init.mp4', segments, minTargetDuration: 4 });
+    expect(text).toContain('#EXT-X-PLAYLIST-TYPE:EVENT\n');
+    expect(text).toContain('#EXT-X-TARGETDURATION:4\n');
+    expect(text).not.toContain('#EXT-X-ENDLIST');
+    const parsed = parseMediaPlaylist(text);
+    expect(parsed).toEqual({ targetDuration: 4, map: 'init.mp4', segments, endList: false });
+  });
+
+  it('writes the finished playlist as VOD with ENDLIST, the same segment lines', () => {
+    const text = writeMediaPlaylist({ type: 'VOD', map: 'init.mp4', segments, minTargetDuration: 4 });
+    expect(text).toContain('#EXT-X-PLAYLIST-TYPE:VOD\n');
+    expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
+    expect(parseMediaPlaylist(text).segments).toEqual(segments);
+  });
+
+  it('raises the target duration for a longer segment (RFC 8216: rounded EXTINF ≤ target)', () => {
+    const text = writeMediaPlaylist({ type: 'VOD', map: 'init.mp4', segments: [{ uri: 'a.m4s', duration: 5.6 }], minTargetDuration: 4 });
+    expect(text).toContain('#EXT-X-TARGETDURATION:6\n');
+  });
+});
+
+describe('writeMasterPlaylist while the video encodes', () => {
+  it('leaves AVERAGE-BANDWIDTH out when it is not measured yet', () => {
+    const text = writeMasterPlaylist([
+      { uri: '360p/index.m3u8', bandwidth: 1_096_000, width: 640, height: 360, codecs: 'avc1.64001e,mp4a.40.2', frameRate: 30 },
+    ]);
+    expect(text).toContain('#EXT-X-STREAM-INF:BANDWIDTH=1096000,RESOLUTION=640x360,');
+    expect(text).not.toContain('AVERAGE-BANDWIDTH');
   });
 });

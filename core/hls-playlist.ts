@@ -43,12 +43,44 @@ function attribute(line: string, name: string): string | undefined {
   return match ? (match[1] ?? match[2]) : undefined;
 }
 
+/**
+ * A media playlist as reelay stores it. `EVENT` while the video encodes (it only grows; no ENDLIST, so
+ * players reload it); `VOD` with `#EXT-X-ENDLIST` once every segment is written. The target duration is
+ * fixed from the start (at least `minTargetDuration`), as RFC 8216 §6.2.1 wants of a playlist that grows.
+ */
+export function writeMediaPlaylist({
+  type,
+  map,
+  segments,
+  minTargetDuration,
+}: {
+  type: 'EVENT' | 'VOD';
+  map: string;
+  segments: readonly MediaSegment[];
+  minTargetDuration: number;
+}): string {
+  const target = Math.max(minTargetDuration, ...segments.map((s) => Math.round(s.duration)));
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${target}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    `#EXT-X-PLAYLIST-TYPE:${type}`,
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+    `#EXT-X-MAP:URI="${map}"`,
+    ...segments.flatMap((s) => [`#EXTINF:${s.duration.toFixed(6)},`, s.uri]),
+    ...(type === 'VOD' ? ['#EXT-X-ENDLIST'] : []),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 export interface Variant {
   /** URI of the variant's media playlist, relative to the master. */
   uri: string;
   /** Peak segment bit rate, bits per second (RFC 8216 §4.3.4.2). */
   bandwidth: number;
-  averageBandwidth: number;
+  /** Measured average; left out of a master written before the segments exist (while the video encodes). */
+  averageBandwidth?: number;
   width: number;
   height: number;
   /** RFC 6381 codec strings, e.g. `avc1.64001f,mp4a.40.2`. */
@@ -62,7 +94,7 @@ export function writeMasterPlaylist(variants: readonly Variant[]): string {
   for (const v of [...variants].sort((a, b) => a.bandwidth - b.bandwidth)) {
     const attrs = [
       `BANDWIDTH=${Math.round(v.bandwidth)}`,
-      `AVERAGE-BANDWIDTH=${Math.round(v.averageBandwidth)}`,
+      ...(v.averageBandwidth !== undefined ? [`AVERAGE-BANDWIDTH=${Math.round(v.averageBandwidth)}`] : []),
       `RESOLUTION=${v.width}x${v.height}`,
       `CODECS="${v.codecs}"`,
       `FRAME-RATE=${v.frameRate.toFixed(3)}`,

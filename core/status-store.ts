@@ -154,6 +154,20 @@ export class StatusStore {
   }
 
   /**
+   * Marks a video that is still encoding as playable (its HLS master is stored): a conditional write like
+   * `transition`, taken only from `processing` and only once. Resolves to the new document, or to
+   * `undefined` when the video is not processing or was already playable (an earlier attempt marked it).
+   */
+  async markPlayable(id: string, hls: NonNullable<VideoStatus['hls']>, at = new Date().toISOString()): Promise<VideoStatus | undefined> {
+    const { doc, changed } = await this.docs.update(id, (current) => {
+      if (!current) throw new UnknownVideoError(id);
+      if (current.status !== 'processing' || current.playable) return undefined;
+      return { ...current, hls, playable: true, playableAt: at, playableAnnounced: false, updatedAt: new Date().toISOString() };
+    });
+    return changed ? doc : undefined;
+  }
+
+  /**
    * One tenant's videos, newest first, optionally filtered. The creation-time bounds narrow the index
    * listing itself; the other filters are checked on each document, reading at most `MAX_SCANNED` per
    * call, so a page may hold fewer than `limit` videos while `nextCursor` says there is more to look at.

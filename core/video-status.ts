@@ -50,7 +50,8 @@ export interface HlsVariantInfo {
   height: number;
   /** Peak segment bit rate, bits/s (the master's BANDWIDTH). */
   bandwidth: number;
-  averageBandwidth: number;
+  /** Measured once the video is ready; absent while it encodes (the bandwidth is then the rung's cap). */
+  averageBandwidth?: number;
   codecs: string;
   frameRate: number;
   segments: number;
@@ -89,8 +90,18 @@ export interface VideoStatus {
   sessionId?: string;
   source: SourceInfo;
   outputs: Record<string, OutputInfo>;
-  /** Adaptive streaming of the renditions (absent on videos made before HLS existed). */
+  /**
+   * Adaptive streaming of the renditions (absent on videos made before HLS existed). Set while the video
+   * is still `processing` as soon as every rendition has its first segment (`playable`); its variants and
+   * counts are then those of that moment, and the finished video's replace them.
+   */
   hls?: HlsInfo;
+  /** The HLS presentation can be played: set while `processing` once every rendition has a segment, and kept. */
+  playable?: boolean;
+  /** When the video became playable (ISO 8601). */
+  playableAt?: string;
+  /** False between marking the video playable and publishing `video.playable` (the same outbox rule as `announced`). */
+  playableAnnounced?: boolean;
   storyboard?: StoryboardInfo;
   /** Renditions not produced, and why (e.g. no upscaling of a 480p source to 720p). */
   skipped: { name: string; reason: string }[];

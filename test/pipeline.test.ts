@@ -138,7 +138,8 @@ describe.concurrent('pipeline end to end', () => {
           const seen = stack.notifier.recent.filter((e) => e.subject === accepted.id);
           return seen.some((e) => e.type === 'video.ready') ? typesInPublishOrder(seen) : undefined;
         });
-        expect(types).toEqual(['video.queued', 'video.processing', 'video.ready']);
+        // video.playable: the first HLS segments of every rendition were stored while ffmpeg still ran (#21).
+        expect(types).toEqual(['video.queued', 'video.processing', 'video.playable', 'video.ready']);
         const ready = stack.notifier.recent.find((e) => e.subject === accepted.id && e.type === 'video.ready')!;
         expect(ready.id).toBe(`video.ready:${accepted.id}`);
         expect(Object.keys((ready.data as { outputs: object }).outputs).sort()).toEqual(Object.keys(video.outputs).sort());

@@ -69,7 +69,7 @@ describe('GET /v1/events across API instances', () => {
     expect(payload(ready)).toMatchObject({ type: 'video.ready', data: { videoId: id, outputs: { '720p': { width: 1280 } } } });
     // video.progress may come between processing and ready (at most every 2 s of transcoding).
     const forVideo = typesInPublishOrder(onB.events.map(payload).filter((e) => e.subject === id && e.type !== 'video.progress'));
-    expect(forVideo).toEqual(['video.queued', 'video.processing', 'video.ready']);
+    expect(forVideo).toEqual(['video.queued', 'video.processing', 'video.playable', 'video.ready']);
     await onA.waitFor('video.ready on A', byId(`video.ready:${id}`));
     expect((await waitForFinalStatus(stack.baseUrl, id)).status).toBe('ready');
   });

@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('GET /v1/ws', () => {
-  it('a client on instance A receives queued → processing → ready of an upload through instance B', async () => {
+  it('a client on instance A receives queued → processing → playable → ready of an upload through instance B', async () => {
     const client = await connect(stack.baseUrl);
     client.send({ type: 'subscribe', all: true });
     await client.waitFor('the ack', () => client.messages.find((m) => m.type === 'subscribed'));
@@ -56,8 +56,8 @@ describe('GET /v1/ws', () => {
     await client.waitFor('video.ready', () => client.events.find((e) => e.id === `video.ready:${id}`), 60_000);
     // video.progress may come between processing and ready (at most every 2 s of transcoding).
     const forVideo = client.events.filter((e) => e.subject === id && e.type !== 'video.progress');
-    expect(forVideo.map((e) => e.type)).toEqual(['video.queued', 'video.processing', 'video.ready']);
-    expect(forVideo[2]).toMatchObject({
+    expect(forVideo.map((e) => e.type)).toEqual(['video.queued', 'video.processing', 'video.playable', 'video.ready']);
+    expect(forVideo[3]).toMatchObject({
       specversion: '1.0',
       tenant: 'default',
       data: { videoId: id, outputs: { '360p': { height: 360 } } },

@@ -5,7 +5,7 @@ import type { VideoStatus } from '../../core/video-status.ts';
  * only workers read), with a download URL on every output.
  */
 export function videoView(doc: VideoStatus) {
-  const { announced: _announced, ...shown } = doc;
+  const { announced: _announced, playableAnnounced: _playableAnnounced, ...shown } = doc;
   const outputs = Object.fromEntries(
     Object.entries(doc.outputs).map(([name, o]) => [name, { ...o, url: `/v1/videos/${doc.id}/outputs/${name}` }]),
   );

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { stderrTail } from '../../workers/transcode/ffmpeg/stderr-tail.ts';
+import { clipArgv, type ClipOptions } from '../../testkit/clip.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -33,51 +34,7 @@ export function runFfmpegArgv(binary: string, argv: readonly string[], { nicenes
   });
 }
 
-/**
- * A synthetic source: testsrc2 (moving test pattern) and a 440 Hz sine,
- * H.264 High + AAC in MP4, like a phone or camera upload.
- */
-export function generateClip(
-  binary: string,
-  file: string,
-  { seconds, width = 1920, height = 1080, fps = 30 }: { seconds: number; width?: number; height?: number; fps?: number },
-): Promise<void> {
-  return runFfmpegArgv(binary, [
-    '-hide_banner',
-    '-nostdin',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${width}x${height}:rate=${fps}`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-t',
-    String(seconds),
-    '-map',
-    '0:v',
-    '-map',
-    '1:a',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-crf',
-    '20',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    String(fps * 2),
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-ac',
-    '2',
-    '-movflags',
-    '+faststart',
-    file,
-  ]);
+/** A synthetic source (testkit/clip.ts): testsrc2 and a 440 Hz sine, H.264 High + AAC in MP4. */
+export function generateClip(binary: string, file: string, opts: ClipOptions): Promise<void> {
+  return runFfmpegArgv(binary, clipArgv(file, opts));
 }

@@ -87,6 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
       preset: r.oneOf('REELAY_X264_PRESET', 'veryfast', X264_PRESETS),
       threads: r.int('REELAY_FFMPEG_THREADS', 0, 0, 64),
       niceness: r.int('REELAY_FFMPEG_NICENESS', 0, 0, 19),
+      firstSegmentSeconds: Number(r.oneOf('REELAY_FIRST_SEGMENT_SECONDS', '1', ['1', '2', '4'])) as 1 | 2 | 4,
     },
     secretsKey: readSecretsKey(r, problems),
     webhooks: {

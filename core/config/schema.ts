@@ -105,6 +105,12 @@ export interface Config {
     threads: number;
     /** Scheduling priority of ffmpeg (`nice`), 0–19; 0 by default: a niced transcode loses to any other load on the host (bench: issue 12). */
     niceness: number;
+    /**
+     * `REELAY_FIRST_SEGMENT_SECONDS` (1 | 2 | 4, default 1): length of the first HLS segments, so a video is
+     * playable while it encodes as soon as possible. 1: keyframes at 0, 1, 2 s, then every 4 s (segments of
+     * 1, 1, 2, 4, 4 … s); 2: at 0, 2, then every 4 s; 4: the plain 4 s grid.
+     */
+    firstSegmentSeconds: 1 | 2 | 4;
   };
   /**
    * `REELAY_SECRETS_KEY` (64 hex characters): encrypts webhook signing secrets at rest. Without it, an API

@@ -1,6 +1,6 @@
 import type { ReelayEvent } from '../../core/events.ts';
 
-const LIFECYCLE = ['video.queued', 'video.processing', 'video.ready', 'video.failed'];
+const LIFECYCLE = ['video.queued', 'video.processing', 'video.playable', 'video.ready', 'video.failed'];
 
 /**
  * A video's event types in the order they were published. SQS standard

@@ -51,6 +51,7 @@ export function createTranscodeWorker({
       preset: ffmpeg.preset,
       threads: ffmpeg.threads,
       niceness: ffmpeg.niceness,
+      firstSegmentSeconds: ffmpeg.firstSegmentSeconds,
       tmpDir: worker.tmpDir,
       limits: config.limits,
       stallTimeoutMs: worker.stallTimeoutMs,

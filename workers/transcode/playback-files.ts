@@ -1,7 +1,15 @@
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TransientJobError } from '../../core/errors.ts';
-import { AAC_LC_CODEC, avcCodecFromInit, parseMediaPlaylist, variantBitrates, writeMasterPlaylist } from '../../core/hls-playlist.ts';
+import {
+  AAC_LC_CODEC,
+  avcCodecFromInit,
+  parseMediaPlaylist,
+  variantBitrates,
+  writeMasterPlaylist,
+  writeMediaPlaylist,
+} from '../../core/hls-playlist.ts';
+import { rational } from './segment-publisher.ts';
 import type { TranscodePlan } from './renditions.ts';
 import { outputKey } from '../../core/status-store.ts';
 import { storyboardVtt } from '../../core/storyboard.ts';
@@ -33,6 +41,11 @@ export async function preparePlayback(
     if (!playlist.endList || playlist.segments.length === 0 || !playlist.map)
       throw new TransientJobError(`ffmpeg wrote an incomplete ${r.name} HLS playlist`);
     const init = await readFile(path.join(dir, playlist.map)).catch(() => missing(`${r.name} HLS init segment`));
+    // ffmpeg wrote an EVENT playlist (it grew while the video encoded); finished, it is stored as VOD.
+    await writeFile(
+      path.join(dir, 'index.m3u8'),
+      writeMediaPlaylist({ type: 'VOD', map: playlist.map, segments: playlist.segments, minTargetDuration: HLS_SEGMENT_SECONDS }),
+    );
     const segments = await Promise.all(playlist.segments.map(async (s) => ({ ...s, bytes: await size(path.join(dir, s.uri)) })));
     const { peak, average } = variantBitrates(segments, init.length);
     const codec = avcCodecFromInit(init);
@@ -76,12 +89,6 @@ export async function preparePlayback(
   }
   await writeFile(path.join(outDir, STORYBOARD_DIR, sb.vtt), storyboardVtt(sb, duration));
   return { hls, storyboard: { ...sb, prefix: outputKey(videoId, `${STORYBOARD_DIR}/`), spriteBytes }, notes: [] };
-}
-
-/** `30000/1001` → 29.97…; `25` → 25. */
-function rational(text: string): number {
-  const [num, den = 1] = text.split('/').map(Number);
-  return num && den ? num / den : 0;
 }
 
 function missing(what: string): never {

@@ -29,13 +29,14 @@ export function planFromProbe(probe: ProbeResult): TranscodePlan {
   });
 }
 
-export interface TranscodeFileOptions extends Pick<Config['ffmpeg'], 'preset' | 'threads'> {
+export interface TranscodeFileOptions
+  extends Pick<Config['ffmpeg'], 'preset' | 'threads'>, Partial<Pick<Config['ffmpeg'], 'firstSegmentSeconds'>> {
   binaries: FfmpegBinaries;
   limits?: MediaLimits;
   logger: Logger;
   signal?: AbortSignal;
   /** Runs one ffmpeg command (the caller adds its watchdog and progress); default: runFfmpeg. */
-  runCommand?: (cmd: FfmpegCommand, probe: ProbeResult) => Promise<void>;
+  runCommand?: (cmd: FfmpegCommand, probe: ProbeResult, plan: TranscodePlan) => Promise<void>;
   /** Maps an output file name to the key reported in its OutputInfo. */
   keyFor?: (file: string) => string;
 }
@@ -91,6 +92,7 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
       outDir,
       preset: opts.preset,
       threads: opts.threads,
+      ...(opts.firstSegmentSeconds ? { firstSegmentSeconds: opts.firstSegmentSeconds } : {}),
       inputFormat,
       video: { index: probe.video.index, filters: chain.filters, inputMatrix: chain.inputMatrix },
       ...(plan.hasAudio && probe.audio ? { audio: { index: probe.audio.index, sampleRate: probe.audio.sampleRate } } : {}),
@@ -106,7 +108,7 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
       await (
         opts.runCommand ??
         ((c) => runFfmpeg(c, { ffmpegPath: binaries.ffmpeg.path, ...(opts.signal ? { signal: opts.signal } : {}) } satisfies RunOptions))
-      )(cmd, probe);
+      )(cmd, probe, plan);
     } catch (err) {
       if (!(err instanceof FfmpegInputError)) throw err;
       log.warn({ code: err.code, stderr: err.stderr, argv: err.argv }, 'ffmpeg refused the input');

@@ -10,7 +10,7 @@ import { jobError } from '../../core/job-errors.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
 import { tenantOf } from '../../core/tenants.ts';
 import { isVideoId } from '../../core/ids.ts';
-import { announce, EVENT_SOURCE } from './announce.ts';
+import { announce, announcePlayable, EVENT_SOURCE } from './announce.ts';
 import { childLogger, type Logger } from '../../core/logger.ts';
 import { outputKey, type StatusStore } from '../../core/status-store.ts';
 import type { TranscodeJob } from '../../core/job-queue.ts';
@@ -24,9 +24,11 @@ import { transcodeFile } from './transcode-file.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { uploadOutputs } from './upload-outputs.ts';
 import { preparePlayback } from './playback-files.ts';
+import { SegmentPublisher, storedSegmentCounts } from './segment-publisher.ts';
 
 /** The settings a transcode runs by, as the configuration defines them (units and defaults there). */
 export type TranscodeSettings = Pick<Config['ffmpeg'], 'preset' | 'threads' | 'niceness'> &
+  Partial<Pick<Config['ffmpeg'], 'firstSegmentSeconds'>> &
   Pick<Config['worker'], 'tmpDir' | 'stallTimeoutMs' | 'jobTimeoutFactor' | 'jobTimeoutMinMs'> &
   Partial<Pick<Config['worker'], 'keepSource'>> & {
     /** What an upload may be (duration, pixels, frame rate); defaults to DEFAULT_MEDIA_LIMITS. */
@@ -143,19 +145,43 @@ export async function transcodeVideo(
         ),
       ),
     );
+    // HLS files stored while ffmpeg ran (the segment publisher's), not uploaded again at the end.
+    let published: ReadonlySet<string> = new Set();
     const { probe, plan, outputs, notes } = await transcodeFile(sourcePath, outDir, {
       binaries: deps.binaries,
       preset: deps.preset,
       threads: deps.threads,
+      ...(deps.firstSegmentSeconds ? { firstSegmentSeconds: deps.firstSegmentSeconds } : {}),
       ...(deps.limits ? { limits: deps.limits } : {}),
       logger: log,
       signal,
       keyFor: (file) => outputKey(job.videoId, file),
-      runCommand: async (cmd, probe) => {
+      runCommand: async (cmd, probe, plan) => {
         await processing;
         clock.lap('probe');
         const limitMs = transcodeTimeLimitMs(probe.duration, { factor: deps.jobTimeoutFactor, minMs: deps.jobTimeoutMinMs });
         const watchdog = new FfmpegWatchdog({ stallMs: deps.stallTimeoutMs, limitMs, parent: signal });
+        // Playable while encoding: segments are stored as ffmpeg lists them, the master once each rendition has one.
+        const publisher = new SegmentPublisher({
+          s3: deps.s3,
+          bucket: deps.mediaBucket,
+          videoId: job.videoId,
+          outDir,
+          plan,
+          logger: log,
+          // A rerun after an attempt that made the video playable never shortens the playlists players read.
+          ...(current.playable ? { storedSegments: await storedSegmentCounts(deps.s3, deps.mediaBucket, job.videoId, plan) } : {}),
+          onPlayable: async (hls) => {
+            const marked = await deps.store.markPlayable(job.videoId, hls);
+            if (marked) {
+              clock.lap('playable');
+              log.info({ timingsMs: clock.laps }, 'video playable');
+            }
+            // Published once: a rerun finds the flag set and publishes only if the earlier attempt could not.
+            await announcePlayable(marked ?? (await deps.store.get(job.videoId)) ?? current, deps);
+          },
+        });
+        publisher.start();
         const ffmpegStarted = performance.now();
         try {
           await runFfmpeg(cmd, {
@@ -166,7 +192,9 @@ export async function transcodeVideo(
             onAnyProgress: () => watchdog.progress(),
             onProgress: (percent) => progress.report(percent),
           });
+          published = await publisher.finish();
         } catch (err) {
+          publisher.stop();
           if (watchdog.reason) throw new TransientJobError(watchdog.reason, { cause: err });
           throw err;
         } finally {
@@ -181,15 +209,19 @@ export async function transcodeVideo(
     const playback = await preparePlayback(plan, { outDir, videoId: job.videoId, duration: probe.duration });
     clock.lap('measure');
     await processing;
-    await uploadOutputs({ s3: deps.s3, bucket: deps.mediaBucket, outDir, videoId: job.videoId, signal });
+    await uploadOutputs({ s3: deps.s3, bucket: deps.mediaBucket, outDir, videoId: job.videoId, signal, skip: published });
     if (deps.metrics) deps.metrics.bytes.inc({ direction: 'out' }, await directoryBytes(outDir));
     clock.lap('upload');
 
     const source = sourceFromProbe(current.source, probe);
-    const ready = await deps.store.transition(job.videoId, 'finish', () => ({
+    const ready = await deps.store.transition(job.videoId, 'finish', (doc) => ({
       source,
       outputs,
       hls: playback.hls,
+      playable: true,
+      playableAt: doc.playableAt ?? new Date().toISOString(),
+      // Never marked while it encoded (a status write failed): video.playable goes out just before video.ready.
+      playableAnnounced: doc.playableAnnounced ?? false,
       ...(playback.storyboard ? { storyboard: playback.storyboard } : {}),
       skipped: plan.skipped,
       ...(notes.length + playback.notes.length > 0 ? { notes: [...notes, ...playback.notes] } : {}),

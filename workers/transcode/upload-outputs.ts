@@ -35,6 +35,7 @@ export async function uploadOutputs({
   videoId,
   signal,
   concurrency = 8,
+  skip,
 }: {
   s3: S3Client;
   bucket: string;
@@ -43,10 +44,13 @@ export async function uploadOutputs({
   signal: AbortSignal;
   /** Files uploaded at once (default 8). */
   concurrency?: number;
+  /** Paths below `outDir` already stored (the HLS segments published while ffmpeg ran): not uploaded again. */
+  skip?: ReadonlySet<string>;
 }): Promise<void> {
   const files = (await readdir(outDir, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(outDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+    .map((entry) => path.relative(outDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+    .filter((file) => !skip?.has(file));
   // A long video has thousands of HLS segments: upload a bounded number at a time, opening each file only
   // when its turn comes (one stream per file at once would exhaust file descriptors and sockets).
   const active = new Set<Upload>();

@@ -12,9 +12,9 @@ describe('buildTranscodeCommand', () => {
     expect(argv.filter((a) => a === '-i')).toHaveLength(1);
     expect(cmd.complexFilter).toMatch(/^\[0:v:0\]split=4\[s0\]\[s1\]\[st\]\[sb\]/);
     expect(cmd.outputs.map((o) => o.path)).toEqual([
-      '[f=mp4:movflags=+faststart]/tmp/out/360p.mp4|[f=hls:hls_time=4:hls_playlist_type=vod:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:' +
+      '[f=mp4:movflags=+faststart]/tmp/out/360p.mp4|[f=hls:hls_time=1:hls_playlist_type=event:hls_flags=temp_file:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:' +
         'hls_segment_filename=/tmp/out/hls/360p/seg_%05d.m4s]/tmp/out/hls/360p/index.m3u8',
-      '[f=mp4:movflags=+faststart]/tmp/out/720p.mp4|[f=hls:hls_time=4:hls_playlist_type=vod:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:' +
+      '[f=mp4:movflags=+faststart]/tmp/out/720p.mp4|[f=hls:hls_time=1:hls_playlist_type=event:hls_flags=temp_file:hls_segment_type=fmp4:hls_fmp4_init_filename=init.mp4:' +
         'hls_segment_filename=/tmp/out/hls/720p/seg_%05d.m4s]/tmp/out/hls/720p/index.m3u8',
       '/tmp/out/thumbnail.jpg',
       '/tmp/out/storyboard/sprite.jpg',
@@ -34,14 +34,23 @@ describe('buildTranscodeCommand', () => {
     expect(cmd.outputs[0]!.path).toContain('[f=mp4:movflags=+faststart]');
   });
 
-  it('aligns keyframes across renditions: every 4 s by timestamp, no scene cuts, closed GOPs', () => {
+  it('aligns keyframes across renditions: 0, 1, 2 s then every 4 s by timestamp, no scene cuts, closed GOPs', () => {
     const cmd = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 0 });
     for (const o of cmd.outputs.slice(0, 2)) {
       const opts = o.options.join(' ');
-      expect(opts).toContain('-force_key_frames expr:gte(t,n_forced*4)');
+      expect(opts).toContain('-force_key_frames expr:gte(t,if(lt(n_forced,3),n_forced,4*(n_forced-2)))');
       expect(opts).toContain('-sc_threshold 0');
       expect(opts).toContain('-flags +cgop+global_header');
     }
+  });
+
+  it('REELAY_FIRST_SEGMENT_SECONDS: 2 gives keyframes at 0, 2 then every 4 s; 4 the plain 4 s grid', () => {
+    const two = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 0, firstSegmentSeconds: 2 });
+    expect(two.outputs[0]!.options.join(' ')).toContain('-force_key_frames expr:gte(t,if(lt(n_forced,2),2*n_forced,4*(n_forced-1)))');
+    expect(two.outputs[0]!.path).toContain('hls_time=2:');
+    const four = buildTranscodeCommand(plan(true), { input: '/in', outDir: '/out', preset: 'fast', threads: 0, firstSegmentSeconds: 4 });
+    expect(four.outputs[1]!.options.join(' ')).toContain('-force_key_frames expr:gte(t,n_forced*4)');
+    expect(four.outputs[1]!.path).toContain('hls_time=4:hls_playlist_type=event:hls_flags=temp_file:');
   });
 
   it('tiles the storyboard from its own branch of the one decode', () => {

@@ -1,7 +1,15 @@
 import path from 'node:path';
 import type { TranscodePlan } from '../renditions.ts';
 import { fileInput, INPUT_HARDENING } from './hardening.ts';
-import { alignedKeyframeOptions, HLS_DIR, storyboardFilter, storyboardOutput, STORYBOARD_DIR, teeMp4AndHls } from './playback-outputs.ts';
+import {
+  alignedKeyframeOptions,
+  type FirstSegmentSeconds,
+  HLS_DIR,
+  storyboardFilter,
+  storyboardOutput,
+  STORYBOARD_DIR,
+  teeMp4AndHls,
+} from './playback-outputs.ts';
 
 /** One ffmpeg invocation as data: what the transcode runs and what a benchmark can replay by hand. */
 export interface FfmpegCommand {
@@ -29,6 +37,8 @@ export interface CommandOptions {
    * made them before HLS: the benchmark's baseline for what playback adds.
    */
   playback?: boolean;
+  /** Length of the first HLS segments (REELAY_FIRST_SEGMENT_SECONDS; default 1): see keyframeExpression. */
+  firstSegmentSeconds?: FirstSegmentSeconds;
 }
 
 /** Folders ffmpeg writes into below `outDir`, to create before it starts. */
@@ -53,7 +63,7 @@ const BT709_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color
  */
 export function buildTranscodeCommand(
   plan: TranscodePlan,
-  { input, outDir, preset, threads, inputFormat, video, audio, playback = true }: CommandOptions,
+  { input, outDir, preset, threads, inputFormat, video, audio, playback = true, firstSegmentSeconds = 1 }: CommandOptions,
 ): FfmpegCommand {
   const labels = [...plan.renditions.map((_, i) => `s${i}`), 'st', ...(playback ? ['sb'] : [])];
   const chain = video?.filters.length ? `${video.filters.join(',')},` : '';
@@ -88,7 +98,9 @@ export function buildTranscodeCommand(
     String(audioRate),
   ];
   const outputs = plan.renditions.map((r, i) => ({
-    path: playback ? teeMp4AndHls(path.join(outDir, r.file), path.join(outDir, HLS_DIR, r.name)) : path.join(outDir, r.file),
+    path: playback
+      ? teeMp4AndHls(path.join(outDir, r.file), path.join(outDir, HLS_DIR, r.name), firstSegmentSeconds)
+      : path.join(outDir, r.file),
     options: [
       '-map',
       `[v${i}]`,
@@ -108,7 +120,7 @@ export function buildTranscodeCommand(
       '-pix_fmt',
       'yuv420p',
       ...BT709_TAGS,
-      ...(playback ? alignedKeyframeOptions() : []),
+      ...(playback ? alignedKeyframeOptions(firstSegmentSeconds) : []),
       ...threadOpts,
       // The source's rotation is already applied to the pixels: do not tag the output as rotated too.
       '-metadata:s:v:0',

@@ -7,18 +7,33 @@ export const HLS_SEGMENT_SECONDS = 4;
 export const HLS_DIR = 'hls';
 export const STORYBOARD_DIR = 'storyboard';
 
+/** Length of the first HLS segments (REELAY_FIRST_SEGMENT_SECONDS): 1, 2, or 4 (the plain grid). */
+export type FirstSegmentSeconds = 1 | 2 | 4;
+
 /**
- * Encoder options that make the renditions' segments line up: a keyframe at
- * every multiple of the segment length (by timestamp, so every rendition of
- * the same frames cuts at the same points, whatever the frame rate), none in
- * between (no scene-cut keyframes, GOP cap above the longest 4 s at 120 fps),
- * closed GOPs, and codec headers out of band, which both the MP4 and the fMP4
- * muxer behind the tee need.
+ * The keyframe times as an ffmpeg `-force_key_frames` expression: short first segments so the video is
+ * playable while it encodes (1 → 0, 1, 2 s; 2 → 0, 2 s), then every multiple of the segment length. With
+ * `hls_time` equal to the first segment's length the muxer cuts at every one of them (1, 1, 2, 4, 4 … s).
  */
-export function alignedKeyframeOptions(segmentSeconds = HLS_SEGMENT_SECONDS): string[] {
+export function keyframeExpression(firstSegmentSeconds: FirstSegmentSeconds = 1, segmentSeconds = HLS_SEGMENT_SECONDS): string {
+  const step = segmentSeconds;
+  if (firstSegmentSeconds === 1) return `expr:gte(t,if(lt(n_forced,3),n_forced,${step}*(n_forced-2)))`;
+  if (firstSegmentSeconds === 2) return `expr:gte(t,if(lt(n_forced,2),2*n_forced,${step}*(n_forced-1)))`;
+  return `expr:gte(t,n_forced*${step})`;
+}
+
+/**
+ * Encoder options that make the renditions' segments line up: keyframes at
+ * the same timestamps in every rendition (keyframeExpression: by timestamp, so
+ * every rendition of the same frames cuts at the same points, whatever the
+ * frame rate), none in between (no scene-cut keyframes, GOP cap above the
+ * longest 4 s at 120 fps), closed GOPs, and codec headers out of band, which
+ * both the MP4 and the fMP4 muxer behind the tee need.
+ */
+export function alignedKeyframeOptions(firstSegmentSeconds: FirstSegmentSeconds = 1): string[] {
   return [
     '-force_key_frames',
-    `expr:gte(t,n_forced*${segmentSeconds})`,
+    keyframeExpression(firstSegmentSeconds),
     '-sc_threshold',
     '0',
     '-g',
@@ -37,12 +52,17 @@ function teeEscape(value: string): string {
  * One `-f tee` output that writes the same encoded packets twice: the
  * progressive MP4 (`+faststart`) and the rendition's fMP4 HLS variant. This is
  * what keeps HLS at the cost of muxing: no second encode, no second decode.
+ * The variant is an EVENT playlist rewritten (through a temp file and a rename)
+ * after each finished segment: the worker's segment publisher stores segments
+ * as the playlist lists them, so the video plays while it encodes.
  */
-export function teeMp4AndHls(mp4Path: string, hlsVariantDir: string, segmentSeconds = HLS_SEGMENT_SECONDS): string {
+export function teeMp4AndHls(mp4Path: string, hlsVariantDir: string, firstSegmentSeconds: FirstSegmentSeconds = 1): string {
   const hls = [
     'f=hls',
-    `hls_time=${segmentSeconds}`,
-    'hls_playlist_type=vod',
+    // The muxer cuts at the first keyframe past each multiple of this: with keyframeExpression's times, 1, 1, 2, 4, 4 … s.
+    `hls_time=${firstSegmentSeconds}`,
+    'hls_playlist_type=event',
+    'hls_flags=temp_file',
     'hls_segment_type=fmp4',
     'hls_fmp4_init_filename=init.mp4',
     `hls_segment_filename=${teeEscape(path.join(hlsVariantDir, 'seg_%05d.m4s'))}`,
