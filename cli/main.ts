@@ -139,6 +139,8 @@ function eventDetail(event: ReelayEventView): string {
       return `  attempt ${String(d.attempt)}`;
     case 'video.progress':
       return `  ${String(d.percent)}%`;
+    case 'video.playable':
+      return `  ${String((d.hls as { url?: string } | undefined)?.url ?? '')}`;
     case 'video.ready':
       return `  ${Object.keys((d.outputs as object) ?? {}).join(', ')}`;
     case 'video.failed':

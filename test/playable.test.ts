@@ -67,8 +67,11 @@ describe('playable while encoding', () => {
     const { id } = (await res.json()) as { id: string };
     const variant = `videos/${id}/hls/720p/`;
 
-    // While the video is processing: the stored 720p playlist, each time it changes.
+    // While the video is processing: the stored 720p playlist, each time it changes; and once, what a
+    // player gets from the API (the status, the master and a variant playlist) while the video encodes.
     const seen: { segments: string[]; text: string; stored: Map<string, number> }[] = [];
+    let whileProcessing:
+      { view: Record<string, any>; master: Response; masterText: string; variant: Response; variantText: string } | undefined;
     let status = 'queued';
     await waitFor(
       'the video to finish',
@@ -80,12 +83,37 @@ describe('playable while encoding', () => {
         if (status === 'processing' && text?.includes('#EXT-X-PLAYLIST-TYPE:EVENT') && text !== seen.at(-1)?.text) {
           seen.push({ segments: parseMediaPlaylist(text).segments.map((s) => s.uri), text, stored });
         }
+        if (!whileProcessing && status === 'processing') {
+          const view = (await (await fetch(`${stack.baseUrl}/v1/videos/${id}`)).json()) as Record<string, any>;
+          if (view.status === 'processing' && view.playable === true) {
+            const master = await fetch(`${stack.baseUrl}${view.hls.url}`);
+            const masterText = await master.text();
+            const variant = await fetch(`${stack.baseUrl}/v1/videos/${id}/hls/360p/index.m3u8`);
+            const variantText = await variant.text();
+            if ((await stack.store.get(id))?.status === 'processing') whileProcessing = { view, master, masterText, variant, variantText };
+          }
+        }
         return status === 'ready' || status === 'failed' ? status : undefined;
       },
       180_000 * timeScale,
     );
     const final = await waitForFinalStatus(stack.baseUrl, id);
     expect(final.status).toBe('ready');
+
+    // The API served the presentation of the processing video: playlists not to be cached, the master
+    // with both renditions (BANDWIDTH from the caps until the end), the variant an EVENT playlist.
+    expect(whileProcessing, 'the API was seen serving the video while it encoded').toBeDefined();
+    const w = whileProcessing!;
+    expect(w.view).toMatchObject({ status: 'processing', playable: true, hls: { url: `/v1/videos/${id}/hls/master.m3u8` } });
+    expect(w.view.playableAt).toEqual(expect.any(String));
+    expect(w.master.status).toBe(200);
+    expect(w.master.headers.get('cache-control')).toBe('no-cache');
+    expect(w.masterText).toMatch(/BANDWIDTH=\d+,RESOLUTION=640x360,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
+    expect(w.masterText).toContain('720p/index.m3u8');
+    expect(w.variant.status).toBe(200);
+    expect(w.variant.headers.get('cache-control')).toBe('no-cache');
+    expect(w.variantText).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
+    expect(w.variantText).toContain('seg_00000.m4s');
 
     // Seen growing while processing: EVENT, no ENDLIST, and more than one length.
     expect(seen.length).toBeGreaterThanOrEqual(2);

@@ -23,9 +23,10 @@ export interface PlaybackRoutesDeps {
 export const PLAYBACK_PATH = /^\/v1\/videos\/([^/]+)\/(hls|storyboard)\/(.+)$/;
 
 /**
- * Playback of a ready video (see servePresentationFile for how each file is served; REELAY_PLAYBACK_DELIVERY
- * chooses streamed or redirected segments). Every URL is under the video, so one access rule covers the whole
- * presentation.
+ * Playback of a ready video, and of the HLS of a video still encoding once it is `playable` (its playlists
+ * then grow: served with `no-cache`; segments never change once stored). See servePresentationFile for how
+ * each file is served; REELAY_PLAYBACK_DELIVERY chooses streamed or redirected segments. Every URL is under
+ * the video, so one access rule covers the whole presentation.
  */
 export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -35,8 +36,14 @@ export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDe
     const id = c.req.param('id') ?? '';
     const file = c.req.path.slice(c.req.path.indexOf(`/${kind}/`) + kind.length + 2);
     const doc = await getOwnedVideo(store, id, c.get('tenant'));
-    if (doc.status !== 'ready')
-      throw new HttpProblem(409, 'Conflict', `video ${doc.id} is ${doc.status}; it can be played once it is ready`);
+    // Playable while encoding: the HLS presentation from its first segments on; the storyboard once ready.
+    const open = doc.status === 'ready' || (kind === 'hls' && doc.playable === true && doc.status !== 'failed');
+    if (!open)
+      throw new HttpProblem(
+        409,
+        'Conflict',
+        `video ${doc.id} is ${doc.status}; it can be played once it is ${kind === 'hls' ? 'playable (video.playable)' : 'ready'}`,
+      );
     const prefix = kind === 'hls' ? doc.hls?.prefix : doc.storyboard?.prefix;
     if (!prefix)
       throw notFound(`video ${doc.id} has no ${kind === 'hls' ? 'HLS presentation' : 'storyboard'}; it was made before reelay wrote them`);
@@ -44,7 +51,8 @@ export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDe
       prefix,
       file,
       of: `the ${kind} of video ${doc.id}`,
-      playlistCacheControl: 'private, max-age=60',
+      // A playlist of a video still encoding grows: a cached copy would freeze the player at what it listed.
+      playlistCacheControl: doc.status === 'ready' ? 'private, max-age=60' : 'no-cache',
     });
   };
 
@@ -58,14 +66,16 @@ export function playbackRoutes({ store, s3, mediaBucket, api }: PlaybackRoutesDe
 /** The OpenAPI description of these routes (see openapi.ts). */
 export const PLAYBACK_OPERATIONS: OperationDocs = {
   'GET /v1/videos/{id}/hls/{file}': {
-    summary: "HLS master playlist (`master.m3u8`); URIs inside carry the request's `token`",
+    summary:
+      "HLS master playlist (`master.m3u8`); URIs inside carry the request's `token`. Served from `video.playable` on (while `processing`, with `cache-control: no-cache`); 409 before",
     tag: 'videos',
     success: [200, 'the playlist', 'application/vnd.apple.mpegurl'],
     errors: [401, 403, 404, 409],
     query: { token: 'a playback token for this video' },
   },
   'GET /v1/videos/{id}/hls/{rendition}/{file}': {
-    summary: 'HLS variant playlist, init segment or media segment of one rendition',
+    summary:
+      'HLS variant playlist, init segment or media segment of one rendition; while the video encodes the playlist is an EVENT playlist that grows (`no-cache`), VOD with ENDLIST once ready',
     tag: 'videos',
     success: [200, 'the playlist or segment (or 302 to it, REELAY_PLAYBACK_DELIVERY=redirect)', 'video/iso.segment'],
     errors: [401, 403, 404, 409],

@@ -12,7 +12,16 @@ export interface PushEvent {
   data: Record<string, unknown>;
 }
 
-const TYPES = ['video.queued', 'video.processing', 'video.progress', 'video.ready', 'video.failed', 'live.started', 'live.ended'];
+const TYPES = [
+  'video.queued',
+  'video.processing',
+  'video.progress',
+  'video.playable',
+  'video.ready',
+  'video.failed',
+  'live.started',
+  'live.ended',
+];
 
 export async function connectPush(onEvent: (e: PushEvent) => void, onTransport: (name: string) => void): Promise<void> {
   const seen = new Set<string>();
