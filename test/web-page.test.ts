@@ -3,8 +3,9 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPageBrowser } from './support/page-browser.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 /**
@@ -15,7 +16,6 @@ import { startTestStack, type TestStack } from './support/stack.ts';
  * REELAY_UPDATE_SCREENSHOTS=1 copies the screenshots it takes into the README's folder.
  */
 const run = promisify(execFile);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '../api/web/screenshots');
 const API_KEY = 'web-test-key-0123456789';
 
@@ -64,9 +64,7 @@ beforeAll(async () => {
     '+faststart',
     clip,
   ]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
-  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  page.on('pageerror', (err) => console.error('page error:', err));
+  ({ browser, page } = await openPageBrowser());
 }, 120_000);
 
 afterAll(async () => {

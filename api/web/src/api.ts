@@ -90,6 +90,8 @@ export interface Video {
   status: 'queued' | 'processing' | 'ready' | 'failed';
   title?: string;
   progress?: number;
+  /** Set while `processing` once the HLS presentation plays (video.playable): "watch now". */
+  playable?: boolean;
   error?: { code: string; message: string };
   createdAt: string;
   source: { duration?: number; bytes: number };

@@ -112,11 +112,13 @@ function render(v: Video): void {
     reason.textContent = v.error.message;
     parts.push(reason);
   }
-  if (v.status === 'ready' && v.hls) {
+  // Playable while encoding: "watch now" beside the progress; hls.js follows the playlists as they grow.
+  const watchNow = v.status === 'processing' && v.playable === true;
+  if ((v.status === 'ready' || watchNow) && v.hls) {
     const button = document.createElement('button');
     button.className = 'play';
     button.type = 'button';
-    button.textContent = 'Play';
+    button.textContent = watchNow ? 'Watch now' : 'Play';
     button.addEventListener('click', () => play(v).catch((err: Error) => toast(err.message)));
     parts.push(button);
   }
@@ -142,7 +144,7 @@ async function onEvent(e: PushEvent): Promise<void> {
   if (!e.type.startsWith('video.')) return;
   const id = (e.data as { videoId: string }).videoId;
   const known = videos.get(id);
-  if (e.type === 'video.ready' || e.type === 'video.failed' || !known) {
+  if (e.type === 'video.playable' || e.type === 'video.ready' || e.type === 'video.failed' || !known) {
     // The event says what happened; the video says everything (outputs, HLS, the reason).
     const fresh = await api<Video>(`/v1/videos/${id}`).catch(() => undefined);
     if (fresh) upsert(fresh);

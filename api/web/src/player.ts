@@ -118,7 +118,9 @@ async function load({ title, master, live }: { title: string; master: string; li
   const level = $('level');
 
   if (Hls.isSupported()) {
-    const h = new Hls({ capLevelToPlayerSize: false, ...(live ? { liveSyncDurationCount: 3 } : {}) });
+    // A video (even one still encoding, whose EVENT playlists hls.js treats as live: it would join near the
+    // newest segment) plays from its start; a live channel from 3 segments behind its live edge.
+    const h = new Hls({ capLevelToPlayerSize: false, ...(live ? { liveSyncDurationCount: 3 } : { startPosition: 0 }) });
     hls = h;
     h.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
       data.levels.forEach((l, i) => quality.add(new Option(`${l.height}p`, String(i))));
