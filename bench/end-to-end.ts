@@ -10,20 +10,17 @@
  *
  *   node bench/end-to-end.ts [--quick] [--pairs N] [--seconds S]
  */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config/index.ts';
 import type { VideoStatus } from '../core/video-status.ts';
 import { locateFfmpeg, type FfmpegBinaries } from '../core/ffmpeg/locate.ts';
-import { freePort } from '../testkit/free-port.ts';
 import { SseClient } from '../testkit/sse-client.ts';
-import { exited, ownChild } from './lib/child-process.ts';
+import { startDevStack } from './lib/dev-stack-process.ts';
 import { benchStopping, withCleanup } from './lib/cleanup.ts';
 import { generateClip, runFfmpegArgv } from './lib/ffmpeg.ts';
 import { postVideo } from './lib/http-upload.ts';
@@ -32,11 +29,10 @@ import { measure, LoadWindow, round } from './lib/measure.ts';
 import { childPids, cpuSecondsWithReapedChildren } from './lib/proc-stats.ts';
 import { progress } from './lib/progress.ts';
 import { referenceArgv } from './lib/reference-command.ts';
-import { BENCH_API_KEY, BENCH_SECRETS_KEY } from './lib/reelay-setup.ts';
+import { BENCH_API_KEY } from './lib/reelay-setup.ts';
 import { spread, describeSpread, type Spread } from './lib/spread.ts';
 import { makeTempDir } from './lib/temp-dir.ts';
 
-const DEV_STACK = fileURLToPath(new URL('../infra/dev-stack.ts', import.meta.url));
 const WARMUP_SAMPLE = fileURLToPath(new URL('../samples/small-480p.mkv', import.meta.url));
 
 /** Goal of issue 12: reelay (202 → ready) at most this many times the hand-written command, median of the pairs. */
@@ -98,36 +94,9 @@ export async function runEndToEnd({ clipSeconds, pairs, binaries }: EndToEndOpti
     await generateClip(binaries.ffmpeg.path, clipFile, { seconds: clipSeconds, fps });
     const clipBytes = (await stat(clipFile)).size;
 
-    const [apiPort, emulatorPort] = [await freePort(), await freePort()];
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      PORT: String(apiPort),
-      HOST: '127.0.0.1',
-      REELAY_EMULATOR_PORT: String(emulatorPort),
-      REELAY_SUPERVISOR_PORT: '0',
-      REELAY_DATA_DIR: path.join(workDir, 'data'),
-      REELAY_TMP_DIR: path.join(workDir, 'tmp'),
-      REELAY_API_KEYS: BENCH_API_KEY,
-      REELAY_SECRETS_KEY: BENCH_SECRETS_KEY,
-      REELAY_LOG_LEVEL: 'info',
-    };
-    delete env.AWS_ENDPOINT_URL;
-    const config = loadConfig(env);
-    progress(`e2e: npm start (api :${apiPort}, emulator :${emulatorPort})`);
-    const stack = ownChild(
-      cleanup,
-      spawn(process.execPath, ['--disable-warning=ExperimentalWarning', DEV_STACK], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
-      'npm start',
-    );
-    const log = new StackLog();
-    createInterface({ input: stack.stdout! }).on('line', (line) => log.add(line));
-    createInterface({ input: stack.stderr! }).on('line', (line) => log.add(line));
-    const stackExited = exited(stack).then(() => {
-      throw new Error(`npm start exited early (${stack.exitCode ?? stack.signalCode}):\n${log.tail()}`);
-    });
-    stackExited.catch(() => undefined);
-    await Promise.race([waitForHealthy(apiUrl), stackExited]);
+    progress('e2e: npm start');
+    const { apiUrl, config, child: stack, log, exited: stackExited } = await startDevStack(cleanup, workDir);
+    progress(`e2e: npm start is up at ${apiUrl}`);
 
     const auth = { authorization: `Bearer ${BENCH_API_KEY}` };
     const sse = await SseClient.connect(`${apiUrl}/v1/events?type=video.ready,video.failed`, { headers: auth });
@@ -263,42 +232,6 @@ export function renderEndToEnd(r: EndToEndResult): string {
   ].join('\n');
 }
 
-/** The roles' JSON log lines, read for milestones: the worker's `transcoding` line and its `video ready` timings. */
-class StackLog {
-  private readonly lines: string[] = [];
-  private readonly marks = new Map<string, number>();
-  private readonly workerTimings = new Map<string, Record<string, number>>();
-
-  add(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > 200) this.lines.shift();
-    if (!line.startsWith('{')) return;
-    try {
-      const parsed = JSON.parse(line) as { videoId?: string; msg?: string; time?: number | string; timingsMs?: Record<string, number> };
-      // The roles log ISO times (core/logger.ts).
-      const time = typeof parsed.time === 'string' ? Date.parse(parsed.time) : parsed.time;
-      if (!parsed.videoId || !parsed.msg || time === undefined || !Number.isFinite(time)) return;
-      const key = `${parsed.videoId} ${parsed.msg}`;
-      if (!this.marks.has(key)) this.marks.set(key, time);
-      if (parsed.timingsMs) this.workerTimings.set(parsed.videoId, parsed.timingsMs);
-    } catch {
-      // Not a log line.
-    }
-  }
-
-  mark(videoId: string, msg: string): number | undefined {
-    return this.marks.get(`${videoId} ${msg}`);
-  }
-
-  timings(videoId: string): Record<string, number> | undefined {
-    return this.workerTimings.get(videoId);
-  }
-
-  tail(): string {
-    return this.lines.slice(-30).join('\n');
-  }
-}
-
 /** CPU of a process and all its descendants, with what each has reaped. */
 function treeCpuSeconds(root: number): number {
   let total = 0;
@@ -308,20 +241,6 @@ function treeCpuSeconds(root: number): number {
     pending.push(...childPids(pid));
   }
   return total;
-}
-
-async function waitForHealthy(apiUrl: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${apiUrl}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the API at ${apiUrl} did not become healthy within ${timeoutMs / 1000} s`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,4 +1,5 @@
 import { END_TO_END_GOAL } from './end-to-end.ts';
+import { TIME_TO_PLAYABLE_GOAL_SECONDS } from './time-to-watch.ts';
 import type { BenchResults } from './report.ts';
 import { describeSpread } from './lib/spread.ts';
 
@@ -26,11 +27,27 @@ export const GOALS = {
   autoscaledThroughput: 0.9,
   /** Issue 11: the ffmpeg pass with HLS + storyboard at most this many times the pass without, median of paired CPU ratios. */
   hlsOverhead: 1.05,
+  /** Issue 21: 202 → `video.playable` at most this many seconds, median, for a 1080p30 source of any length. */
+  timeToPlayableSeconds: TIME_TO_PLAYABLE_GOAL_SECONDS,
 } as const;
 
 /** Checks every goal against what the run measured; a section that did not run leaves its goal unmeasured. */
-export function checkGoals(r: Pick<BenchResults, 'e2e' | 'transcode' | 'ingest' | 'dispatch' | 'scaling'>): GoalCheck[] {
+export function checkGoals(r: Pick<BenchResults, 'e2e' | 'transcode' | 'ingest' | 'dispatch' | 'scaling' | 'ttw'>): GoalCheck[] {
   const checks: GoalCheck[] = [];
+  const w = r.ttw;
+  checks.push({
+    goal: 'Time to watch (issue 21): `npm start` 202 → `video.playable`, 1080p30, one worker, every source length measured',
+    target: `median ≤ ${GOALS.timeToPlayableSeconds} s for each length`,
+    measured: w
+      ? w.rows
+          .map(
+            (row) =>
+              `${row.sourceSeconds} s: ${row.playable.median.toFixed(2)} s (${row.playable.min.toFixed(2)}–${row.playable.max.toFixed(2)})`,
+          )
+          .join('; ')
+      : 'not measured',
+    pass: w ? w.rows.every((row) => row.playable.median <= GOALS.timeToPlayableSeconds) : undefined,
+  });
   const e = r.e2e;
   checks.push({
     goal: `End to end (issue 12): \`npm start\` 202 → ready vs a hand-written one-pass ffmpeg, ${e ? `${e.clip.seconds} s` : '20 s'} 1080p clip, paired runs`,

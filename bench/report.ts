@@ -13,6 +13,7 @@ import type { Timing } from './lib/measure.ts';
 import { describeSpread } from './lib/spread.ts';
 import type { PriorityResult } from './priority.ts';
 import type { ScalingResult } from './scaling.ts';
+import { renderTimeToWatch, type TimeToWatchResult } from './time-to-watch.ts';
 import type { TranscodeOverheadResult } from './transcode-overhead.ts';
 
 /** Everything one `npm run bench` measured; written as JSON to bench/results/. */
@@ -33,6 +34,8 @@ export interface BenchResults {
   scaling?: ScalingResult;
   events?: EventLatencyResult;
   live?: LiveBenchResult;
+  /** Time to watch (#21): 202 → playable and → ready. */
+  ttw?: TimeToWatchResult;
   /** The goals of issue 6, checked against the figures above. */
   goals: GoalCheck[];
 }
@@ -72,6 +75,8 @@ export function renderReport(r: BenchResults): string {
       ...(r.events ? ['', renderEventLatency(r.events).trimEnd()] : []),
       // Rendered by live.ts itself, which also runs alone (`node bench/live.ts`).
       ...(r.live ? ['', renderLiveBench(r.live).trimEnd()] : []),
+      // Rendered by time-to-watch.ts itself, which also runs alone (`node bench/time-to-watch.ts`).
+      ...(r.ttw ? ['', renderTimeToWatch(r.ttw).trimEnd()] : []),
     ].join('\n') + '\n'
   );
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- [--quick] [--only e2e,variants,quality,transcode,ingest,dispatch,priority,scaling,events,live]]`: the markdown
+ * `npm run bench [-- [--quick] [--long] [--only e2e,variants,quality,transcode,ingest,dispatch,priority,scaling,events,live,ttw]]`: the markdown
  * report on stdout, progress on stderr, every figure as JSON in
  * bench/results/<date>-<commit>[-quick][-<only>].json.
  */
@@ -26,6 +26,7 @@ import { progress } from './lib/progress.ts';
 import { runPriority } from './priority.ts';
 import { renderReport, type BenchResults } from './report.ts';
 import { runScaling } from './scaling.ts';
+import { runTimeToWatch } from './time-to-watch.ts';
 import { runTranscodeOverhead } from './transcode-overhead.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,6 +51,7 @@ const SIZES = {
     burstPairs: 5,
     events: 300,
     live: { seconds: 30, maxStreams: 8 },
+    ttw: { durations: [60, 300], runs: 3 },
   },
   quick: {
     e2eClipSeconds: 8,
@@ -69,6 +71,7 @@ const SIZES = {
     burstPairs: 1,
     events: 60,
     live: { seconds: 14, maxStreams: 2 },
+    ttw: { durations: [20], runs: 2 },
   },
 } as const;
 const SMALL_UPLOAD_BYTES = 10 * MiB;
@@ -124,6 +127,14 @@ async function main(args: BenchArgs): Promise<void> {
     : undefined;
   const events = runs('events') ? await runEventLatency({ events: sizes.events, gapMs: EVENT_GAP_MS }) : undefined;
   const live = runs('live') ? await runLiveBench({ ...sizes.live, binaries }) : undefined;
+  const ttw = runs('ttw')
+    ? await runTimeToWatch({
+        // --long adds the 20-minute source (about 15 minutes more on 2 cores).
+        durations: args.long ? [...sizes.ttw.durations, 1200] : [...sizes.ttw.durations],
+        runs: sizes.ttw.runs,
+        binaries,
+      })
+    : undefined;
 
   const results: BenchResults = {
     schema: 1,
@@ -142,7 +153,8 @@ async function main(args: BenchArgs): Promise<void> {
     ...(scaling ? { scaling } : {}),
     ...(events ? { events } : {}),
     ...(live ? { live } : {}),
-    goals: checkGoals({ e2e, transcode, ingest, dispatch, scaling }),
+    ...(ttw ? { ttw } : {}),
+    goals: checkGoals({ e2e, transcode, ingest, dispatch, scaling, ttw }),
   };
   const file = path.join(
     RESULTS_DIR,
