@@ -5,7 +5,7 @@
  * deleted after its run, so the emulator's disk stays small. Sources longer than a minute are the
  * one-minute clip looped by stream copy (same content, same bit rate).
  *
- *   node bench/time-to-watch.ts [--quick] [--long] [--runs N]
+ *   node bench/time-to-watch.ts [--quick] [--long] [--runs N] [--lengths 60,300,1200]
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -127,8 +127,8 @@ export async function runTimeToWatch({ durations, runs, binaries }: TimeToWatchO
       return run;
     };
 
-    progress('ttw: warm-up (the shortest source once)');
-    await runOnce(sources.get(Math.min(...durations))!);
+    progress(`ttw: warm-up (the ${baseSeconds} s clip once)`);
+    await runOnce(base);
 
     const rows: TimeToWatchRow[] = [];
     for (const seconds of durations) {
@@ -199,11 +199,19 @@ export function renderTimeToWatch(r: TimeToWatchResult): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, long: { type: 'boolean', default: false }, runs: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      long: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      lengths: { type: 'string' },
+    },
   });
+  const lengths = values.lengths?.split(',').map(Number);
+  if (lengths?.some((n) => !Number.isInteger(n) || n < 1 || n > 7200))
+    throw new Error(`--lengths takes whole seconds (1–7200), comma-separated`);
   const binaries = locateFfmpeg(loadConfig().ffmpeg);
   const result = await runTimeToWatch({
-    durations: values.quick ? [20] : values.long ? [60, 300, 1200] : [60, 300],
+    durations: lengths ?? (values.quick ? [20] : values.long ? [60, 300, 1200] : [60, 300]),
     runs: Number(values.runs ?? (values.quick ? 2 : 3)),
     binaries,
   });

@@ -7,6 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, waitFor, waitForFinalStatus, type TestStack } from './support/stack.ts';
 import { spawnWorker, type RoleProcess } from './support/role-process.ts';
 import { upload } from './support/upload.ts';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { parseMediaPlaylist } from '../core/hls-playlist.ts';
+import { clipArgv } from '../testkit/clip.ts';
+import { EventTap } from './support/event-tap.ts';
 
 /**
  * Workers as real processes: killed with SIGKILL, stopped with SIGTERM, and
@@ -86,6 +90,59 @@ describe('worker processes', () => {
     await b.exited;
     await stack.notifierDrained();
     expect(eventsFor(id, 'video.ready')).toHaveLength(1);
+  });
+
+  it('kill -9 after the video became playable: the rerun sends no second video.playable and never shortens a playlist', async () => {
+    // 16 s of 720p: at veryslow with one thread, seconds per segment, so the kill lands mid-encode.
+    const long = path.join(scratch, 'playable-16s.mp4');
+    await run(stack.binaries.ffmpeg.path, clipArgv(long, { seconds: 16, width: 1280, height: 720, fps: 30 }));
+    // A subscriber of its own: it keeps every delivery, duplicates included (the notifier drops repeated ids).
+    const tap = await EventTap.start(stack.clients, {
+      name: `${stack.config.prefix}-tap-rerun`,
+      topicArns: [stack.resources.videoTopicArn],
+    });
+    const g = worker('g', SLOW);
+    const id = await upload(stack.baseUrl, long, { params: { priority: 'high' } });
+    const listed = async () => {
+      const text = await stack.clients.s3
+        .send(new GetObjectCommand({ Bucket: stack.resources.names.mediaBucket, Key: `videos/${id}/hls/360p/index.m3u8` }))
+        .then((res) => res.Body!.transformToString('utf-8'))
+        .catch(() => undefined);
+      return text ? parseMediaPlaylist(text).segments.length : 0;
+    };
+    // Playable and announced, with 1 + 1 + 2 s listed: a rerun's first playlist (one segment) would be shorter.
+    await waitFor(
+      'the video to be playable with three segments listed',
+      async () => {
+        const doc = await stack.store.get(id);
+        return doc?.status === 'processing' && doc.playableAnnounced === true && (await listed()) >= 3 ? doc : undefined;
+      },
+      60_000,
+    );
+    g.child.kill('SIGKILL');
+    await g.exited;
+    const before = await listed();
+    expect((await stack.store.get(id))?.status).toBe('processing');
+
+    const h = worker('h', FAST);
+    const counts: number[] = [];
+    await waitFor(
+      'the rerun to finish',
+      async () => {
+        counts.push(await listed());
+        return (await stack.store.get(id))?.status === 'ready' ? true : undefined;
+      },
+      60_000,
+    );
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(before);
+    expect((await stack.store.get(id))?.stalls).toBe(1);
+    h.child.kill('SIGTERM');
+    await h.exited;
+    await tap.waitFor('video.ready', (e) => e.type === 'video.ready' && e.subject === id);
+    await tap.drained();
+    await tap.stop();
+    expect(tap.ids('video.playable').filter((e) => e.endsWith(id))).toEqual([`video.playable:${id}`]);
+    expect(tap.ids('video.ready').filter((e) => e.endsWith(id))).toEqual([`video.ready:${id}`]);
   });
 
   it('a file whose worker dies every time ends failed with a plain reason once the stall budget is spent, attempts untouched', async () => {
