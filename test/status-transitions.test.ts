@@ -81,10 +81,11 @@ describe('a finished video is never reopened', () => {
   it('a duplicate worker whose attempt fails after another finished the video does not set it back to queued', async () => {
     const id = await upload(stack.baseUrl, clip, { contentType: 'video/x-matroska', params: { priority: 'normal', title: 'race' } });
     const statusKey = `status/${id}.json`;
-    // The worker's first output upload fails (a transient error). Between its failure handling's read of
-    // the status and its write, "another worker" finishes the video: the window of the race.
+    // The worker's thumbnail upload, after ffmpeg, fails (a transient error; a failed HLS segment upload while
+    // ffmpeg runs would be retried by the segment publisher itself, not fail the attempt). Between its failure
+    // handling's read of the status and its write, "another worker" finishes the video: the window of the race.
     const { s3, faults } = faultyS3(stack.config.aws, {
-      when: (command, input) => command === 'PutObjectCommand' && (input.Key ?? '').startsWith(`videos/${id}/`),
+      when: (command, input) => command === 'PutObjectCommand' && input.Key === `videos/${id}/thumbnail.jpg`,
       remaining: 1,
     });
     let finishedElsewhere: string | undefined;
