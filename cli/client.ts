@@ -23,6 +23,9 @@ export interface VideoView {
   [key: string]: unknown;
 }
 
+/** Event ids a stream remembers to drop repeats (a `Last-Event-ID` resume may replay what it had). */
+const SEEN_IDS = 10_000;
+
 export interface ReelayEventView {
   id: string;
   type: string;
@@ -82,10 +85,11 @@ export class ApiClient {
   /**
    * Reads `GET /v1/events` (optionally filtered) and calls `onEvent` for each
    * event until `signal` aborts; reconnects with Last-Event-ID if the stream
-   * drops. Resolves once the stream is open (the server has answered).
+   * drops, and hands each event on once. Resolves once the stream is open (the server has answered).
    */
   async events(query: Record<string, string>, onEvent: (event: ReelayEventView) => void, signal: AbortSignal): Promise<void> {
     let lastEventId: string | undefined;
+    const seen = new Set<string>();
     const open = async (): Promise<ReadableStream<Uint8Array>> => {
       const res = await this.fetch(`/v1/events?${new URLSearchParams(query)}`, {
         headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
@@ -99,7 +103,12 @@ export class ApiClient {
           if (message.id) lastEventId = message.id;
           if (!message.event || message.data === '') return;
           try {
-            onEvent(JSON.parse(message.data) as ReelayEventView);
+            const event = JSON.parse(message.data) as ReelayEventView;
+            // A resume replays by time, so it may repeat events: ids are stable, drop what was seen.
+            if (seen.has(event.id)) return;
+            seen.add(event.id);
+            if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value!);
+            onEvent(event);
           } catch {
             // not an event of ours: ignore
           }

@@ -28,8 +28,10 @@ const RECONNECT_MS = 2000;
  * worker). Each event is `id: <event id>`, `event: <type>`, `data: <the
  * CloudEvent>`. Filters: `videoId`, `channelId`, `type`. With `Last-Event-ID`
  * (header, or `lastEventId` query for clients that cannot set headers) the
- * buffered events after it are replayed first; an id no longer buffered
- * replays the whole buffer (ids are stable, so a client drops what it has).
+ * buffered events published from shortly before it on are replayed first
+ * (`EventHub.since`: by time, not arrival order); an id not buffered for the
+ * caller's tenant replays the whole buffer. Either may repeat events: ids are
+ * stable, so a client drops what it has.
  */
 export function eventsRoutes({ hub, heartbeatMs, streams }: EventsRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -48,7 +50,7 @@ export function eventsRoutes({ hub, heartbeatMs, streams }: EventsRoutesDeps): H
       // Subscribe and take the replay in the same tick: no event can fall between them.
       const inbox = new EventInbox(filter, { maxPending: MAX_PENDING });
       const unsubscribe = hub.subscribe(inbox);
-      const resumed = lastEventId ? hub.after(lastEventId) : [];
+      const resumed = lastEventId ? hub.since(lastEventId, filter.tenant) : [];
       const replay = (resumed ?? hub.all()).filter((event) => matchesFilter(filter, event));
       stream.onAbort(() => inbox.close());
       c.req.raw.signal.addEventListener('abort', () => inbox.close(), { once: true });
