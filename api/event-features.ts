@@ -52,9 +52,7 @@ export async function startEventFeatures({
   const hub = new EventHub({ capacity: config.realtime.bufferSize });
   const topicArns = [resources.videoTopicArn, resources.liveTopicArn];
   // Built before the gateway starts: nothing that can throw comes after the realtime queue exists.
-  const [deliveriesUrl, deliveriesDlqUrl] = await Promise.all(
-    [resources.names.webhookDeliveriesQueue, resources.names.webhookDeliveriesDlq].map((name) => queueUrl(clients.sqs, name)),
-  );
+  const deliveriesUrl = await queueUrl(clients.sqs, resources.names.webhookDeliveriesQueue);
   const deps: EventFeatureDeps = {
     channels: new LiveChannels({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, events, logger, source: EVENT_SOURCE }),
     rtmpUrl: config.live.rtmpUrl,
@@ -62,8 +60,9 @@ export async function startEventFeatures({
       store: new WebhookStore(clients.s3, resources.names.mediaBucket, new SecretBox(config.secretsKey)),
       allowPrivate: config.webhooks.allowPrivate,
       maxEndpoints: config.webhooks.maxEndpoints,
+      redeliverPerMinute: config.webhooks.redeliverPerMinute,
       timeoutMs: config.webhooks.timeoutMs,
-      deliveries: { sqs: clients.sqs, queueUrl: deliveriesUrl!, dlqUrl: deliveriesDlqUrl! },
+      deliveries: { sqs: clients.sqs, queueUrl: deliveriesUrl! },
       missingSecretsKey: config.api.auth.mode === 'keys' && !config.secretsKey,
     },
     realtime: { hub, heartbeatMs: config.realtime.heartbeatMs, streams: new ConcurrencyLimit(config.api.maxStreams) },

@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventPublisher, parseEvent } from '../core/events.ts';
 import { queueUrl } from '../core/resources.ts';
 import { silentLogger } from '../core/logger.ts';
+import type { DeadLetter } from '../core/webhooks/dead-letters.ts';
 import { WebhookStore } from '../core/webhooks/store.ts';
 import { SecretBox } from '../core/webhooks/secret-box.ts';
 import { WebhookDispatcher } from '../workers/webhooks/dispatcher.ts';
@@ -21,6 +23,7 @@ let dispatcher: WebhookDispatcher;
 let receiver: WebhookReceiver;
 let dlqUrl: string;
 let deliveriesUrl: string;
+let store: WebhookStore;
 /** `/fixable` fails until a test "fixes" the receiver. */
 let fixed = false;
 
@@ -32,6 +35,8 @@ beforeAll(async () => {
       REELAY_WEBHOOK_MAX_ATTEMPTS: '3',
       REELAY_WEBHOOK_RETRY_BASE_SECONDS: '1',
       REELAY_WEBHOOK_TIMEOUT_SECONDS: '1',
+      // The route's rate limit has its own test (api/webhooks/webhooks-routes.test.ts); here it would only slow tests down.
+      REELAY_WEBHOOK_REDELIVER_PER_MINUTE: '0',
     },
   });
   receiver = await new WebhookReceiver()
@@ -40,6 +45,8 @@ beforeAll(async () => {
     .on('/slow-once', (nth) => (nth === 1 ? 'hang' : 204))
     .on('/fixable', () => (fixed ? 204 : 500))
     .on('/always-down', () => 500)
+    .on('/dead-a', () => 500)
+    .on('/dead-b', () => 500)
     .start();
   const { names } = stack.resources;
   const [events, deliveries, deliveriesDlq] = await Promise.all(
@@ -47,9 +54,10 @@ beforeAll(async () => {
   );
   dlqUrl = deliveriesDlq!;
   deliveriesUrl = deliveries!;
+  store = new WebhookStore(stack.clients.s3, names.mediaBucket, new SecretBox(stack.config.secretsKey));
   dispatcher = new WebhookDispatcher({
     sqs: stack.clients.sqs,
-    store: new WebhookStore(stack.clients.s3, names.mediaBucket, new SecretBox(stack.config.secretsKey)),
+    store,
     queueUrls: { events: events!, deliveries: deliveries!, deliveriesDlq: dlqUrl },
     settings: stack.config.webhooks,
     pollWaitSeconds: 1,
@@ -106,6 +114,18 @@ async function pendingDeliveries(): Promise<number> {
     }),
   );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+/** A webhook's dead letters as stored (read without taking them). */
+async function deadLetters(webhookId: string): Promise<DeadLetter[]> {
+  const { ids } = await store.deadLetters.ids(webhookId, 1000);
+  return Promise.all(
+    ids.map(async (id) => {
+      const Key = `webhook-dead-letters/${webhookId}/${id}.json`;
+      const res = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.resources.names.mediaBucket, Key }));
+      return JSON.parse(await res.Body!.transformToString()) as DeadLetter;
+    }),
+  );
 }
 
 const forEvent = (path: string, eventId: string) => receiver.requests(path).filter((r) => r.headers['webhook-id'] === eventId);
@@ -194,25 +214,19 @@ describe('webhooks', () => {
     expect(forEvent('/slow-once', eventId).map((a) => a.answered)).toEqual(['hang', 204]);
   });
 
-  it('an endpoint that always fails ends in the DLQ after the last attempt, with the failure recorded', async () => {
+  it("an endpoint that always fails ends in its webhook's dead letters after the last attempt, with the failure recorded", async () => {
     const down = await register('/down', ['live.started']);
     const eventId = await goLive('hook-down');
-    const dead = await waitFor(
+    const [dead] = await waitFor(
       'the dead-lettered delivery',
-      async () => {
-        const { Messages = [] } = await stack.clients.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
-        );
-        return Messages.find((m) => m.MessageAttributes?.webhookId?.StringValue === down.id);
-      },
+      async () => ((await deadLetters(down.id)).length > 0 ? deadLetters(down.id) : undefined),
       20_000,
     );
-    expect(dead.MessageAttributes).toMatchObject({
-      eventId: { StringValue: eventId },
-      attempts: { StringValue: '3' },
-      reason: { StringValue: 'the endpoint answered HTTP 500' },
+    expect(dead).toMatchObject({
+      delivery: { webhookId: down.id, event: { id: eventId } },
+      attempts: 3,
+      reason: 'the endpoint answered HTTP 500',
     });
-    expect(JSON.parse(dead.Body!)).toMatchObject({ webhookId: down.id, event: { id: eventId } });
     expect(forEvent('/down', eventId)).toHaveLength(3);
 
     const webhook = await waitFor('the recorded failure', async () => {
@@ -335,6 +349,32 @@ describe('webhook management (#16)', () => {
     expect(forEvent('/fixable', eventId).map((r) => r.answered)).toEqual([500, 500, 500, 204]);
     // Nothing of it is left to redeliver.
     expect(await (await call(`/${hook.id}/redeliver`, { method: 'POST' })).json()).toMatchObject({ redelivered: 0 });
+  });
+
+  it("redelivering one webhook's dead letters never hides another's, and sends each failed delivery once (#23 item 7)", async () => {
+    const [a, b] = [await register('/dead-a', ['live.started']), await register('/dead-b', ['live.started'])];
+    const eventIds = [await goLive('dead-1'), await goLive('dead-2')];
+    const deadFor = async (hook: Registered, n: number) =>
+      waitFor(`${n} dead letters of ${hook.url}`, async () => ((await deadLetters(hook.id)).length >= n ? true : undefined), 30_000);
+    await Promise.all([deadFor(a, 2), deadFor(b, 2)]);
+
+    // The old scan hid every other webhook's dead letters for 60 s: B's call right after A's found nothing.
+    expect(await (await call(`/${a.id}/redeliver`, { method: 'POST' })).json()).toEqual({ redelivered: 2, more: false });
+    expect(await (await call(`/${b.id}/redeliver`, { method: 'POST' })).json()).toEqual({ redelivered: 2, more: false });
+    expect(await deadLetters(b.id)).toEqual([]);
+
+    // Still failing: each comes back to its webhook's dead letters once more, under its own event id, never twice.
+    await Promise.all([deadFor(a, 2), deadFor(b, 2)]);
+    await waitFor('every delivery to finish', async () => ((await pendingDeliveries()) === 0 ? true : undefined), 20_000);
+    for (const hook of [a, b]) {
+      expect((await deadLetters(hook.id)).map((d) => d.delivery.event.id).sort()).toEqual([...eventIds].sort());
+      for (const eventId of eventIds) expect(forEvent(new URL(hook.url).pathname, eventId)).toHaveLength(6);
+    }
+    expect(await (await call(`/${a.id}/redeliver`, { method: 'POST' })).json()).toEqual({ redelivered: 2, more: false });
+
+    // Deleting a webhook deletes its dead letters.
+    expect((await call(`/${b.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await deadLetters(b.id)).toEqual([]);
   });
 
   it('a webhook failing for REELAY_WEBHOOK_DISABLE_AFTER_DAYS is disabled, with a webhook.disabled event', async () => {

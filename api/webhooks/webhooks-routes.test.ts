@@ -49,3 +49,75 @@ describe('POST /v1/webhooks URL rules', () => {
     expect((await post({ url: 'http://intranet.example.com/x', events: ['live.started'] })).status).toBe(201);
   });
 });
+
+/** A store kept in a map whose every call yields first, so concurrent requests interleave as on S3. */
+function racingStore() {
+  const saved = new Map<string, Webhook>();
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  const store = {
+    create: async (w: Webhook) => {
+      await tick();
+      saved.set(w.id, w);
+    },
+    list: async () => {
+      await tick();
+      return [...saved.values()].sort((a, b) => a.id.localeCompare(b.id));
+    },
+    delete: async (id: string) => {
+      await tick();
+      return saved.delete(id);
+    },
+    getOwnedInfo: async (id: string) => {
+      await tick();
+      return saved.get(id);
+    },
+    deadLetters: { ids: async () => ({ ids: [], more: false }) },
+  } as unknown as WebhookStore;
+  return { store, saved };
+}
+
+describe('POST /v1/webhooks endpoint cap', () => {
+  it('holds when registrations race: concurrent requests all passed the check before any was created (#23 item 12)', async () => {
+    const { store, saved } = racingStore();
+    const hono = new Hono<AppEnv>();
+    hono.onError(errorHandler(silentLogger()));
+    hono.use(async (c, next) => {
+      c.set('tenant', 'acme');
+      await next();
+    });
+    hono.route('/v1/webhooks', webhookRoutes({ store, allowPrivate: true, maxEndpoints: 3 }));
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        hono.request('/v1/webhooks', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ url: 'http://127.0.0.1:9/in', events: ['video.ready'] }),
+        }),
+      ),
+    ).then((responses) => responses.map((r) => r.status));
+    expect(saved.size).toBe(3);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(5);
+  });
+});
+
+describe('POST /v1/webhooks/:id/redeliver', () => {
+  it('is rate-limited per caller: a burst of 2, then 429 with Retry-After (#23 item 7)', async () => {
+    const { store, saved } = racingStore();
+    const id = 'wh_01ARZ3NDEKTSV4RRFFQ69G5FAV';
+    saved.set(id, { id, tenant: 'default', url: 'http://127.0.0.1:9/', events: ['video.ready'] } as Webhook);
+    const hono = new Hono<AppEnv>();
+    hono.onError(errorHandler(silentLogger()));
+    const deliveries = { sqs: {} as never, queueUrl: 'unused' };
+    hono.route('/v1/webhooks', webhookRoutes({ store, allowPrivate: true, deliveries, redeliverPerMinute: 6 }));
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 4; i++) {
+      const res = await hono.request(`/v1/webhooks/${id}/redeliver`, { method: 'POST' });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+});

@@ -20,6 +20,7 @@ import type { AppEnv } from '../app-env.ts';
 import { redeliverDeadLetters, type DeliveryQueues } from './webhook-redelivery.ts';
 import { jsonBodyLimit, readJsonBody } from '../middleware/json-body.ts';
 import { badRequest, notFound } from '../middleware/problem.ts';
+import { rateLimit } from '../middleware/rate-limit.ts';
 import type { OperationDocs } from '../openapi.ts';
 
 export interface WebhookRoutesDeps {
@@ -32,7 +33,9 @@ export interface WebhookRoutesDeps {
   maxEndpoints?: number;
   /** Time limit of a test delivery, ms (REELAY_WEBHOOK_TIMEOUT_SECONDS). */
   timeoutMs?: number;
-  /** The deliveries queue and its DLQ, for redelivery (unset: no redelivery route). */
+  /** `REELAY_WEBHOOK_REDELIVER_PER_MINUTE`: redelivery calls per API key (unset or 0: unlimited). */
+  redeliverPerMinute?: number;
+  /** The deliveries queue, for redelivery (unset: no redelivery route). */
   deliveries?: DeliveryQueues;
   /**
    * True when new signing secrets must be stored sealed (API keys are set) and this process has no
@@ -96,6 +99,7 @@ export function webhookRoutes({
   allowPrivate,
   resolve,
   maxEndpoints,
+  redeliverPerMinute = 0,
   timeoutMs = 10_000,
   deliveries,
   missingSecretsKey = false,
@@ -136,13 +140,13 @@ export function webhookRoutes({
     const url = await checkUrl(body.url);
     const tenant = c.get('tenant');
     // Every event is fanned out to every endpoint of its tenant: their number is bounded.
-    if (maxEndpoints !== undefined && (await store.list(tenant)).length >= maxEndpoints) {
-      throw new HttpProblem(
+    const full = () =>
+      new HttpProblem(
         409,
         'Conflict',
         `this tenant already has ${maxEndpoints} webhook endpoints (REELAY_WEBHOOK_MAX_ENDPOINTS); delete one first`,
       );
-    }
+    if (maxEndpoints !== undefined && (await store.list(tenant)).length >= maxEndpoints) throw full();
     const now = new Date().toISOString();
     const webhook: Webhook = {
       id: newWebhookId(),
@@ -155,6 +159,16 @@ export function webhookRoutes({
       failureCount: 0,
     };
     await store.create(webhook);
+    // The check above lets concurrent registrations all pass it (and S3 has no counter to take atomically on
+    // every store reelay runs on), so the cap is checked again once this one exists: only the tenant's oldest
+    // `maxEndpoints` (ids are ULIDs: by creation) may stay, so racers that see the same list agree on who goes.
+    if (maxEndpoints !== undefined) {
+      const index = (await store.list(tenant)).findIndex((existing) => existing.id === webhook.id);
+      if (index >= maxEndpoints) {
+        await store.delete(webhook.id, tenant);
+        throw full();
+      }
+    }
     c.header('location', `/v1/webhooks/${webhook.id}`);
     return c.json({ ...webhookView(webhook), secret: webhook.secret }, 201);
   });
@@ -231,12 +245,19 @@ export function webhookRoutes({
   });
 
   /** Moves the webhook's dead-lettered deliveries back to the deliveries queue: each gets its attempts again. */
-  app.post('/:id/redeliver', async (c) => {
+  const redeliverLimit = rateLimit({
+    perMinute: redeliverPerMinute,
+    burst: Math.min(2, redeliverPerMinute),
+    methods: ['POST'],
+    what: 'webhook redelivery',
+    setting: 'REELAY_WEBHOOK_REDELIVER_PER_MINUTE',
+  });
+  app.post('/:id/redeliver', redeliverLimit, async (c) => {
     const webhook = await getWebhook(store, c.req.param('id'), c.get('tenant'));
     if (!deliveries) throw new HttpProblem(503, 'Service Unavailable', 'redelivery is not available on this API');
     if (!isEnabled(webhook))
       throw new HttpProblem(409, 'Conflict', `webhook ${webhook.id} is disabled: enable it (PATCH {"enabled": true}) before redelivering`);
-    return c.json(await redeliverDeadLetters(deliveries, webhook.id));
+    return c.json(await redeliverDeadLetters(deliveries, store.deadLetters, webhook.id));
   });
 
   app.delete('/:id', async (c) => {
@@ -293,6 +314,6 @@ export const WEBHOOK_OPERATIONS: OperationDocs = {
     summary: 'Redeliver dead-lettered deliveries',
     tag: 'webhooks',
     success: [200, 'how many were redelivered'],
-    errors: [401, 404],
+    errors: [401, 404, 409, 429, 503],
   },
 };

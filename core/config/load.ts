@@ -96,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryBaseDelayMs: r.int('REELAY_WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600) * 1000,
       timeoutMs: r.int('REELAY_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
       maxEndpoints: r.int('REELAY_WEBHOOK_MAX_ENDPOINTS', 20, 1, 1000),
+      redeliverPerMinute: r.int('REELAY_WEBHOOK_REDELIVER_PER_MINUTE', 6, 0, 1000),
       disableAfterMs: r.int('REELAY_WEBHOOK_DISABLE_AFTER_DAYS', 5, 0, 365) * 86_400_000,
     },
     realtime: {

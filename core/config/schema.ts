@@ -128,6 +128,8 @@ export interface Config {
     timeoutMs: number;
     /** Endpoints one tenant may register. */
     maxEndpoints: number;
+    /** `POST /v1/webhooks/:id/redeliver` calls per minute per API key (per API process), burst 2; 0 = unlimited. */
+    redeliverPerMinute: number;
     /** An endpoint whose every delivery failed for this long is disabled, ms; 0 = never. */
     disableAfterMs: number;
   };

@@ -10,6 +10,7 @@ describe('loadConfig: webhooks and realtime', () => {
       retryBaseDelayMs: 30_000,
       timeoutMs: 10_000,
       maxEndpoints: 20,
+      redeliverPerMinute: 6,
       disableAfterMs: 5 * 86_400_000,
     });
     expect(realtime).toEqual({ heartbeatMs: 15_000, bufferSize: 1000, orphanAfterMs: 15 * 60_000 });
@@ -31,6 +32,7 @@ describe('loadConfig: webhooks and realtime', () => {
       retryBaseDelayMs: 2000,
       timeoutMs: 5000,
       maxEndpoints: 20,
+      redeliverPerMinute: 6,
       disableAfterMs: 5 * 86_400_000,
     });
     expect(config.realtime).toEqual({ heartbeatMs: 1000, bufferSize: 50, orphanAfterMs: 300_000 });

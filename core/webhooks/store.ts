@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import type { EventType } from '../events.ts';
 import { JsonDocuments } from '../json-documents.ts';
+import { WebhookDeadLetters } from './dead-letters.ts';
 import { SecretBox } from './secret-box.ts';
 import { tenantOf } from '../tenants.ts';
 
@@ -17,7 +18,7 @@ export interface Webhook {
   secret: string;
   createdAt: string;
   updatedAt: string;
-  /** Deliveries given up after the last attempt (each one is in the deliveries DLQ). */
+  /** Deliveries given up after the last attempt (each one kept in its dead letters until redelivered). */
   failureCount: number;
   lastFailure?: WebhookFailure;
   /** False: no deliveries (PATCH, or disabled after failing too long). Absent on older documents: enabled. */
@@ -71,10 +72,13 @@ type StoredWebhook = Webhook;
 export class WebhookStore {
   private readonly docs: JsonDocuments<StoredWebhook>;
   private readonly box: SecretBox;
+  /** Each webhook's deliveries given up after their last attempt, for `POST /v1/webhooks/:id/redeliver`. */
+  readonly deadLetters: WebhookDeadLetters;
   /** `box`: seals the signing secret at rest (REELAY_SECRETS_KEY); without a key it is stored as it is. */
   constructor(s3: S3Client, mediaBucket: string, box: SecretBox = new SecretBox(undefined)) {
     this.docs = new JsonDocuments(s3, mediaBucket, 'webhooks');
     this.box = box;
+    this.deadLetters = new WebhookDeadLetters(s3, mediaBucket);
   }
 
   private seal(webhook: Webhook): StoredWebhook {
@@ -118,10 +122,11 @@ export class WebhookStore {
     return all.map((stored) => this.info(stored)).sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  /** Deletes the tenant's webhook; false when it has none with that id. */
+  /** Deletes the tenant's webhook and its dead letters; false when it has none with that id. */
   async delete(id: string, tenant: string): Promise<boolean> {
     if (!(await this.getOwnedInfo(id, tenant))) return false;
     await this.docs.delete(id);
+    await this.deadLetters.deleteAll(id);
     return true;
   }
 

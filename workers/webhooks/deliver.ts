@@ -6,7 +6,7 @@ import { webhookHeaders } from '../../core/webhooks/standard-webhooks.ts';
 import { tenantOf } from '../../core/tenants.ts';
 import { isEnabled, signingSecrets, type Webhook, type WebhookInfo, type WebhookStore } from '../../core/webhooks/store.ts';
 import { makeEvent, type EventPublisher } from '../../core/events.ts';
-import { deliveryAttributes, parseDeliveryMessage, type DeliveryMessage } from './delivery-message.ts';
+import { deliveryAttributes, parseDeliveryMessage, type DeliveryMessage } from '../../core/webhooks/delivery-message.ts';
 import { SecretKeyError } from '../../core/webhooks/secret-box.ts';
 import { postWebhook, type PostOptions, type PostResult } from '../../core/webhooks/post.ts';
 import type { WebhookMetrics } from './metrics.ts';
@@ -38,7 +38,8 @@ export function retryDelaySeconds(attempt: number, baseMs: number, random: () =>
  * POST. On failure the message is hidden for the back-off delay (its SQS
  * visibility timeout: no timers in memory, a restart loses nothing) and comes
  * back as the next attempt; SQS counts the attempts. After the last one it is
- * moved to the deliveries DLQ and the failure is recorded on the webhook.
+ * kept in the webhook's dead letters (`WebhookDeadLetters`) and the failure is
+ * recorded on the webhook.
  */
 export class WebhookDelivery {
   private readonly sqs: SQSClient;
@@ -143,20 +144,17 @@ export class WebhookDelivery {
       { reason: result.reason, status: result.status, attempts: attempt },
       'webhook delivery failed for the last time; dead-lettered',
     );
-    await this.deadLetter(message, { reason: result.reason, attempts: attempt, delivery });
+    await this.store.deadLetters.put({ delivery, reason: result.reason, attempts: attempt, at: new Date().toISOString() });
     await this.recordFailure(delivery, result, attempt, log);
     this.metrics?.ended('dead_lettered', attempt);
   };
 
-  private async deadLetter(
-    message: Message,
-    { reason, attempts, delivery }: { reason: string; attempts: number; delivery?: DeliveryMessage },
-  ): Promise<void> {
+  /** A message that is not a delivery, to the deliveries DLQ for an operator (a delivery given up goes to its webhook's dead letters). */
+  private async deadLetter(message: Message, { reason, attempts }: { reason: string; attempts: number }): Promise<void> {
     const attributes: Record<string, { DataType: string; StringValue: string }> = {
       reason: { DataType: 'String', StringValue: reason.slice(0, 1000) || 'unknown' },
       attempts: { DataType: 'Number', StringValue: String(attempts) },
     };
-    if (delivery) Object.assign(attributes, deliveryAttributes(delivery));
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: message.Body ?? '', MessageAttributes: attributes }));
   }
 

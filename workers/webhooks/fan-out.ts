@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { eventFromSqsBody } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import { isEnabled, type WebhookStore } from '../../core/webhooks/store.ts';
-import { deliveryAttributes, type DeliveryMessage } from './delivery-message.ts';
+import { deliveryAttributes, type DeliveryMessage } from '../../core/webhooks/delivery-message.ts';
 
 /** SQS takes at most 10 messages per batch. */
 const BATCH = 10;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEvent, type ReelayEvent } from '../../core/events.ts';
+import { parseEvent, type ReelayEvent } from '../events.ts';
 
 /** The body of one message on the deliveries queue: one event for one endpoint. */
 export interface DeliveryMessage {
