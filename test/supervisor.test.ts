@@ -268,6 +268,44 @@ describe('standby worker, when it cannot start', () => {
   }, 60_000);
 });
 
+describe('standby worker, when it hangs while starting', () => {
+  it('is killed and replaced after the start timeout, instead of counting as the standby for ever (#23 item 12)', async () => {
+    const { logs, logger } = supervisorLog();
+    supervisor = await new Supervisor({
+      settings: { minWorkers: 1, maxWorkers: 3, jobsPerWorker: 2, standbyWorkers: 1, pollMs: 200, scaleDownCooldownMs: 600_000, port: 0 },
+      depth: async () => ({ high: 0, normal: 0, low: 0 }),
+      worker: {
+        script: path.join(root, 'test/support/fake-worker.ts'),
+        execArgv: ['--disable-warning=ExperimentalWarning'],
+        env: { FAKE_STANDBY: 'hang' },
+      },
+      workerStopTimeoutMs: 5000,
+      standbyStartTimeoutMs: 1500,
+      logger,
+    }).start();
+    const sup = supervisor;
+    const killed = () => logs.filter((l) => l.msg === 'standby worker did not get ready in time; killed, to be replaced');
+    await waitFor('two stuck standbys replaced', () => killed().length >= 2 || undefined, 20_000);
+    const [first, second] = killed();
+    expect(first!.workerPid).not.toBe(second!.workerPid);
+    expect(first!.startingMs).toBeGreaterThanOrEqual(1500);
+    // Gone for good (SIGKILL: it ignored SIGTERM), and a newer standby stands in its place.
+    await waitFor('the stuck process to be gone', () => (isAlive(first!.workerPid) ? undefined : true), 5000);
+    expect(sup.standbys.map((w) => w.pid)).not.toContain(first!.workerPid);
+    expect(sup.workers).toHaveLength(1);
+    await sup.stop();
+  }, 60_000);
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The supervisor's log lines, parsed. */
 function supervisorLog() {
   const logs: Record<string, any>[] = [];

@@ -14,6 +14,8 @@ export interface SupervisorOptions {
   worker: { script: string; execArgv: string[]; env: NodeJS.ProcessEnv; stdio?: StdioOptions };
   /** How long stopping waits for workers to finish or hand back their jobs before killing them, ms. */
   workerStopTimeoutMs: number;
+  /** A standby not ready this long after it was started is stuck: killed and replaced, ms (default 60 s). */
+  standbyStartTimeoutMs?: number;
   /** Bind address of /metrics and /healthz. Default 127.0.0.1. */
   host?: string;
   logger: Logger;
@@ -21,6 +23,8 @@ export interface SupervisorOptions {
 
 /** A worker that dies before it ever reported was broken from the start: wait before the next one, up to this long. */
 const MAX_RESTART_BACKOFF_MS = 30_000;
+/** A standby is ready within seconds (a Node process loading the worker); one not ready after this is stuck. */
+const STANDBY_START_TIMEOUT_MS = 60_000;
 /** Rounds brought forward by workers filling up start at least this long after the previous round. */
 const MIN_EARLY_ROUND_GAP_MS = 250;
 
@@ -179,9 +183,10 @@ export class Supervisor {
       }
       if (this.stopping) return settings.pollMs;
 
+      const now = Date.now();
+      this.killStuckStandbys(now);
       const running = this.pool.running;
       const busy = running.filter(WorkerPool.isBusy).length;
-      const now = Date.now();
       let decision = decideScale({
         depth: depth && totalDepth(depth),
         current: running.length,
@@ -237,6 +242,31 @@ export class Supervisor {
     const standbys = this.pool.standbys.sort((a, b) => b.startedAt - a.startedAt);
     if (mayStart) for (let n = standbys.length; n < wanted; n++) this.pool.startStandby();
     for (const surplus of standbys.slice(0, Math.max(0, standbys.length - wanted))) this.pool.stop(surplus);
+  }
+
+  /**
+   * A standby that hangs while starting would otherwise count for ever: as the standby (none other is started)
+   * or, activated while starting, as a worker that never takes a job. It holds no job, so it is killed outright
+   * (a hung process may not answer SIGTERM); the next standby waits the standby back-off, and a scale-up
+   * that counted on it sees one worker fewer and starts another.
+   */
+  private killStuckStandbys(now: number): void {
+    const timeoutMs = this.opts.standbyStartTimeoutMs ?? STANDBY_START_TIMEOUT_MS;
+    for (const worker of this.pool.stuckStarting(now - timeoutMs)) {
+      this.pool.kill(worker);
+      this.standbyFailures++;
+      const backoffMs = restartBackoffMs(this.standbyFailures);
+      this.standbysBlockedUntil = now + backoffMs;
+      this.opts.logger.error(
+        {
+          workerPid: worker.pid,
+          startingMs: now - worker.startedAt,
+          activated: worker.standby === undefined,
+          nextStandbyAfterMs: backoffMs,
+        },
+        'standby worker did not get ready in time; killed, to be replaced',
+      );
+    }
   }
 
   private updateMetrics(decision: ScaleDecision, depth: TierDepth | undefined): void {

@@ -156,6 +156,23 @@ export class WorkerPool {
     return worker;
   }
 
+  /**
+   * Workers that have not got ready since before `startedBefore` (epoch ms): standbys still `starting`, and
+   * standbys activated while starting that never said they were ready. A healthy one is ready in seconds.
+   */
+  stuckStarting(startedBefore: number): WorkerProcess[] {
+    return [...this.workers].filter(
+      (w) => !w.stopping && (w.standby === 'starting' || this.goWhenReady.has(w)) && w.startedAt < startedBefore,
+    );
+  }
+
+  /** SIGKILL for a worker that holds no job and may not answer SIGTERM (one stuck while starting). */
+  kill(worker: WorkerProcess): void {
+    worker.stopping = true;
+    this.goWhenReady.delete(worker);
+    worker.child.kill('SIGKILL');
+  }
+
   /** Asks one worker to stop gracefully (SIGTERM). */
   stop(worker: WorkerProcess): void {
     if (worker.stopping) return;
