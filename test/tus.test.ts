@@ -250,3 +250,61 @@ describe('tus at /v1/tus/', () => {
     ).toBe(401);
   }, 120_000);
 });
+
+describe('tus across API processes (#23 item 12)', () => {
+  it('one upload PATCHed through two API processes at once (the lock is per process) still stores the same bytes, as one video', async () => {
+    const second = await startApiInstance(stack);
+    try {
+      const tus = { ...auth(), 'tus-resumable': '1.0.0' };
+      const created = await fetch(`${stack.baseUrl}/v1/tus/`, {
+        method: 'POST',
+        headers: {
+          ...tus,
+          'upload-length': String(clip.length),
+          'upload-metadata': `filename ${Buffer.from('twice.mp4').toString('base64')}`,
+        },
+      });
+      expect(created.status).toBe(201);
+      const uploadPath = new URL(created.headers.get('location')!, stack.baseUrl).pathname;
+      const id = uploadPath.split('/').pop()!;
+      // A client whose PATCH seemed lost sends it again through another process while the first still runs.
+      // Both bodies are held until both requests are under way, so both processes check the offset (0) before
+      // either stores a byte: nothing on the server can be watched for that, hence the short wait.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const patch = (base: string) =>
+        fetch(`${base}${uploadPath}`, {
+          method: 'PATCH',
+          headers: {
+            ...tus,
+            'upload-offset': '0',
+            'content-type': 'application/offset+octet-stream',
+            'content-length': String(clip.length),
+          },
+          body: new ReadableStream({
+            async pull(controller) {
+              await gate;
+              controller.enqueue(new Uint8Array(clip));
+              controller.close();
+            },
+          }),
+          duplex: 'half',
+        } as RequestInit);
+      const both = Promise.all([patch(stack.baseUrl), patch(second.baseUrl)]);
+      setTimeout(release, 500);
+      const responses = await both;
+      const statuses = responses.map((r) => r.status);
+      // Both stream their bytes (each process writes the same parts, which S3 replaces by number); the one that
+      // ends second finds the upload finished: 409 with a sentence (204 204 would be as right), never a 5xx.
+      for (const status of statuses) expect([204, 409]).toContain(status);
+      expect(statuses).toContain(204);
+      const after = await head(`${stack.baseUrl}${uploadPath}`);
+      expect(after.headers.get('upload-offset')).toBe(String(clip.length));
+      expect(await storedSha(id)).toBe(sha);
+      const body = (await (await fetch(`${stack.baseUrl}/v1/videos/${id}`, { headers: auth() })).json()) as { id: string };
+      expect(body.id).toBe(id);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+});
