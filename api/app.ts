@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
 import type { Config } from '../core/config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { StatusStore } from '../core/status-store.ts';
+import { apiReferenceRoutes, API_REFERENCE_OPERATIONS, API_REFERENCE_SCRIPT_PATH } from './api-reference.ts';
 import type { AppEnv } from './app-env.ts';
 import { apiKeyAuth } from './auth/auth.ts';
 import type { TokenSigner } from './auth/tokens.ts';
@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound(notFoundHandler);
   if (deps.api.corsOrigins.length > 0) app.use(apiCors(deps.api.corsOrigins));
   // Load balancers probe /healthz without credentials; the docs and the web page need none.
-  const publicPaths = new Set(['/healthz', '/openapi.json', '/docs', ...WEB_PAGE_PATHS]);
+  const publicPaths = new Set(['/healthz', '/openapi.json', '/docs', API_REFERENCE_SCRIPT_PATH, ...WEB_PAGE_PATHS]);
   app.use(apiKeyAuth({ keys: deps.api.auth.keys, tokens: deps.signer, publicPaths }));
   // One budget per caller for every way of starting an upload (only POSTs count). tus creates on any path
   // below /v1/tus (and PATCH, not POST, continues an upload), so every POST there counts, once
@@ -83,7 +83,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Built on first request, from every route registered by then (all of them: routes are added below, at start).
   let openapi: Record<string, unknown> | undefined;
   app.get('/openapi.json', (c) => c.json((openapi ??= openApiDocument(app.routes, API_OPERATIONS, API_VERSION))));
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'reelay API reference' }));
+  app.route('/', apiReferenceRoutes());
   app.route('/v1/videos', streamedUploadRoutes(deps));
   app.route('/v1/videos', videoRoutes(deps));
   app.route('/v1/videos', downloadRoutes(deps));
@@ -114,7 +114,6 @@ export const APP_OPERATIONS: OperationDocs = {
     errors: [401],
   },
   'GET /openapi.json': { summary: 'This document', tag: 'operations', success: [200, 'OpenAPI 3.1'], errors: [], public: true },
-  'GET /docs': { summary: 'API reference page', tag: 'operations', success: [200, 'HTML', 'text/html'], errors: [], public: true },
   'GET /v1/ws': {
     summary: 'WebSocket push of the same events (subscribe/unsubscribe messages)',
     tag: 'events',
@@ -126,6 +125,7 @@ export const APP_OPERATIONS: OperationDocs = {
 /** Every route's description, gathered from the modules that define the routes. */
 export const API_OPERATIONS: OperationDocs = {
   ...APP_OPERATIONS,
+  ...API_REFERENCE_OPERATIONS,
   ...STREAMED_UPLOAD_OPERATIONS,
   ...VIDEO_OPERATIONS,
   ...DOWNLOAD_OPERATIONS,
