@@ -128,8 +128,12 @@ describe('web page in chromium', () => {
     expect(await page.textContent('#upload-method')).toContain('tus');
     expect(requests.filter((r) => /^PATCH \/v1\/tus\/\w+$/.test(r)).length).toBeGreaterThan(0);
 
-    const row = page.locator('#videos li', { hasText: 'city-walk.mp4' });
+    // The row shows the title: the file's name without its extension, as for curl and the CLI (#23 item 17).
+    // (When the page sent the whole name, a locator on 'city-walk.mp4' went stale the moment it stopped,
+    // and waited out its 150 s: that, not load, was last session's failure.)
+    const row = page.locator('#videos li', { hasText: 'city-walk' });
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 150_000 }).toBe('ready');
+    expect(await row.locator('span').first().textContent()).toBe('city-walk');
     await screenshot('page-ready');
     const seen = await page.evaluate<string[]>('window.seenStates');
     expect(seen.at(-1)).toBe('ready');

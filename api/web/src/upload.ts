@@ -25,8 +25,9 @@ export async function uploadFile(file: File, cb: UploadCallbacks): Promise<{ id:
 }
 
 async function viaMultipart(file: File, cb: UploadCallbacks): Promise<Video> {
+  // No title: the API makes the default one from the file's name (without its extension), the one rule for
+  // every way in (core/client-text.ts titleFromFilename), as for curl and the CLI.
   const form = new FormData();
-  form.set('title', file.name);
   form.set('file', file, file.name);
   const t = await token('upload');
   return new Promise((resolve, reject) => {
@@ -54,7 +55,8 @@ async function viaTus(file: File, cb: UploadCallbacks): Promise<{ id: string }> 
       endpoint: '/v1/tus/',
       retryDelays: [0, 1000, 3000, 5000],
       chunkSize: 8 * 1024 * 1024,
-      metadata: { filename: file.name, title: file.name, filetype: file.type || 'application/octet-stream' },
+      // No title, as above: the API makes it from `filename`.
+      metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
       headers: t ? { authorization: `Bearer ${t}` } : authHeaders(),
       // Resume an interrupted upload of the same file after a reload.
       storeFingerprintForResuming: true,
