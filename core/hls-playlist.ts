@@ -88,9 +88,41 @@ export interface Variant {
   frameRate: number;
 }
 
-/** The master playlist, variants sorted by bandwidth (players start from the first). */
-export function writeMasterPlaylist(variants: readonly Variant[]): string {
+/** A subtitles rendition (RFC 8216 §4.3.4.1): one `EXT-X-MEDIA:TYPE=SUBTITLES` line of the group `subs`. */
+export interface SubtitleRendition {
+  /** URI of its subtitles playlist, relative to the master. */
+  uri: string;
+  /** Unique in the group. */
+  name: string;
+  /** BCP 47. */
+  language?: string;
+  default?: boolean;
+  forced?: boolean;
+}
+
+export const SUBTITLES_GROUP = 'subs';
+
+/**
+ * The master playlist, variants sorted by bandwidth (players start from the first). With subtitles, each
+ * is an `EXT-X-MEDIA` line of one group that every variant names.
+ */
+export function writeMasterPlaylist(variants: readonly Variant[], subtitles: readonly SubtitleRendition[] = []): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  // A quoted-string may not hold `"`, CR or LF (§4.2).
+  const quoted = (text: string) => `"${text.replace(/"/g, "'").replace(/[\r\n]/g, ' ')}"`;
+  for (const s of subtitles) {
+    const attrs = [
+      'TYPE=SUBTITLES',
+      `GROUP-ID="${SUBTITLES_GROUP}"`,
+      ...(s.language ? [`LANGUAGE=${quoted(s.language)}`] : []),
+      `NAME=${quoted(s.name)}`,
+      `DEFAULT=${s.default ? 'YES' : 'NO'}`,
+      'AUTOSELECT=YES',
+      ...(s.forced ? ['FORCED=YES'] : []),
+      `URI=${quoted(s.uri)}`,
+    ];
+    lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
+  }
   for (const v of [...variants].sort((a, b) => a.bandwidth - b.bandwidth)) {
     const attrs = [
       `BANDWIDTH=${Math.round(v.bandwidth)}`,
@@ -98,6 +130,7 @@ export function writeMasterPlaylist(variants: readonly Variant[]): string {
       `RESOLUTION=${v.width}x${v.height}`,
       `CODECS="${v.codecs}"`,
       `FRAME-RATE=${v.frameRate.toFixed(3)}`,
+      ...(subtitles.length > 0 ? [`SUBTITLES="${SUBTITLES_GROUP}"`] : []),
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
   }

@@ -77,6 +77,28 @@ export interface StoryboardInfo extends StoryboardPlan {
   spriteBytes: number;
 }
 
+/**
+ * A caption track of the HLS presentation, from a text subtitle track of the source (`embedded`) or
+ * uploaded to `POST /v1/videos/:id/captions`. Its WebVTT file is `subs/<id>.vtt` below the HLS prefix and
+ * its subtitles playlist `subs/<id>.m3u8`; the master lists it in the `SUBTITLES` group.
+ */
+export interface CaptionTrack {
+  /** Letters, digits and `-`: `1-en` for the source's first text track, `u…` for an uploaded one. */
+  id: string;
+  /** BCP 47 (`fr`, `pt-BR`); absent when the source did not say. */
+  language?: string;
+  /** The name players show (the master's NAME), unique among the video's tracks. */
+  label: string;
+  source: 'embedded' | 'uploaded';
+  /** Shown on start (the source flagged the track default); at most one track. */
+  default?: boolean;
+  /** Forced narrative (translations of on-screen text). */
+  forced?: boolean;
+  cues: number;
+  bytes: number;
+  addedAt: string;
+}
+
 export interface VideoStatus {
   id: string;
   /** The tenant the video belongs to; absent on documents written before tenants existed (`default`'s). */
@@ -103,6 +125,8 @@ export interface VideoStatus {
   /** False between marking the video playable and publishing `video.playable` (the same outbox rule as `announced`). */
   playableAnnounced?: boolean;
   storyboard?: StoryboardInfo;
+  /** Caption tracks in the HLS master (absent when there are none). */
+  captions?: CaptionTrack[];
   /** Renditions not produced, and why (e.g. no upscaling of a 480p source to 720p). */
   skipped: { name: string; reason: string }[];
   /** What the user should know of a ready video: an empty audio track dropped, HDR not tone-mapped … */

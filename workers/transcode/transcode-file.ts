@@ -15,6 +15,7 @@ import { FfmpegInputError, runFfmpeg, type RunOptions } from './ffmpeg/transcode
 import { checkMediaLimits, demuxerFor, type MediaLimits } from './media-limits.ts';
 import { measureOutputFile } from './measure-outputs.ts';
 import { contentTypeOf } from './upload-outputs.ts';
+import { planSourceCaptions, type PlannedCaption } from './source-captions.ts';
 import { DEFAULT_MEDIA_LIMITS, type Config } from '../../core/config/index.ts';
 
 const run = promisify(execFile);
@@ -47,12 +48,15 @@ export interface TranscodedFile {
   outputs: Record<string, OutputInfo>;
   /** Things the user should know (audio dropped, HDR kept as is …), for the status document. */
   notes: string[];
+  /** The source's text subtitle tracks ffmpeg wrote as WebVTT (finishSourceCaptions cleans them). */
+  captions: PlannedCaption[];
 }
 
 /** A way to run the transcode; the first that works wins (see transcodeFile). */
 interface Variant {
   tonemap: boolean;
   audio: boolean;
+  subtitles?: boolean;
   note?: string;
 }
 
@@ -81,12 +85,17 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
   if (hdrTransfer(probe.video.colour))
     variants.push({ tonemap: false, audio: true, note: 'the HDR video could not be tone-mapped; colours may look washed out' });
   if (probe.audio) variants.push({ tonemap: true, audio: false, note: 'the audio track could not be decoded and was left out' });
+  const planned = planSourceCaptions(probe.subtitles);
+  // A subtitle track ffmpeg refuses must not cost the video: the last try leaves them out.
+  if (planned.length > 0)
+    variants.push({ tonemap: true, audio: true, subtitles: false, note: 'the subtitle tracks could not be read and were left out' });
 
   let lastError: unknown;
   for (const variant of variants) {
     const plan = planFromProbe(variant.audio ? probe : { ...probe, audio: undefined });
     const chain = sourceChain(probe, plan, variant.tonemap ? support : { ...support, zscale: false, tonemap: false });
     const notes = [...probe.notes, ...(variant.tonemap ? chain.notes : []), ...(variant.note ? [variant.note] : [])];
+    const captions = variant.subtitles === false ? [] : planned;
     const cmd = buildTranscodeCommand(plan, {
       input: source,
       outDir,
@@ -96,6 +105,7 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
       inputFormat,
       video: { index: probe.video.index, filters: chain.filters, inputMatrix: chain.inputMatrix },
       ...(plan.hasAudio && probe.audio ? { audio: { index: probe.audio.index, sampleRate: probe.audio.sampleRate } } : {}),
+      subtitles: captions,
     });
     log.info(
       { probe, plan: { renditions: plan.renditions.map((r) => `${r.name}:${r.width}x${r.height}`), frameRate: plan.frameRate }, chain },
@@ -103,7 +113,8 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
     );
     // A fresh folder each try: a refused attempt's partial segments must not be stored with the next one's.
     await rm(outDir, { recursive: true, force: true });
-    for (const dir of [outDir, ...outputDirs(plan, outDir)]) await mkdir(dir, { recursive: true });
+    for (const dir of [outDir, ...outputDirs(plan, outDir), ...captions.map((c) => path.dirname(path.join(outDir, c.file)))])
+      await mkdir(dir, { recursive: true });
     try {
       await (
         opts.runCommand ??
@@ -117,7 +128,7 @@ export async function transcodeFile(source: string, outDir: string, opts: Transc
     }
     await ensureThumbnail(plan, outDir, binaries.ffmpeg.path, log);
     const outputs = await measureOutputs(plan, outDir, binaries.ffprobe.path, opts.keyFor ?? ((file) => file));
-    return { probe, plan, outputs, notes };
+    return { probe, plan, outputs, notes, captions };
   }
   throw lastError;
 }

@@ -25,6 +25,7 @@ import type { WorkerMetrics } from './metrics.ts';
 import { uploadOutputs } from './upload-outputs.ts';
 import { preparePlayback } from './playback-files.ts';
 import { SegmentPublisher, storedSegmentCounts } from './segment-publisher.ts';
+import { addSourceCaptions } from './source-captions.ts';
 
 /** The settings a transcode runs by, as the configuration defines them (units and defaults there). */
 export type TranscodeSettings = Pick<Config['ffmpeg'], 'preset' | 'threads' | 'niceness'> &
@@ -147,7 +148,13 @@ export async function transcodeVideo(
     );
     // HLS files stored while ffmpeg ran (the segment publisher's), not uploaded again at the end.
     let published: ReadonlySet<string> = new Set();
-    const { probe, plan, outputs, notes } = await transcodeFile(sourcePath, outDir, {
+    const {
+      probe,
+      plan,
+      outputs,
+      notes,
+      captions: plannedCaptions,
+    } = await transcodeFile(sourcePath, outDir, {
       binaries: deps.binaries,
       preset: deps.preset,
       threads: deps.threads,
@@ -207,6 +214,7 @@ export async function transcodeVideo(
     });
     // The HLS master and the storyboard's WebVTT, written beside what ffmpeg wrote: uploaded with the rest.
     const playback = await preparePlayback(plan, { outDir, videoId: job.videoId, duration: probe.duration });
+    const captions = await addSourceCaptions(plannedCaptions, playback.hls, { outDir, duration: probe.duration });
     clock.lap('measure');
     await processing;
     await uploadOutputs({ s3: deps.s3, bucket: deps.mediaBucket, outDir, videoId: job.videoId, signal, skip: published });
@@ -223,8 +231,11 @@ export async function transcodeVideo(
       // Never marked while it encoded (a status write failed): video.playable goes out just before video.ready.
       playableAnnounced: doc.playableAnnounced ?? false,
       ...(playback.storyboard ? { storyboard: playback.storyboard } : {}),
+      ...(captions.captions.length > 0 ? { captions: captions.captions } : {}),
       skipped: plan.skipped,
-      ...(notes.length + playback.notes.length > 0 ? { notes: [...notes, ...playback.notes] } : {}),
+      ...(notes.length + playback.notes.length + captions.notes.length > 0
+        ? { notes: [...notes, ...playback.notes, ...captions.notes] }
+        : {}),
       progress: 100,
       finishedAt: new Date().toISOString(),
       error: undefined,

@@ -39,6 +39,8 @@ export interface CommandOptions {
   playback?: boolean;
   /** Length of the first HLS segments (REELAY_FIRST_SEGMENT_SECONDS; default 1): see keyframeExpression. */
   firstSegmentSeconds?: FirstSegmentSeconds;
+  /** Text subtitle tracks to write as WebVTT in the same pass: the source's stream index and a file below `outDir`. */
+  subtitles?: readonly { index: number; file: string }[];
 }
 
 /** Folders ffmpeg writes into below `outDir`, to create before it starts. */
@@ -63,7 +65,7 @@ const BT709_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color
  */
 export function buildTranscodeCommand(
   plan: TranscodePlan,
-  { input, outDir, preset, threads, inputFormat, video, audio, playback = true, firstSegmentSeconds = 1 }: CommandOptions,
+  { input, outDir, preset, threads, inputFormat, video, audio, playback = true, firstSegmentSeconds = 1, subtitles = [] }: CommandOptions,
 ): FfmpegCommand {
   const labels = [...plan.renditions.map((_, i) => `s${i}`), 'st', ...(playback ? ['sb'] : [])];
   const chain = video?.filters.length ? `${video.filters.join(',')},` : '';
@@ -136,6 +138,9 @@ export function buildTranscodeCommand(
     options: ['-map', '[th]', '-frames:v', '1', '-q:v', '3', '-an', '-f', 'image2', '-update', '1'],
   });
   if (playback) outputs.push(storyboardOutput(plan.storyboard, outDir, 'sbt'));
+  // Subtitle packets need no decode of the picture: one more output each, read by the same demuxer.
+  for (const s of subtitles)
+    outputs.push({ path: path.join(outDir, s.file), options: ['-map', `0:${s.index}`, '-c:s', 'webvtt', '-f', 'webvtt'] });
 
   return {
     inputOptions: ['-nostdin', '-y', ...INPUT_HARDENING, ...(inputFormat ? ['-f', inputFormat] : [])],

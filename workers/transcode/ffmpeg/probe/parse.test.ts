@@ -33,6 +33,46 @@ describe('parseProbe', () => {
     expect(() => parseProbe({ streams: [] })).toThrow(PermanentJobError);
   });
 
+  it('keeps text subtitle tracks with cues, and notes bitmap ones and those over the cap (#24)', () => {
+    const video = { index: 0, codec_type: 'video', codec_name: 'h264', width: 1280, height: 720 };
+    const sub = (index: number, codec: string, tags: Record<string, string> = {}, disposition: Record<string, number> = {}) => ({
+      index,
+      codec_type: 'subtitle',
+      codec_name: codec,
+      tags,
+      disposition,
+    });
+    const scan: PacketScan = {
+      endedEarly: false,
+      streams: new Map([0, 1, 2, 3, 4].map((i) => [i, { packets: i === 4 ? 0 : 10, first: 0, end: 4 }])),
+    };
+    const result = parseProbe(
+      {
+        format,
+        streams: [
+          video,
+          sub(1, 'subrip', { language: 'eng', title: 'Director' }, { default: 1 }),
+          sub(2, 'hdmv_pgs_subtitle', { language: 'fra' }),
+          sub(3, 'ass', {}, { forced: 1 }),
+          sub(4, 'mov_text', { language: 'deu' }),
+        ],
+      },
+      scan,
+    );
+    expect(result.subtitles).toEqual([
+      { index: 1, codec: 'subrip', language: 'eng', title: 'Director', default: true, forced: false },
+      { index: 3, codec: 'ass', default: false, forced: true },
+    ]);
+    expect(result.notes).toEqual(['subtitle track 2 (fra) (PGS bitmap) was not converted: only text subtitles become captions']);
+
+    const many = parseProbe({ format, streams: [video, ...Array.from({ length: 18 }, (_, i) => sub(i + 1, 'subrip'))] });
+    expect(many.subtitles).toHaveLength(16);
+    expect(many.notes).toEqual([
+      'subtitle track 17 was not converted: at most 16 subtitle tracks are',
+      'subtitle track 18 was not converted: at most 16 subtitle tracks are',
+    ]);
+  });
+
   it('treats unknown or N/A durations as 0', () => {
     const result = parseProbe({
       format: { format_name: 'matroska,webm', duration: 'N/A' },

@@ -30,9 +30,34 @@ export interface ProbeResult {
   };
   /** The audio stream to use: the default one, else the first, among those with channels and data. */
   audio?: { index: number; codec: string; channels: number; sampleRate: number };
+  /** Text subtitle tracks with packets, in stream order (at most MAX_TEXT_SUBTITLES); bitmap ones are a note. */
+  subtitles: SubtitleStream[];
   /** What was ignored on the way and the user should know (an empty audio stream …). */
   notes: string[];
 }
+
+/** A text subtitle track of the source, as its tags say. */
+export interface SubtitleStream {
+  /** Absolute stream index, for `-map 0:N`. */
+  index: number;
+  codec: string;
+  /** The container's language tag as written (ISO 639-2 like `eng`, or BCP 47 in newer Matroska). */
+  language?: string;
+  title?: string;
+  default: boolean;
+  forced: boolean;
+}
+
+/** Subtitle codecs ffmpeg turns into WebVTT. */
+const TEXT_SUBTITLES = new Set(['mov_text', 'subrip', 'srt', 'ass', 'ssa', 'webvtt', 'text']);
+const BITMAP_SUBTITLES: Record<string, string> = {
+  hdmv_pgs_subtitle: 'PGS bitmap',
+  dvd_subtitle: 'DVD bitmap',
+  dvb_subtitle: 'DVB bitmap',
+  xsub: 'XSUB bitmap',
+};
+/** Text tracks converted per source; a file with more is hostile or odd, and the rest are a note. */
+export const MAX_TEXT_SUBTITLES = 16;
 
 /** One stream as ffprobe's JSON describes it (only what reelay reads). */
 export interface RawStream {
@@ -103,6 +128,8 @@ export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
   const audio = usable.find((s) => s.disposition?.default) ?? usable[0];
   if (audios.length > 0 && !audio) notes.push('the audio track is empty or in an unknown format; the video has no sound');
 
+  const subtitles = subtitleStreams(streams, packetsOf, notes);
+
   const sideRotation = video.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
   // Older ffprobe reports the clockwise `rotate` tag; newer ones the display matrix, counter-clockwise.
   const rotation = video.tags?.rotate !== undefined ? Number(video.tags.rotate) : sideRotation !== undefined ? -sideRotation : 0;
@@ -138,6 +165,7 @@ export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
         range: tag(video.color_range),
       },
     },
+    subtitles,
     notes,
   };
   const videoPackets = packetsOf(video);
@@ -155,6 +183,35 @@ export function parseProbe(raw: RawProbe, scan?: PacketScan): ProbeResult {
     throw jobError('CUT_OFF', { seconds: duration, headerSeconds: headerDuration });
   }
   return result;
+}
+
+/** The text subtitle tracks to convert; a note for each one that is not (bitmap, unknown, over the cap). */
+function subtitleStreams(streams: RawStream[], packetsOf: (s: RawStream) => number | undefined, notes: string[]): SubtitleStream[] {
+  const found: SubtitleStream[] = [];
+  for (const s of streams.filter((st) => st.codec_type === 'subtitle')) {
+    const codec = s.codec_name ?? 'unknown';
+    const lang = s.tags?.language?.trim();
+    const name = `subtitle track ${s.index ?? '?'}${lang && /^[A-Za-z-]{2,12}$/.test(lang) ? ` (${lang})` : ''}`;
+    if (!TEXT_SUBTITLES.has(codec)) {
+      notes.push(`${name} (${BITMAP_SUBTITLES[codec] ?? codec}) was not converted: only text subtitles become captions`);
+      continue;
+    }
+    // A declared track without a single cue makes no caption.
+    if (packetsOf(s) === 0) continue;
+    if (found.length === MAX_TEXT_SUBTITLES) {
+      notes.push(`${name} was not converted: at most ${MAX_TEXT_SUBTITLES} subtitle tracks are`);
+      continue;
+    }
+    found.push({
+      index: s.index ?? 0,
+      codec,
+      ...(lang ? { language: lang } : {}),
+      ...(s.tags?.title ? { title: s.tags.title } : {}),
+      default: s.disposition?.default === 1,
+      forced: s.disposition?.forced === 1,
+    });
+  }
+  return found;
 }
 
 function describeCodec(tag: string): string {
