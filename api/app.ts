@@ -29,6 +29,8 @@ import { directUploadRoutes, DIRECT_UPLOAD_OPERATIONS } from './uploads/direct-u
 import type { Ingest } from './uploads/ingest.ts';
 import { streamedUploadRoutes, STREAMED_UPLOAD_OPERATIONS } from './uploads/streamed-upload-routes.ts';
 import { TUS_PATH, TUS_OPERATIONS } from './uploads/tus/tus-routes.ts';
+import type { CaptionTracks } from './videos/caption-tracks.ts';
+import { captionRoutes, CAPTION_OPERATIONS } from './videos/captions-routes.ts';
 import type { VideoDeletion } from './videos/video-deletion.ts';
 import { videoRoutes, VIDEO_OPERATIONS } from './videos/videos-routes.ts';
 import { WEB_PAGE_PATHS, webPageRoutes, WEB_PAGE_OPERATIONS } from './web/web-page.ts';
@@ -39,6 +41,8 @@ export interface AppDeps extends Partial<EventFeatureDeps> {
   ingest: Ingest;
   store: StatusStore;
   deletion: VideoDeletion;
+  /** Uploaded caption tracks (`/v1/videos/:id/captions`). */
+  captions: CaptionTracks;
   s3: S3Client;
   rawBucket: string;
   mediaBucket: string;
@@ -71,7 +75,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // below /v1/tus (and PATCH, not POST, continues an upload), so every POST there counts, once
   // (`/v1/tus/*` matches `/v1/tus` itself too: mounting both counted a POST /v1/tus twice).
   const uploadLimit = uploadRateLimit({ perMinute: deps.api.uploadRatePerMinute, burst: deps.api.uploadBurst });
-  for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus/*']) app.use(path, uploadLimit);
+  for (const path of ['/v1/videos', '/v1/uploads', '/v1/tus/*', '/v1/videos/:id/captions']) app.use(path, uploadLimit);
   // One count per caller of request bodies in flight: streamed uploads and tus PATCHes alike.
   const uploadsAtOnce = concurrentUploadLimit(deps.api.maxConcurrentUploads);
   for (const path of ['/v1/videos', '/v1/tus/*']) app.use(path, uploadsAtOnce);
@@ -87,6 +91,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1/videos', streamedUploadRoutes(deps));
   app.route('/v1/videos', videoRoutes(deps));
   app.route('/v1/videos', downloadRoutes(deps));
+  app.route('/v1/videos', captionRoutes(deps));
   if (deps.directUploads) app.route('/v1/uploads', directUploadRoutes({ uploads: deps.directUploads, admission: deps.admission }));
   if (deps.tus) app.route(TUS_PATH, deps.tus);
   app.route('/v1/tokens', tokenRoutes({ signer: deps.signer, store: deps.store, maxUploadBytes: deps.api.maxUploadBytes }));
@@ -128,6 +133,7 @@ export const API_OPERATIONS: OperationDocs = {
   ...API_REFERENCE_OPERATIONS,
   ...STREAMED_UPLOAD_OPERATIONS,
   ...VIDEO_OPERATIONS,
+  ...CAPTION_OPERATIONS,
   ...DOWNLOAD_OPERATIONS,
   ...PLAYBACK_OPERATIONS,
   ...WEB_PAGE_OPERATIONS,

@@ -14,6 +14,7 @@ import { startApiServer } from './server.ts';
 import { TokenUses } from './uploads/token-uses.ts';
 import { UploadTraces } from './uploads/upload-traces.ts';
 import { UploadAdmission } from './uploads/admission.ts';
+import { CaptionTracks } from './videos/caption-tracks.ts';
 import { VideoDeletion } from './videos/video-deletion.ts';
 import { DirectUploads } from './uploads/direct-uploads.ts';
 import { tusRoutes } from './uploads/tus/tus-routes.ts';
@@ -98,6 +99,7 @@ export async function startApi({
           new UploadTraces({ s3: clients.s3, rawBucket: resources.names.rawBucket, mediaBucket: resources.names.mediaBucket, tokenUses }),
         ],
       }),
+      captions: new CaptionTracks({ s3: clients.s3, mediaBucket: resources.names.mediaBucket, store, events }),
       s3: clients.s3,
       rawBucket: resources.names.rawBucket,
       mediaBucket: resources.names.mediaBucket,

@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   'live.failed',
   'webhook.disabled',
   'video.deleted',
+  'video.captions.added',
+  'video.captions.removed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,6 +39,15 @@ const outputSchema = z.object({
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   duration: z.number().nonnegative().optional(),
+});
+
+const captionSchema = z.object({
+  id: z.string(),
+  language: z.string().optional(),
+  label: z.string(),
+  source: z.enum(['embedded', 'uploaded']),
+  cues: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
 });
 
 export const eventDataSchemas = {
@@ -86,6 +97,10 @@ export const eventDataSchemas = {
   }),
   /** DELETE /v1/videos/:id removed the video: its source, outputs and status document are gone. */
   'video.deleted': z.object({ videoId: z.string(), priority, channelId }),
+  /** A caption track was uploaded to a ready video (POST /v1/videos/:id/captions); the HLS master lists it. */
+  'video.captions.added': z.object({ videoId: z.string(), priority, channelId, caption: captionSchema }),
+  /** A caption track was removed (DELETE /v1/videos/:id/captions/:captionId); the HLS master no longer lists it. */
+  'video.captions.removed': z.object({ videoId: z.string(), priority, channelId, captionId: z.string() }),
   'live.started': z.object({ channelId: z.string(), sessionId: z.string(), title: z.string().optional() }),
   'live.ended': z.object({ channelId: z.string(), sessionId: z.string() }),
   /**

@@ -48,6 +48,16 @@ describe('published events (real emulator, real worker)', () => {
     await all.waitFor('video.failed', (e) => e.id === `video.failed:${bad}`);
     await all.waitFor('live.ended', (e) => e.type === 'live.ended');
     await failedOnly.waitFor('video.failed', (e) => e.id === `video.failed:${bad}`);
+    // A caption track added to the ready video and removed again (#24).
+    const added = await fetch(`${stack.baseUrl}/v1/videos/${good}/captions?language=en`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/vtt' },
+      body: 'WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n',
+    });
+    expect(added.status).toBe(201);
+    const { id: captionId } = (await added.json()) as { id: string };
+    expect((await fetch(`${stack.baseUrl}/v1/videos/${good}/captions/${captionId}`, { method: 'DELETE' })).status).toBe(204);
+    await all.waitFor('video.captions.removed', (e) => e.type === 'video.captions.removed' && e.subject === good);
     // And the last one a video can have: deleted.
     expect((await fetch(`${stack.baseUrl}/v1/videos/${good}`, { method: 'DELETE' })).status).toBe(204);
     await all.waitFor('video.deleted', (e) => e.type === 'video.deleted' && e.subject === good);

@@ -21,6 +21,7 @@ export function videoView(doc: VideoStatus) {
           },
         }
       : {}),
+    ...(doc.captions ? { captions: doc.captions.map((t) => ({ ...t, url: `${base}/hls/subs/${t.id}.vtt` })) } : {}),
   };
   return { ...shown, outputs, ...playback, links: { self: base } };
 }

@@ -144,7 +144,13 @@ async function onEvent(e: PushEvent): Promise<void> {
   if (!e.type.startsWith('video.')) return;
   const id = (e.data as { videoId: string }).videoId;
   const known = videos.get(id);
-  if (e.type === 'video.playable' || e.type === 'video.ready' || e.type === 'video.failed' || !known) {
+  if (
+    e.type === 'video.playable' ||
+    e.type === 'video.ready' ||
+    e.type === 'video.failed' ||
+    e.type.startsWith('video.captions.') ||
+    !known
+  ) {
     // The event says what happened; the video says everything (outputs, HLS, the reason).
     const fresh = await api<Video>(`/v1/videos/${id}`).catch(() => undefined);
     if (fresh) upsert(fresh);

@@ -19,6 +19,8 @@ const TYPES = [
   'video.playable',
   'video.ready',
   'video.failed',
+  'video.captions.added',
+  'video.captions.removed',
   'live.started',
   'live.ended',
 ];
