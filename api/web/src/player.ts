@@ -1,10 +1,11 @@
 /**
  * Playback with hls.js: adaptive (automatic rendition switching) unless a
- * quality is picked, a timeline with storyboard previews on hover, and
- * Safari's native HLS where MSE is missing. Ready videos and live channels.
+ * quality is picked, captions from the master's SUBTITLES group (the CC
+ * select), a timeline with storyboard previews on hover, and Safari's native
+ * HLS where MSE is missing. Ready videos and live channels.
  */
-// The light build: no subtitles, alternate audio or DRM, which reelay does not produce.
-import Hls from 'hls.js/light';
+// The full build: the light one has no subtitles (#24's captions need them; +235 KB minified).
+import Hls from 'hls.js';
 import { token, withToken, type Channel, type Video } from './api.ts';
 import { parseStoryboard, tileAt, type Tile } from './storyboard.ts';
 
@@ -61,6 +62,19 @@ export function setupPlayer(): void {
   timeline.addEventListener('mouseleave', () => (preview.hidden = true));
   timeline.addEventListener('click', (e) => (video.currentTime = timeAt(e)));
 
+  // hls.js: -1 hides captions; otherwise its subtitle track i, drawn by the browser's own cue renderer.
+  // Native HLS (Safari): the option's value is the index among the video's text tracks.
+  const captions = $<HTMLSelectElement>('captions');
+  captions.addEventListener('change', () => {
+    const pick = Number(captions.value);
+    if (hls) {
+      hls.subtitleTrack = pick;
+      hls.subtitleDisplay = pick >= 0;
+      return;
+    }
+    Array.from(video.textTracks).forEach((t, i) => (t.mode = i === pick ? 'showing' : 'disabled'));
+  });
+
   quality.addEventListener('change', () => {
     if (!hls) return;
     // -1: automatic switching; otherwise lock to the picked level now (flushes the buffer so it shows at once).
@@ -116,6 +130,8 @@ async function load({ title, master, live }: { title: string; master: string; li
   const quality = $<HTMLSelectElement>('quality');
   quality.replaceChildren(new Option('Auto', '-1'));
   const level = $('level');
+  const captions = $<HTMLSelectElement>('captions');
+  captions.replaceChildren(new Option('Off', '-1'));
 
   if (Hls.isSupported()) {
     // A video (even one still encoding, whose EVENT playlists hls.js treats as live: it would join near the
@@ -125,6 +141,11 @@ async function load({ title, master, live }: { title: string; master: string; li
     h.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
       data.levels.forEach((l, i) => quality.add(new Option(`${l.height}p`, String(i))));
     });
+    h.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
+      captions.replaceChildren(new Option('Off', '-1'), ...data.subtitleTracks.map((t, i) => new Option(t.name, String(i))));
+      captions.value = String(h.subtitleTrack);
+    });
+    h.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_e, data) => (captions.value = String(data.id)));
     h.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
       const l = h.levels[data.level];
       level.textContent = l ? `playing ${l.width}x${l.height}` : '';
@@ -134,6 +155,11 @@ async function load({ title, master, live }: { title: string; master: string; li
     h.attachMedia(video);
   } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
     video.src = master;
+    video.textTracks.onaddtrack = () =>
+      captions.replaceChildren(
+        new Option('Off', '-1'),
+        ...Array.from(video.textTracks).map((t, i) => new Option(t.label || t.language, String(i))),
+      );
   } else {
     throw new Error('this browser cannot play HLS');
   }
