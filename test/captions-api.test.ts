@@ -91,6 +91,8 @@ describe('captions of a video', () => {
   });
 
   it('POST adds a cleaned WebVTT track: 201, the master rewritten, the event published; DELETE removes it', async () => {
+    const hlsFiles = async () => ((await (await api(`/v1/videos/${videoId}`)).json()) as { hls: { files: number } }).hls.files;
+    const filesBefore = await hlsFiles();
     const res = await postCaptions('language=fr-fr&label=Fran%C3%A7ais', FRENCH);
     expect(res.status).toBe(201);
     const track = (await res.json()) as { id: string; language: string; label: string; source: string; cues: number; url: string };
@@ -104,6 +106,8 @@ describe('captions of a video', () => {
     const master = await (await api(`/v1/videos/${videoId}/hls/master.m3u8`)).text();
     expect(master).toContain(`LANGUAGE="fr-FR",NAME="Français",DEFAULT=NO,AUTOSELECT=YES,URI="subs/${track.id}.m3u8"`);
     expect(await (await api(`/v1/videos/${videoId}/hls/subs/${track.id}.m3u8`)).text()).toContain(`\n${track.id}.vtt\n#EXT-X-ENDLIST`);
+    // The presentation's file count includes the track's WebVTT and playlist.
+    expect(await hlsFiles()).toBe(filesBefore + 2);
     const list = (await (await api(`/v1/videos/${videoId}/captions`)).json()) as { items: { id: string }[] };
     expect(list.items.map((t) => t.id)).toEqual(['1-en', track.id]);
     const added = await waitFor('video.captions.added', () =>
@@ -117,6 +121,7 @@ describe('captions of a video', () => {
     expect((await api(`/v1/videos/${videoId}/captions/${track.id}`, { method: 'DELETE' })).status).toBe(204);
     expect(await (await api(`/v1/videos/${videoId}/hls/master.m3u8`)).text()).not.toContain(track.id);
     expect((await api(track.url)).status).toBe(404);
+    expect(await hlsFiles()).toBe(filesBefore);
     expect(await problem(await api(`/v1/videos/${videoId}/captions/${track.id}`, { method: 'DELETE' }), 404)).toContain('no caption track');
     await waitFor('video.captions.removed', () =>
       stack.notifier.recent.find((e) => e.type === 'video.captions.removed' && e.subject === videoId),

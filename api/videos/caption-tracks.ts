@@ -54,7 +54,7 @@ export class CaptionTracks {
     let track: CaptionTrack | undefined;
     const updated = await this.store
       .update(video.id, (doc) => {
-        presentationOf(doc);
+        const current = presentationOf(doc);
         const captions = doc.captions ?? [];
         if (captions.length >= CAPTION_LIMITS.maxTracks)
           throw new HttpProblem(
@@ -74,7 +74,9 @@ export class CaptionTracks {
           bytes: Buffer.byteLength(vtt),
           addedAt: new Date().toISOString(),
         };
-        return { ...doc, captions: [...captions, track] };
+        // The presentation's counts include the track's WebVTT file and playlist, as the worker counts the source's.
+        const hlsCounts = { ...current, files: current.files + 2, bytes: current.bytes + track.bytes };
+        return { ...doc, hls: hlsCounts, captions: [...captions, track] };
       })
       .catch(async (err: unknown) => {
         // Refused (too many tracks, no longer ready, deleted): its files must not stay behind.
@@ -93,8 +95,10 @@ export class CaptionTracks {
       throw notFound(`video ${video.id} has no caption track ${JSON.stringify(captionId.slice(0, 80))}`);
     const updated = await this.store.update(video.id, (doc) => {
       const captions = (doc.captions ?? []).filter((c) => c.id !== captionId);
+      const gone = doc.captions?.find((c) => c.id === captionId);
       const { captions: _old, ...rest } = doc;
-      return captions.length > 0 ? { ...rest, captions } : rest;
+      const hlsCounts = doc.hls && gone ? { ...doc.hls, files: doc.hls.files - 2, bytes: doc.hls.bytes - gone.bytes } : doc.hls;
+      return { ...rest, ...(hlsCounts ? { hls: hlsCounts } : {}), ...(captions.length > 0 ? { captions } : {}) };
     });
     await this.writeMaster(updated);
     await this.deleteFiles(hls, captionId);
